@@ -1,0 +1,74 @@
+# Oppie: `make demo` and `make test` do all setup on a fresh machine.
+# Tools go to .tools/ (git-ignored): Terraform 1.15.5 and 1.0.3, a Python venv
+# with the cloud emulators, and a filesystem mirror holding the provider build.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+TOOLS      := $(CURDIR)/.tools
+VENV       := $(TOOLS)/venv
+TERRAFORM  := $(TOOLS)/bin/terraform
+CARGO      ?= cargo
+PROVIDER_VERSION := 0.1.0
+MIRROR     := $(TOOLS)/mirror
+PROVIDER_PKG := $(MIRROR)/registry.terraform.io/oppie/oppie/$(PROVIDER_VERSION)/linux_amd64
+CLI_CONFIG := $(TOOLS)/terraformrc
+DEMO_DIR   := $(TOOLS)/demo
+
+.PHONY: help tools build install test test-unit test-e2e lint demo bench clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+
+tools: $(TOOLS)/.terraform.stamp $(TOOLS)/.python.stamp $(TOOLS)/.node.stamp ## install Terraform CLIs and emulators into .tools/
+
+$(TOOLS)/.terraform.stamp: tests/tools/install-terraform.sh tests/tools/terraform-launcher.c
+	bash tests/tools/install-terraform.sh
+	touch $@
+
+$(TOOLS)/.python.stamp: tests/tools/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/tools/requirements.txt
+	touch $@
+
+# Azurite (Azure Blob emulator) from npm, pinned by tests/tools/package-lock.json.
+$(TOOLS)/.node.stamp: tests/tools/package.json tests/tools/package-lock.json
+	mkdir -p $(TOOLS)
+	cp tests/tools/package.json tests/tools/package-lock.json $(TOOLS)/
+	cd $(TOOLS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+build: ## build everything (dev profile)
+	$(CARGO) build --workspace --all-targets --locked
+
+install: build ## put the provider into the .tools/ mirror and write the CLI config
+	mkdir -p $(PROVIDER_PKG)
+	install -m 0755 target/debug/terraform-provider-oppie $(PROVIDER_PKG)/terraform-provider-oppie_v$(PROVIDER_VERSION)
+	printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["oppie/oppie"]\n  }\n  direct {\n    exclude = ["oppie/oppie"]\n  }\n}\n' "$(MIRROR)" > $(CLI_CONFIG)
+
+lint: ## rustfmt and clippy, warnings are errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+test: tools build ## every test: unit, property, policy library, end-to-end through Terraform; then lint
+	$(CARGO) test --workspace --locked
+	target/debug/oppie-policy test policies/
+	OPPIE_POLICY_BIN=target/debug/oppie-policy OPPIE_SARIF_VENV=$(VENV) bash policy-host/scripts/validate-sarif.sh
+	$(MAKE) --no-print-directory lint
+
+demo: tools install ## quickstart (no cloud), then the AWS quickstart against a local moto: apply, show, destroy
+	rm -rf $(DEMO_DIR)/quickstart && mkdir -p $(DEMO_DIR) && cp -r examples/quickstart $(DEMO_DIR)/quickstart
+	cd $(DEMO_DIR)/quickstart && export TF_CLI_CONFIG_FILE=$(CLI_CONFIG) TF_IN_AUTOMATION=1 && \
+	  $(TERRAFORM) init -input=false && \
+	  $(TERRAFORM) plan -input=false && \
+	  $(TERRAFORM) apply -input=false -auto-approve && \
+	  $(TERRAFORM) output
+	bash tests/tools/demo-aws.sh
+	bash tests/tools/demo-policy.sh
+
+bench: tools ## benchmarks (release build); results go to BENCHMARKS.md
+	bash bench/run.sh
+
+clean: ## remove build output and .tools/
+	$(CARGO) clean
+	rm -rf $(TOOLS)

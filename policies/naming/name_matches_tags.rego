@@ -1,0 +1,34 @@
+# A name that says "prod" on a resource tagged "dev" misleads whoever reads either; the name's project and
+# environment must agree with the tags.
+package oppie.rules.naming.name_matches_tags
+
+import data.oppie.lib
+
+# METADATA
+# title: Name disagrees with the project or environment tag
+# description: >-
+#   The project or environment part of a convention-following name differs from the resource's project or
+#   environment tag (label). Fix whichever is wrong.
+# scope: rule
+# custom:
+#   id: OPP-NAM-002
+#   severity: low
+#   enforcement: soft-mandatory
+#   controls:
+#     - SOC2 CC2.1
+#   resource_types:
+#     - oppie_*
+#     - aws_*, google_* and azurerm_* types in data.oppie.lib.native_name_paths
+deny contains result if {
+	# Only types with a name path can have a name: skip the others as whole types, not resource by resource.
+	some type, typed in lib.resources_by_type
+	lib.name_path({"type": type})
+	some rc in typed
+	parts := lib.name_parts(rc)
+	some key in ["project", "environment"]
+	tag := lib.tags(rc)[key]
+	is_string(tag)
+	tag != parts[key]
+	msg := sprintf("%s is named %q but its %s tag is %q; make the name and the tag agree.", [lib.address(rc), lib.name(rc), key, tag])
+	result := lib.finding(rc, lib.name_path(rc), msg)
+}

@@ -1,0 +1,30 @@
+# force_destroy lets Terraform empty and delete a bucket full of data in one apply; in production a bucket must
+# have to be emptied on purpose first.
+package oppie.rules.resilience.force_destroy
+
+import data.oppie.lib
+
+# METADATA
+# title: Production bucket can be force-destroyed
+# description: >-
+#   A bucket in a protected environment (default prod) sets force_destroy = true, so destroying or replacing it
+#   deletes every object in it. Set force_destroy = false.
+# scope: rule
+# custom:
+#   id: OPP-RES-003
+#   severity: medium
+#   enforcement: soft-mandatory
+#   controls:
+#     - SOC2 A1.2
+#   resource_types:
+#     - oppie_bucket
+#     - aws_s3_bucket
+#     - google_storage_bucket
+deny contains result if {
+	some type in {"oppie_bucket", "aws_s3_bucket", "google_storage_bucket"}
+	some rc in lib.resources(type)
+	lib.in_protected_environment(rc)
+	lib.known_true(rc, ["force_destroy"])
+	msg := sprintf("%s is in %s and can be destroyed with all its objects; set force_destroy = false.", [lib.address(rc), lib.environment(rc)])
+	result := lib.finding(rc, ["force_destroy"], msg)
+}

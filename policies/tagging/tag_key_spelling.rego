@@ -1,0 +1,44 @@
+# Tag keys that differ only in case or separator ("Environment", "cost_center", "CostCenter") split cost reports
+# and slip past the mandatory-tag check; renaming them is cheap.
+package oppie.rules.tagging.tag_key_spelling
+
+import data.oppie.lib
+
+# METADATA
+# title: Tag key spelled differently from the standard
+# description: >-
+#   A tag (label) key equals a mandatory tag key except for case, dashes or underscores, e.g. "Environment",
+#   "cost_center" or "CostCenter". Rename it to the standard spelling.
+# scope: rule
+# custom:
+#   id: OPP-TAG-003
+#   severity: low
+#   enforcement: advisory
+#   controls:
+#     - SOC2 CC2.1
+#   resource_types:
+#     - oppie_*
+#     - taggable aws_*, google_* and azurerm_* types (data.oppie.lib.taggable_types)
+warn contains result if {
+	# Taggability depends on the type alone: skip whole types at once instead of testing every resource.
+	some type, typed in lib.resources_by_type
+	lib.is_taggable({"type": type})
+	some rc in typed
+	tag_map := lib.known(rc, lib.tags_path(rc))
+	is_object(tag_map)
+	some key, _ in tag_map
+	is_string(key)
+	some standard in _standard_spellings[_normalise(key)]
+	key != standard
+	msg := sprintf("%s has tag %q; rename it to %q.", [lib.address(rc), key, standard])
+	result := lib.finding(rc, lib.tag_path(rc, key), msg)
+}
+
+# _standard_spellings[normalised]: the mandatory tag keys by normalised spelling, worked out once per query rather
+# than once per tag of every resource.
+_standard_spellings[normalised] contains standard if {
+	some standard in lib.config_strings("mandatory_tags")
+	normalised := _normalise(standard)
+}
+
+_normalise(s) := replace(replace(lower(s), "-", ""), "_", "")

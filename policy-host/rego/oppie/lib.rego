@@ -1,0 +1,1053 @@
+# Helper library that ships inside oppie-policy: policies `import data.oppie.lib` and read the plan through it.
+# It hides the differences between plan format_versions 0.1-1.2, state JSON and the one-resource plan documents the
+# provider builds at plan time, and it keeps values Terraform only knows after apply from ever looking like a fault.
+#
+# Conventions used below:
+# - `rc` is a resource-change object as in `terraform show -json` of a plan (`address`, `mode`, `type`, `name`,
+#   `provider_name`, `change.actions`, `change.after`, `change.after_unknown`). State resources are wrapped into the
+#   same shape (actions ["no-op"], before = after = values), so rules written against this library run on both.
+# - A `path` is an array of attribute-path steps into `change.after`, e.g. ["ingress", 0, "sources"].
+# - Functions are total on odd input: they are undefined (never an error) when a value is missing or has the wrong
+#   type, because regorus aborts the whole evaluation on a builtin type error and on `some x in v` when v is not a
+#   collection (OPA treats both as undefined). Iterate plan values through `collection(v)`.
+# - Values that are compared later are built with concat, not sprintf (rego-cpp quotes sprintf's %s arguments).
+package oppie.lib
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Configuration
+# ---------------------------------------------------------------------------------------------------------------------
+
+# default_config: the values every rule uses unless `data.oppie.config` overrides them. Teams override with
+# `oppie-policy --data FILE` where FILE holds {"oppie": {"config": {...}}}. Each top-level key given replaces the
+# default for that key as a whole (no deep merge), so an override of `sizes_per_tier` must list every tier.
+default_config := {
+	# Tag keys (labels on Google resources) every taggable resource must carry. Keys are matched exactly:
+	# lower-case, `cost-center` with a dash (GCP label keys allow dashes, so one spelling works on every cloud).
+	"mandatory_tags": ["project", "environment", "owner", "cost-center"],
+	# Values the `environment` tag may take; also the environment segment of the naming convention.
+	"environments": ["dev", "staging", "prod"],
+	# Environments where backups, deletion protection and no-force-destroy are enforced.
+	"protected_environments": ["prod"],
+	# Minimum database backup retention in protected environments.
+	"min_backup_retention_days": 7,
+	# Region catalog keys resources may be placed in; each key also allows its native names (see region_catalog).
+	"allowed_regions": ["us-east", "us-west", "eu-west", "eu-central", "ap-southeast"],
+	# Native region names allowed in addition to the catalog keys above (e.g. "us-east-2").
+	"extra_allowed_regions": [],
+	# Catalog region key -> native region name per cloud (the same table the provider uses).
+	"region_catalog": {
+		"us-east": {"aws": "us-east-1", "gcp": "us-east1", "azure": "eastus"},
+		"us-west": {"aws": "us-west-2", "gcp": "us-west1", "azure": "westus2"},
+		"eu-west": {"aws": "eu-west-1", "gcp": "europe-west1", "azure": "westeurope"},
+		"eu-central": {"aws": "eu-central-1", "gcp": "europe-west3", "azure": "germanywestcentral"},
+		"ap-southeast": {"aws": "ap-southeast-1", "gcp": "asia-southeast1", "azure": "southeastasia"},
+	},
+	# Size classes (catalog keys) allowed per environment tier; native sizes are mapped onto a class by size_class.
+	"sizes_per_tier": {
+		"dev": ["xs", "s"],
+		"staging": ["xs", "s", "m"],
+		"prod": ["s", "m", "l", "xl"],
+	},
+	# Regular expression a resource name must match; "" builds it from `environments`
+	# ({project}-{environment}-{service}-{resource}, lower case, [a-z0-9-]).
+	"naming_pattern": "",
+	# Ports that reach databases and caches; opening them to the internet is a finding.
+	"database_ports": [1433, 1521, 2484, 3306, 5432, 5439, 6379, 7000, 7001, 8529, 9042, 9160, 9200, 9300, 11211, 27017, 27018, 27019],
+	# Source addresses that mean "anyone on the internet" (compared lower-case; Azure uses "*", "Internet", "Any").
+	"world_sources": ["0.0.0.0/0", "::/0", "*", "internet", "any"],
+	# Longest allowed automatic key rotation period for customer-managed keys (CIS GCP 1.10 asks for 90 days).
+	"max_key_rotation_days": 90,
+	# When true, plan resources with action no-op are judged too (default: only what the plan creates or updates).
+	"check_unchanged": false,
+}
+
+# _user_config: `data.oppie.config` when the caller supplied an object there.
+_user_config := data.oppie.config if {
+	is_object(data.oppie.config)
+} else := {}
+
+# config_strings(key): the strings in the list config[key] (e.g. "environments"), ignoring anything else, so a
+# malformed override cannot break a rule's message.
+config_strings(key) := _strings(config[key])
+
+# config_number(key): config[key] when it is a number (undefined otherwise, which silences rules needing it).
+config_number(key) := config[key] if is_number(config[key])
+
+# config: default_config with the caller's top-level keys replacing the defaults.
+config := {k: v |
+	some k
+	d := default_config[k]
+	v := object.get(_user_config, k, d)
+}
+
+# collection(x): x when it is an array, set or object, else an empty array; wrap any plan value in it before
+# `some .. in` (regorus raises an error when asked to iterate null, a string or a number).
+collection(x) := x if is_array(x)
+
+collection(x) := x if is_set(x)
+
+collection(x) := x if is_object(x)
+
+collection(x) := [] if {
+	not is_array(x)
+	not is_set(x)
+	not is_object(x)
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# What kind of document the input is
+# ---------------------------------------------------------------------------------------------------------------------
+
+# is_plan: the input is a plan (`terraform show -json PLANFILE`, any format_version, or the provider's one-resource
+# plan document).
+is_plan if is_array(input.resource_changes)
+
+# is_state: the input is a state (`terraform show -json` without a plan file), which has `values.root_module`.
+is_state if {
+	not is_plan
+	is_object(input.values.root_module)
+}
+
+# is_planned_values_only: a trimmed plan that kept `planned_values` but dropped `resource_changes`; read like a state.
+is_planned_values_only if {
+	not is_plan
+	not is_state
+	is_object(input.planned_values.root_module)
+}
+
+# is_complete_plan: the input carries the `configuration` section, so rules that look at several resources
+# together (a VPC and its flow logs) can trust that absent means absent. The provider's plan-time documents hold one
+# resource and no configuration; such rules stay silent there.
+is_complete_plan if {
+	is_plan
+	is_object(input.configuration)
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Resources
+# ---------------------------------------------------------------------------------------------------------------------
+
+_value_root := input.values.root_module if is_state
+
+_value_root := input.planned_values.root_module if is_planned_values_only
+
+# _module_resources: every resource object in the root module and all nested child_modules of a state.
+_module_resources contains r if {
+	walk(_value_root, [p, r])
+	_is_resource_path(p)
+	is_object(r)
+}
+
+# A resource sits at [("child_modules", i)*, "resources", j].
+_is_resource_path(p) if {
+	n := count(p)
+	n >= 2
+	p[n - 2] == "resources"
+	is_number(p[n - 1])
+	every i, step in array.slice(p, 0, n - 2) {
+		_module_step(i, step)
+	}
+}
+
+_module_step(i, step) if {
+	i % 2 == 0
+	step == "child_modules"
+}
+
+_module_step(i, step) if {
+	i % 2 == 1
+	is_number(step)
+}
+
+# _as_change(r): a state resource wrapped as an unchanged resource change.
+_as_change(r) := {
+	"address": object.get(r, "address", concat(".", [r.type, object.get(r, "name", "")])),
+	"mode": object.get(r, "mode", "managed"),
+	"type": r.type,
+	"name": object.get(r, "name", ""),
+	"provider_name": object.get(r, "provider_name", ""),
+	"change": {
+		"actions": ["no-op"],
+		"before": values,
+		"after": values,
+		"after_unknown": {},
+		"after_sensitive": object.get(r, "sensitive_values", {}),
+	},
+} if {
+	is_string(r.type)
+	values := object.get(r, "values", {})
+}
+
+# all_resources: every managed resource of the input as a resource change, whatever its action (plan), or every
+# managed resource of the state. Rules that need to see neighbours (flow logs of a VPC) look here.
+all_resources contains rc if {
+	is_plan
+	some rc in collection(input.resource_changes)
+	is_object(rc)
+	rc.mode == "managed"
+	is_string(rc.type)
+	is_object(rc.change)
+}
+
+all_resources contains rc if {
+	some r in _module_resources
+	r.mode == "managed"
+	rc := _as_change(r)
+}
+
+# subjects: the resources rules judge. For a plan: what it creates, updates or replaces (plus unchanged resources
+# when config.check_unchanged is true); deletes, reads and no-ops are left alone. For a state: every resource.
+subjects contains rc if {
+	some rc in all_resources
+	_judged(rc)
+}
+
+_judged(rc) if {
+	is_plan
+	some a in actions(rc)
+	a in {"create", "update"}
+}
+
+_judged(rc) if {
+	is_plan
+	config.check_unchanged == true
+	actions(rc) == ["no-op"]
+}
+
+_judged(_) if not is_plan
+
+# changes: the plan's managed resource changes that create or update something (replace counts as create), each
+# with its `change.actions`. Empty for a state.
+changes contains rc if {
+	is_plan
+	some rc in all_resources
+	some a in actions(rc)
+	a in {"create", "update"}
+}
+
+# resources_by_type[type]: the judged resources grouped by resource type. Built in one pass over subjects and
+# cached for the whole query, so the type lookups below cost one object access each (a comprehension filtering
+# subjects by type would walk every resource once per call, and rules call resources(type) about 80 times).
+resources_by_type[rc.type] contains rc if some rc in subjects
+
+# resources(type): the judged resources (see subjects) of one resource type; the empty set for a type the input
+# does not have.
+resources(type) := object.get(resources_by_type, type, set())
+
+# _all_resources_by_type[type]: all_resources grouped by resource type, built once like resources_by_type.
+_all_resources_by_type[rc.type] contains rc if some rc in all_resources
+
+# all_resources_of(type): every managed resource of one type whatever its action (see all_resources), for rules
+# that look for a neighbour (the aws_flow_log of a VPC) without walking the whole plan once per resource.
+all_resources_of(type) := object.get(_all_resources_by_type, type, set())
+
+# address(rc): the resource address, e.g. "module.net.aws_vpc.main[0]".
+address(rc) := rc.address if {
+	is_string(rc.address)
+} else := concat(".", [rc.type, rc.name])
+
+# actions(rc): the change actions, e.g. ["create"], ["delete", "create"]; ["no-op"] for state resources.
+actions(rc) := rc.change.actions if {
+	is_array(rc.change.actions)
+} else := []
+
+# is_create(rc): the change creates the resource (alone or as part of a replace).
+is_create(rc) if "create" in actions(rc)
+
+# is_update(rc): the change updates the resource in place.
+is_update(rc) if "update" in actions(rc)
+
+# is_delete(rc): the change only deletes the resource.
+is_delete(rc) if actions(rc) == ["delete"]
+
+# is_replace(rc): the change deletes and re-creates the resource (in either order).
+is_replace(rc) if {
+	"delete" in actions(rc)
+	"create" in actions(rc)
+}
+
+# is_noop(rc): the plan leaves the resource unchanged (always true for state resources).
+is_noop(rc) if actions(rc) == ["no-op"]
+
+# finding(rc, path, msg): a rule result in the shape every Oppie rule returns: the message, the resource address and
+# the attribute path at fault (the provider points Terraform at that attribute at plan time).
+finding(rc, path, msg) := {"msg": msg, "resource": address(rc), "path": path}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# After-values and unknowns
+# ---------------------------------------------------------------------------------------------------------------------
+
+# unknown: the sentinel after(rc) puts where Terraform knows a value only after apply. An object, so it never
+# equals a string, number or boolean a rule compares against.
+unknown := {"oppie_unknown": "known after apply"}
+
+# is_unknown_value(v): v is the unknown sentinel.
+is_unknown_value(v) if v == unknown
+
+_absent := {"oppie_absent": true}
+
+_after_obj(rc) := rc.change.after if {
+	is_object(rc.change.after)
+} else := {}
+
+_after_unknown(rc) := rc.change.after_unknown if {
+	is_object(rc.change.after_unknown)
+} else := {}
+
+# is_unknown(rc, path): the value at path, or one of the values containing it, is known only after apply.
+is_unknown(rc, path) if {
+	count(path) > 0
+	some n in numbers.range(1, count(path))
+	object.get(_after_unknown(rc), array.slice(path, 0, n), false) == true
+}
+
+# has_unknown(rc, path): the value at path is unknown or contains an unknown part (a list element, a map value).
+has_unknown(rc, path) if is_unknown(rc, path)
+
+has_unknown(rc, path) if {
+	sub := object.get(_after_unknown(rc), path, false)
+	is_object(sub)
+	walk(sub, [_, true])
+}
+
+has_unknown(rc, path) if {
+	sub := object.get(_after_unknown(rc), path, false)
+	is_array(sub)
+	walk(sub, [_, true])
+}
+
+# known(rc, path): the after-value at path when Terraform knows it now (it may be null: "known to be unset").
+# Undefined when the value is unknown or absent. Unknown list elements inside it show as null.
+known(rc, path) := v if {
+	not is_unknown(rc, path)
+	v := object.get(_after_obj(rc), path, _absent)
+	v != _absent
+}
+
+# value_or(rc, path, fallback): the after-value at path; `fallback` when it is absent (e.g. an attribute an older
+# provider version does not have), the `unknown` sentinel when it is known only after apply.
+value_or(rc, path, _) := unknown if is_unknown(rc, path)
+
+value_or(rc, path, fallback) := object.get(_after_obj(rc), path, fallback) if not is_unknown(rc, path)
+
+# known_true(rc, path) / known_false(rc, path): the after-value at path is known to be true / false.
+known_true(rc, path) if known(rc, path) == true
+
+known_false(rc, path) if known(rc, path) == false
+
+# known_string(rc, path): the after-value at path when it is a known, non-empty string.
+known_string(rc, path) := s if {
+	s := known(rc, path)
+	is_string(s)
+	s != ""
+}
+
+# known_number(rc, path): the after-value at path when it is a known number.
+known_number(rc, path) := n if {
+	n := known(rc, path)
+	is_number(n)
+}
+
+# known_list(rc, path): the after-value at path when it is a known list (possibly empty).
+known_list(rc, path) := l if {
+	l := known(rc, path)
+	is_array(l)
+}
+
+# known_empty(rc, path): the after-value at path is known to be unset: null, "" or an empty list/object (e.g. a
+# nested block that was not written).
+known_empty(rc, path) if {
+	v := known(rc, path)
+	_empty(v)
+}
+
+_empty(null) := true
+
+_empty("") := true
+
+_empty([]) := true
+
+_empty({}) := true
+
+# blocks(rc, name): each known nested block of a block list attribute (e.g. "ingress") with its index, as
+# {"index": i, "block": b}; unknown blocks are skipped.
+blocks(rc, name) := {entry |
+	list := known_list(rc, [name])
+	some i
+	b := list[i]
+	is_object(b)
+	not is_unknown(rc, [name, i])
+	entry := {"index": i, "block": b}
+}
+
+# after(rc): the after-values with every unknown leaf replaced by the `unknown` sentinel, so a rule can tell
+# "unset" (null) from "not known yet" (sentinel). {} for a delete.
+after(rc) := json.patch(_after_obj(rc), [op |
+	some p in _unknown_paths(rc)
+	op := _unknown_patch(rc, p)
+])
+
+_unknown_paths(rc) := {p |
+	walk(_after_unknown(rc), [p, v])
+	v == true
+	count(p) > 0
+}
+
+# Lists keep a null placeholder for unknown elements (replace it); objects drop unknown attributes (add them back).
+_unknown_patch(rc, p) := {"op": "replace", "path": _pointer(p), "value": unknown} if {
+	object.get(_after_obj(rc), p, _absent) != _absent
+} else := {"op": "add", "path": _pointer(p), "value": unknown} if {
+	is_object(_parent_value(rc, p))
+}
+
+_parent_value(rc, p) := _after_obj(rc) if count(p) == 1
+
+_parent_value(rc, p) := object.get(_after_obj(rc), array.slice(p, 0, count(p) - 1), null) if count(p) > 1
+
+# _pointer(p): the JSON pointer (RFC 6901) of a path.
+_pointer(p) := concat("", [concat("", ["/", _pointer_step(s)]) | some s in p])
+
+_pointer_step(s) := format_int(s, 10) if is_number(s)
+
+_pointer_step(s) := replace(replace(s, "~", "~0"), "/", "~1") if is_string(s)
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Clouds, tags, environment
+# ---------------------------------------------------------------------------------------------------------------------
+
+# is_oppie(rc): an oppie_* resource of the Oppie provider.
+is_oppie(rc) if startswith(rc.type, "oppie_")
+
+# cloud(rc): "aws", "gcp" or "azure" for native resources by type prefix, or from the `cloud` attribute of an
+# oppie_* resource when known.
+cloud(rc) := "aws" if startswith(rc.type, "aws_")
+
+cloud(rc) := "gcp" if startswith(rc.type, "google_")
+
+cloud(rc) := "azure" if startswith(rc.type, "azurerm_")
+
+cloud(rc) := c if {
+	is_oppie(rc)
+	c := known_string(rc, ["cloud"])
+}
+
+# taggable_types: the native resource types whose tag (label) map the tagging rules check. oppie_* resources are
+# all taggable. aws_autoscaling_group is left out on purpose: it keeps tags in `tag` blocks, not a map.
+taggable_types := {
+	"aws_instance", "aws_launch_template", "aws_ebs_volume", "aws_eip", "aws_vpc", "aws_subnet",
+	"aws_security_group", "aws_internet_gateway", "aws_nat_gateway", "aws_route_table", "aws_vpc_endpoint",
+	"aws_ec2_transit_gateway", "aws_flow_log", "aws_network_interface",
+	"aws_s3_bucket", "aws_efs_file_system", "aws_db_instance", "aws_rds_cluster", "aws_neptune_cluster",
+	"aws_dynamodb_table", "aws_elasticache_cluster", "aws_redshift_cluster", "aws_elasticsearch_domain",
+	"aws_opensearch_domain", "aws_lb", "aws_alb", "aws_lb_target_group", "aws_eks_cluster", "aws_eks_node_group",
+	"aws_ecs_cluster", "aws_ecs_service", "aws_ecr_repository", "aws_lambda_function", "aws_sqs_queue",
+	"aws_sns_topic", "aws_kms_key", "aws_secretsmanager_secret", "aws_cloudwatch_log_group", "aws_cloudtrail",
+	"aws_iam_role", "aws_iam_user", "aws_iam_policy",
+	"google_compute_instance", "google_compute_instance_template", "google_compute_disk",
+	"google_compute_address", "google_compute_global_address", "google_compute_forwarding_rule",
+	"google_compute_image", "google_compute_snapshot", "google_storage_bucket", "google_pubsub_topic",
+	"google_pubsub_subscription", "google_bigquery_dataset", "google_bigquery_table", "google_kms_crypto_key",
+	"google_secret_manager_secret", "google_artifact_registry_repository", "google_cloud_run_v2_service",
+	"google_cloudfunctions_function", "google_cloudfunctions2_function", "google_redis_instance",
+	"google_filestore_instance", "google_dataproc_cluster", "google_container_cluster",
+	"google_sql_database_instance",
+	"azurerm_resource_group", "azurerm_virtual_network", "azurerm_network_security_group",
+	"azurerm_network_interface", "azurerm_public_ip", "azurerm_lb", "azurerm_application_gateway",
+	"azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine", "azurerm_virtual_machine",
+	"azurerm_linux_virtual_machine_scale_set", "azurerm_windows_virtual_machine_scale_set", "azurerm_managed_disk",
+	"azurerm_availability_set", "azurerm_storage_account", "azurerm_key_vault", "azurerm_kubernetes_cluster",
+	"azurerm_container_registry", "azurerm_mssql_server", "azurerm_mssql_database", "azurerm_postgresql_server",
+	"azurerm_postgresql_flexible_server", "azurerm_mysql_flexible_server", "azurerm_cosmosdb_account",
+	"azurerm_redis_cache", "azurerm_log_analytics_workspace", "azurerm_databricks_workspace",
+	"azurerm_private_endpoint", "azurerm_private_dns_zone", "azurerm_virtual_wan", "azurerm_virtual_hub",
+	"azurerm_express_route_circuit", "azurerm_express_route_gateway", "azurerm_express_route_port",
+	"azurerm_service_plan", "azurerm_linux_web_app", "azurerm_windows_web_app", "azurerm_function_app",
+}
+
+# is_taggable(rc): the tagging rules apply to the resource.
+is_taggable(rc) if is_oppie(rc)
+
+is_taggable(rc) if rc.type in taggable_types
+
+# tags_path(rc): the attribute path of the user's tag map: ["tags"] on AWS, Azure and Oppie resources, ["labels"]
+# on Google resources, except google_container_cluster (["resource_labels"]) and google_sql_database_instance
+# (["settings", 0, "user_labels"]).
+tags_path(rc) := ["resource_labels"] if rc.type == "google_container_cluster"
+
+tags_path(rc) := ["settings", 0, "user_labels"] if rc.type == "google_sql_database_instance"
+
+tags_path(rc) := ["labels"] if {
+	startswith(rc.type, "google_")
+	not rc.type in _google_special_label_types
+}
+
+tags_path(rc) := ["tags"] if not startswith(rc.type, "google_")
+
+_google_special_label_types := {"google_container_cluster", "google_sql_database_instance"}
+
+# tag_attribute(rc): the name of the attribute holding the tag map ("tags", "labels", ...), for messages.
+tag_attribute(rc) := p[count(p) - 1] if p := tags_path(rc)
+
+# _tag_paths(rc): the user's tag map and, where the provider merges defaults into a computed map, that map
+# (AWS and Oppie `default_tags` -> `tags_all`; Google `default_labels` -> `terraform_labels`), user's map first.
+_tag_paths(rc) := [["labels"], ["terraform_labels"]] if tags_path(rc) == ["labels"]
+
+_tag_paths(rc) := [tags_path(rc)] if {
+	startswith(rc.type, "google_")
+	tags_path(rc) != ["labels"]
+}
+
+_tag_paths(rc) := [["tags"], ["tags_all"]] if {
+	not startswith(rc.type, "google_")
+	not startswith(rc.type, "azurerm_")
+}
+
+_tag_paths(rc) := [["tags"]] if startswith(rc.type, "azurerm_")
+
+# _tag_map(rc, path): the known entries of one tag map, plus keys whose value is unknown mapped to `unknown`.
+_tag_map(rc, path) := object.union(known_part, unknown_part) if {
+	m := known(rc, path)
+	is_object(m)
+	known_part := {k: v | some k; v := m[k]; not is_null(v)}
+	marks := _object_or_empty(object.get(_after_unknown(rc), path, {}))
+	unknown_part := {k: unknown | some k; marks[k] == true}
+} else := {}
+
+_object_or_empty(x) := x if is_object(x)
+
+_object_or_empty(x) := {} if not is_object(x)
+
+# tags(rc): the resource's effective tags (labels on Google): the user's map merged over the provider-default
+# map. Keys whose value is not known yet map to the `unknown` sentinel. {} when the resource has no tag map.
+tags(rc) := t if {
+	[t] := _tags_memo[rc]
+} else := t if {
+	not _tags_memo[rc]
+	t := _tags(rc)
+}
+
+# _tags_memo[rc]: [tags] (or [] where undefined) of every subject, computed once per query. Several rules read
+# the tags of every resource, and working them out costs far more than this lookup. Functions are not cached
+# between calls; rules are, so a memo rule keyed by the resource change shares the work between the rules.
+_tags_memo[rc] := [t | t := _tags(rc)] if some rc in subjects
+
+_tags(rc) := object.union(_tag_map(rc, paths[1]), _tag_map(rc, paths[0])) if {
+	paths := _tag_paths(rc)
+	count(paths) == 2
+} else := _tag_map(rc, tags_path(rc))
+
+# tags_unknown(rc): a whole tag map is unknown, so missing keys cannot be told apart from keys still to come.
+tags_unknown(rc) if {
+	some path in _tag_paths(rc)
+	is_unknown(rc, path)
+}
+
+# tag_path(rc, key): the attribute path of one tag, for result `path`s.
+tag_path(rc, key) := array.concat(tags_path(rc), [key])
+
+# environment(rc): the environment tier from the `environment` tag (label), lower-cased; when the tag is missing,
+# the environment segment of a name that follows the naming convention.
+environment(rc) := e if {
+	[e] := _environment_memo[rc]
+} else := e if {
+	not _environment_memo[rc]
+	e := _environment(rc)
+}
+
+# _environment_memo[rc]: [environment] (or [] where undefined) of every subject, computed once per query, like
+# _tags_memo.
+_environment_memo[rc] := [e | e := _environment(rc)] if some rc in subjects
+
+_environment(rc) := lower(e) if {
+	e := tags(rc).environment
+	is_string(e)
+} else := parts.environment if {
+	parts := name_parts(rc)
+}
+
+# in_protected_environment(rc): the resource belongs to an environment listed in config.protected_environments.
+in_protected_environment(rc) if environment(rc) in config.protected_environments
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Naming
+# ---------------------------------------------------------------------------------------------------------------------
+
+# native_name_paths: where the naming convention finds the name of each covered native type. oppie_* resources use
+# `name`. azurerm_storage_account is left out: its names may not contain dashes.
+native_name_paths := {
+	"aws_instance": ["tags", "Name"], "aws_vpc": ["tags", "Name"], "aws_subnet": ["tags", "Name"],
+	"aws_ebs_volume": ["tags", "Name"], "aws_security_group": ["name"], "aws_s3_bucket": ["bucket"],
+	"aws_db_instance": ["identifier"], "aws_rds_cluster": ["cluster_identifier"], "aws_lb": ["name"],
+	"aws_alb": ["name"], "aws_lambda_function": ["function_name"], "aws_sqs_queue": ["name"], "aws_sns_topic": ["name"],
+	"aws_dynamodb_table": ["name"], "aws_eks_cluster": ["name"], "aws_ecs_cluster": ["name"],
+	"aws_ecr_repository": ["name"],
+	"google_compute_instance": ["name"], "google_compute_network": ["name"], "google_compute_subnetwork": ["name"],
+	"google_compute_firewall": ["name"], "google_compute_disk": ["name"], "google_storage_bucket": ["name"],
+	"google_sql_database_instance": ["name"], "google_container_cluster": ["name"], "google_pubsub_topic": ["name"],
+	"google_cloud_run_v2_service": ["name"], "google_redis_instance": ["name"],
+	"azurerm_resource_group": ["name"], "azurerm_virtual_network": ["name"], "azurerm_subnet": ["name"],
+	"azurerm_network_security_group": ["name"], "azurerm_linux_virtual_machine": ["name"],
+	"azurerm_windows_virtual_machine": ["name"], "azurerm_virtual_machine": ["name"], "azurerm_key_vault": ["name"],
+	"azurerm_kubernetes_cluster": ["name"], "azurerm_mssql_server": ["name"],
+	"azurerm_postgresql_flexible_server": ["name"], "azurerm_public_ip": ["name"],
+	"azurerm_network_interface": ["name"],
+}
+
+# name_path(rc): the attribute path of the resource's name under the naming convention.
+name_path(rc) := ["name"] if is_oppie(rc)
+
+name_path(rc) := native_name_paths[rc.type]
+
+# name(rc): the resource's name when known (undefined when unknown, unset or not covered).
+name(rc) := known_string(rc, name_path(rc))
+
+# naming_pattern: the regular expression names must match: config.naming_pattern, or by default
+# {project}-{environment}-{service}-{resource} where environment is one of config.environments and the resource
+# part may itself contain dashes.
+naming_pattern := config.naming_pattern if {
+	is_string(config.naming_pattern)
+	config.naming_pattern != ""
+} else := concat("", ["^[a-z0-9]+-(", concat("|", _strings(config.environments)), ")-[a-z0-9]+-[a-z0-9]+(-[a-z0-9]+)*$"])
+
+# _strings(x): the strings among the items of x (a list or set from config), [] for anything else.
+_strings(x) := [s | some s in collection(x); is_string(s)]
+
+# follows_naming(s): the string s follows the naming convention.
+follows_naming(s) if {
+	is_string(s)
+	regex.match(naming_pattern, s)
+}
+
+# name_parts(rc): {project, environment, service, resource} of a name that follows the default convention.
+name_parts(rc) := {
+	"project": parts[0],
+	"environment": parts[1],
+	"service": parts[2],
+	"resource": concat("-", array.slice(parts, 3, count(parts))),
+} if {
+	n := name(rc)
+	follows_naming(n)
+	parts := split(n, "-")
+	count(parts) >= 4
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Regions
+# ---------------------------------------------------------------------------------------------------------------------
+
+# region_info(rc): where the resource lives, as {"name": lower-case region, "path": attribute it was read from}:
+# the catalog key or native region of an oppie_* resource; `region`, or `availability_zone` without its zone letter,
+# for AWS; `region`, `zone` without its suffix, or `location` for Google; `location` without spaces for Azure
+# ("East US" -> "eastus"). Undefined when the value is unknown or unset.
+region_info(rc) := {"name": lower(r), "path": ["region"]} if {
+	is_oppie(rc)
+	r := known_string(rc, ["region"])
+}
+
+region_info(rc) := info if {
+	startswith(rc.type, "aws_")
+	info := _aws_region(rc)
+}
+
+region_info(rc) := info if {
+	startswith(rc.type, "google_")
+	info := _google_region(rc)
+}
+
+region_info(rc) := {"name": replace(lower(l), " ", ""), "path": ["location"]} if {
+	startswith(rc.type, "azurerm_")
+	l := known_string(rc, ["location"])
+}
+
+# region(rc): the region name of region_info(rc).
+region(rc) := region_info(rc).name
+
+_aws_region(rc) := {"name": lower(r), "path": ["region"]} if {
+	r := known_string(rc, ["region"])
+} else := {"name": substring(az, 0, count(az) - 1), "path": ["availability_zone"]} if {
+	az := lower(known_string(rc, ["availability_zone"]))
+	regex.match(`^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$`, az)
+}
+
+_google_region(rc) := {"name": lower(r), "path": ["region"]} if {
+	r := known_string(rc, ["region"])
+} else := {"name": substring(z, 0, count(z) - 2), "path": ["zone"]} if {
+	z := lower(known_string(rc, ["zone"]))
+	regex.match(`^[a-z]+-[a-z]+[0-9]+-[a-z]$`, z)
+} else := {"name": lower(l), "path": ["location"]} if {
+	l := known_string(rc, ["location"])
+}
+
+# allowed_region_names: every region name allowed by config: the catalog keys, their native names, extras.
+allowed_region_names contains r if some r in collection(config.allowed_regions)
+
+allowed_region_names contains native if {
+	some key in collection(config.allowed_regions)
+	some native in collection(object.get(_object_or_empty(config.region_catalog), key, {}))
+}
+
+allowed_region_names contains r if some r in collection(config.extra_allowed_regions)
+
+# Google multi-regions and dual-regions, by the prefix of the single regions they span.
+_google_multi_regions := {
+	"us": "us-", "eu": "europe-", "asia": "asia-", "nam4": "us-", "eur4": "europe-", "eur5": "europe-",
+	"eur7": "europe-", "eur8": "europe-", "asia1": "asia-",
+}
+
+# region_allowed(r): the region name r (as returned by region) is allowed. "global" locations are always allowed;
+# a Google multi-region is allowed when an allowed region lies inside it.
+region_allowed(r) if r in allowed_region_names
+
+region_allowed("global") := true
+
+region_allowed(r) if {
+	prefix := _google_multi_regions[r]
+	some allowed in allowed_region_names
+	startswith(allowed, prefix)
+}
+
+# provider_regions: the region each provider configuration in the plan's root module sets as a constant, as
+# {"key": "aws.east", "region": "eu-west-1"}; AWS and Google only (azurerm has no provider region).
+provider_regions contains {"key": key, "region": lower(r)} if {
+	is_complete_plan
+	some key, pc in collection(input.configuration.provider_config)
+	is_object(pc)
+	pc.name in {"aws", "google", "google-beta"}
+	r := pc.expressions.region.constant_value
+	is_string(r)
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Sizes
+# ---------------------------------------------------------------------------------------------------------------------
+
+size_classes := {"xs", "s", "m", "l", "xl"}
+
+# size_class(size): the catalog size class (xs|s|m|l|xl) of a catalog key or a native size:
+# AWS "t3.micro" (nano/micro xs, small s, medium/large m, xlarge l, bigger xl; "db."/"cache." prefix ignored);
+# Google "e2-micro" xs, "*-small" s, "e2-medium" m, "n2-standard-4" by vCPUs (1 s, 2 m, 3-4 l, more xl), Cloud SQL
+# "db-custom-2-7680"; Azure "Standard_D2s_v3" by vCPUs, "Standard_B1ls" xs. Undefined for anything else.
+size_class(size) := size if size in size_classes
+
+size_class(size) := c if {
+	is_string(size)
+	regex.match(`^([a-z]+\.)?[a-z][a-z0-9-]*\.[a-z0-9]+$`, size)
+	parts := split(size, ".")
+	c := _aws_size_class(parts[count(parts) - 1])
+}
+
+size_class(size) := c if {
+	is_string(size)
+	parts := split(size, "/")
+	c := _gcp_size_class(trim_prefix(parts[count(parts) - 1], "db-"))
+}
+
+size_class(size) := c if {
+	is_string(size)
+	contains(size, "Standard_")
+	parts := split(size, "Standard_")
+	c := _azure_size_class(parts[count(parts) - 1])
+}
+
+_aws_size_class(s) := "xs" if s in {"nano", "micro"}
+
+_aws_size_class("small") := "s"
+
+_aws_size_class(s) := "m" if s in {"medium", "large"}
+
+_aws_size_class("xlarge") := "l"
+
+_aws_size_class(s) := "xl" if regex.match(`^([0-9]+xlarge|metal.*)$`, s)
+
+_gcp_size_class(s) := "xs" if s in {"e2-micro", "f1-micro"}
+
+_gcp_size_class(s) := "s" if s in {"e2-small", "g1-small"}
+
+_gcp_size_class("e2-medium") := "m"
+
+_gcp_size_class(s) := _vcpu_class(to_number(n)) if {
+	regex.match(`^[a-z][a-z0-9]*-[a-z]+-[0-9]+$`, s)
+	parts := split(s, "-")
+	n := parts[count(parts) - 1]
+}
+
+_gcp_size_class(s) := _vcpu_class(to_number(parts[count(parts) - 2])) if {
+	regex.match(`^([a-z0-9]+-)?custom-[0-9]+-[0-9]+(-ext)?$`, trim_suffix(s, "-ext"))
+	parts := split(trim_suffix(s, "-ext"), "-")
+}
+
+_azure_size_class(s) := "xs" if startswith(s, "B1ls")
+
+_azure_size_class(s) := _vcpu_class(to_number(digits)) if {
+	not startswith(s, "B1ls")
+	regex.match(`^[A-Za-z]+[0-9]+`, s)
+	head := regex.find_n(`^[A-Za-z]+[0-9]+`, s, 1)[0]
+	digits := regex.find_n(`[0-9]+`, head, 1)[0]
+}
+
+_vcpu_class(n) := "s" if n <= 1
+
+_vcpu_class(2) := "m"
+
+_vcpu_class(n) := "l" if {
+	n > 2
+	n <= 4
+}
+
+_vcpu_class(n) := "xl" if n > 4
+
+# allowed_sizes(env): the size classes config.sizes_per_tier allows for an environment tier (undefined for an
+# environment the table does not list).
+allowed_sizes(env) := _strings(config.sizes_per_tier[env])
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Network exposure
+# ---------------------------------------------------------------------------------------------------------------------
+
+# is_world_source(s): the source address (CIDR or Azure tag) means "anyone on the internet".
+is_world_source(s) if {
+	is_string(s)
+	lower(s) in config.world_sources
+}
+
+# ingress_rules: every known rule letting traffic in, normalised across clouds as
+# {"rc", "path" (attribute path of the sources), "protocol" ("tcp"|"udp"|"icmp"|"all"|other, lower case),
+#  "port_ranges" ([[from, to], ...]; [[0, 65535]] for all ports), "sources" (list of strings)}.
+# Covers oppie_firewall ingress blocks, aws_security_group / aws_default_security_group ingress blocks,
+# aws_security_group_rule (type ingress), aws_vpc_security_group_ingress_rule, google_compute_firewall
+# (INGRESS, allow blocks, not disabled), azurerm_network_security_group security_rule blocks and
+# azurerm_network_security_rule (Inbound, Allow). Entries whose ports or protocol are unknown are left out.
+ingress_rules contains entry if {
+	some rc in resources("oppie_firewall")
+	some b in blocks(rc, "ingress")
+	protocol := _oppie_protocol(rc, b)
+	port_ranges := _oppie_ports(rc, b)
+	entry := {
+		"rc": rc, "path": ["ingress", b.index, "sources"], "protocol": protocol,
+		"port_ranges": port_ranges, "sources": _string_list(object.get(b.block, "sources", [])),
+	}
+}
+
+ingress_rules contains entry if {
+	some type in {"aws_security_group", "aws_default_security_group"}
+	some rc in resources(type)
+	some b in blocks(rc, "ingress")
+	protocol := _aws_protocol(b.block.protocol)
+	port_ranges := _aws_ports(protocol, b.block.from_port, b.block.to_port)
+	some attr in ["cidr_blocks", "ipv6_cidr_blocks"]
+	entry := {
+		"rc": rc, "path": ["ingress", b.index, attr], "protocol": protocol,
+		"port_ranges": port_ranges, "sources": _string_list(object.get(b.block, attr, [])),
+	}
+}
+
+ingress_rules contains entry if {
+	some rc in resources("aws_security_group_rule")
+	known_string(rc, ["type"]) == "ingress"
+	protocol := _aws_protocol(known_string(rc, ["protocol"]))
+	port_ranges := _aws_ports(protocol, known(rc, ["from_port"]), known(rc, ["to_port"]))
+	some attr in ["cidr_blocks", "ipv6_cidr_blocks"]
+	entry := {
+		"rc": rc, "path": [attr], "protocol": protocol,
+		"port_ranges": port_ranges, "sources": _string_list(_list_or_empty(rc, [attr])),
+	}
+}
+
+ingress_rules contains entry if {
+	some rc in resources("aws_vpc_security_group_ingress_rule")
+	protocol := _aws_protocol(known_string(rc, ["ip_protocol"]))
+	port_ranges := _aws_ports(protocol, object.get(_after_obj(rc), "from_port", null), object.get(_after_obj(rc), "to_port", null))
+	not is_unknown(rc, ["from_port"])
+	not is_unknown(rc, ["to_port"])
+	some attr in ["cidr_ipv4", "cidr_ipv6"]
+	source := known_string(rc, [attr])
+	entry := {"rc": rc, "path": [attr], "protocol": protocol, "port_ranges": port_ranges, "sources": [source]}
+}
+
+ingress_rules contains entry if {
+	some rc in resources("google_compute_firewall")
+	_gcp_direction(rc) == "INGRESS"
+	not known_true(rc, ["disabled"])
+	sources := _gcp_sources(rc)
+	some b in blocks(rc, "allow")
+	protocol := _gcp_protocol(b.block.protocol)
+	port_ranges := _port_strings(object.get(b.block, "ports", []))
+	entry := {"rc": rc, "path": ["source_ranges"], "protocol": protocol, "port_ranges": port_ranges, "sources": sources}
+}
+
+ingress_rules contains entry if {
+	some rc in resources("azurerm_network_security_group")
+	some b in blocks(rc, "security_rule")
+	some attr in ["source_address_prefix", "source_address_prefixes"]
+	entry := _azure_entry(rc, b.block, ["security_rule", b.index], attr)
+}
+
+ingress_rules contains entry if {
+	some rc in resources("azurerm_network_security_rule")
+	some attr in ["source_address_prefix", "source_address_prefixes"]
+	entry := _azure_entry(rc, _after_obj(rc), [], attr)
+}
+
+_list_or_empty(rc, path) := l if {
+	l := known_list(rc, path)
+} else := []
+
+_string_list(l) := [s | some s in l; is_string(s)] if is_array(l)
+
+_string_list(l) := [] if not is_array(l)
+
+# oppie_firewall: protocol tcp|udp|icmp|all; ports "443", "8000-8080", or unset for all ports.
+_oppie_protocol(rc, b) := lower(b.block.protocol) if {
+	is_string(b.block.protocol)
+	not is_unknown(rc, ["ingress", b.index, "protocol"])
+}
+
+_oppie_ports(rc, b) := [[0, 65535]] if {
+	not is_unknown(rc, ["ingress", b.index, "ports"])
+	is_null(object.get(b.block, "ports", null))
+}
+
+_oppie_ports(rc, b) := _port_strings([b.block.ports]) if {
+	not is_unknown(rc, ["ingress", b.index, "ports"])
+	is_string(b.block.ports)
+}
+
+# AWS: protocol "-1"/"all" means every protocol and port; numbers 6/17/1 are tcp/udp/icmp.
+_aws_protocol(p) := _protocol_names[lower(format_int(p, 10))] if is_number(p)
+
+_aws_protocol(p) := object.get(_protocol_names, lower(p), lower(p)) if is_string(p)
+
+_protocol_names := {"-1": "all", "all": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "*": "all"}
+
+_aws_ports("all", _, _) := [[0, 65535]]
+
+_aws_ports(protocol, from, to) := [[from, to]] if {
+	protocol != "all"
+	is_number(from)
+	is_number(to)
+}
+
+_gcp_direction(rc) := d if {
+	d := known_string(rc, ["direction"])
+} else := "INGRESS" if {
+	not is_unknown(rc, ["direction"])
+}
+
+# Google: no source at all means 0.0.0.0/0.
+_gcp_sources(rc) := ranges if {
+	ranges := _string_list(known_list(rc, ["source_ranges"]))
+	count(ranges) > 0
+} else := ["0.0.0.0/0"] if {
+	not has_unknown(rc, ["source_ranges"])
+	not has_unknown(rc, ["source_tags"])
+	not has_unknown(rc, ["source_service_accounts"])
+	count(_string_list(object.get(_after_obj(rc), "source_ranges", []))) == 0
+	count(_string_list(object.get(_after_obj(rc), "source_tags", []))) == 0
+	count(_string_list(object.get(_after_obj(rc), "source_service_accounts", []))) == 0
+}
+
+_gcp_protocol(p) := _protocol_names[lower(p)] if is_string(p)
+
+_gcp_protocol(p) := lower(p) if {
+	is_string(p)
+	not _protocol_names[lower(p)]
+}
+
+# Azure: Inbound + Allow; prefixes and port ranges come as single strings or lists.
+_azure_entry(rc, rule, base, attr) := {
+	"rc": rc,
+	"path": array.concat(base, [attr]),
+	"protocol": _aws_protocol(rule.protocol),
+	"port_ranges": _port_strings(array.concat(_one_or_many(rule, "destination_port_range"), _one_or_many(rule, "destination_port_ranges"))),
+	"sources": _one_or_many(rule, attr),
+} if {
+	is_string(rule.direction)
+	lower(rule.direction) == "inbound"
+	is_string(rule.access)
+	lower(rule.access) == "allow"
+	is_string(rule.protocol)
+	not has_unknown(rc, array.concat(base, ["destination_port_range"]))
+	not has_unknown(rc, array.concat(base, ["destination_port_ranges"]))
+	# Azure requires one of the two port attributes; with neither known there is nothing to judge.
+	count(array.concat(_one_or_many(rule, "destination_port_range"), _one_or_many(rule, "destination_port_ranges"))) > 0
+}
+
+_one_or_many(obj, key) := [obj[key]] if {
+	is_string(obj[key])
+	obj[key] != ""
+} else := _string_list(obj[key]) if {
+	is_array(obj[key])
+} else := []
+
+# _port_strings(list): port ranges from strings like "22", "1000-2000", "*"; an empty list means all ports.
+_port_strings(list) := [[0, 65535]] if count(list) == 0
+
+_port_strings(list) := [r | some s in list; r := _port_range(s)] if count(list) > 0
+
+_port_range(s) := [0, 65535] if s == "*"
+
+_port_range(s) := [to_number(s), to_number(s)] if {
+	is_string(s)
+	regex.match(`^[0-9]+$`, s)
+}
+
+_port_range(s) := [to_number(parts[0]), to_number(parts[1])] if {
+	is_string(s)
+	regex.match(`^[0-9]+-[0-9]+$`, s)
+	parts := split(s, "-")
+}
+
+# covers_port(entry, port): the ingress entry lets TCP traffic reach port.
+covers_port(entry, port) if {
+	entry.protocol in {"tcp", "all"}
+	some r in entry.port_ranges
+	r[0] <= port
+	port <= r[1]
+}
+
+# covers_all_ports(entry): the ingress entry allows every port (and, for protocol all, every protocol).
+covers_all_ports(entry) if {
+	entry.protocol in {"tcp", "udp", "all"}
+	some r in entry.port_ranges
+	r[0] <= 1
+	r[1] >= 65535
+}
+
+# world_sources(entry): the entry's sources that mean "anyone on the internet".
+world_sources(entry) := [s | some s in entry.sources; is_world_source(s)]
+
+# open_to_world(entry): at least one source of the entry is the whole internet.
+open_to_world(entry) if count(world_sources(entry)) > 0
+
+# ---------------------------------------------------------------------------------------------------------------------
+# IAM policy documents
+# ---------------------------------------------------------------------------------------------------------------------
+
+# policy_statements(doc): the statements of an IAM policy document given as a JSON string (as plans show
+# `policy`), each as {"index": i, "statement": object}; empty for unknown or invalid JSON.
+policy_statements(doc) := {entry |
+	parsed := _parse_policy(doc)
+	statements := _as_list(object.get(parsed, "Statement", []))
+	some i
+	s := statements[i]
+	is_object(s)
+	entry := {"index": i, "statement": s}
+}
+
+_parse_policy(doc) := json.unmarshal(doc) if {
+	is_string(doc)
+	json.is_valid(doc)
+	is_object(json.unmarshal(doc))
+}
+
+_as_list(x) := x if is_array(x)
+
+_as_list(x) := [x] if not is_array(x)
+
+# statement_actions(s): the Action values of an allowing statement as a list of strings ([] for Deny).
+statement_actions(s) := [a | some a in _as_list(object.get(s, "Action", [])); is_string(a)] if {
+	object.get(s, "Effect", "") == "Allow"
+} else := []
+
+# statement_resources(s): the Resource values of a statement as a list of strings.
+statement_resources(s) := [r | some r in _as_list(object.get(s, "Resource", [])); is_string(r)]

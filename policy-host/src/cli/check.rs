@@ -1,0 +1,225 @@
+//! `oppie-policy check`: validate every input first, evaluate, render, and exit 0 or 1 by
+//! `--fail-on`; `--repeat` (hidden) times warm in-process evaluations for the benchmark.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use oppie_policy::report::{FileReport, Format, Report};
+use oppie_policy::{Enforcement, Input};
+
+use super::{EXIT_FAIL, EXIT_PASS, PolicyArgs};
+
+#[derive(Debug, Args)]
+pub(super) struct CheckArgs {
+    /// Plan or state JSON files from `terraform show -json` (`-` reads stdin).
+    #[arg(required = true, value_name = "PLAN.json")]
+    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// Output format.
+    #[arg(short, long, value_name = "text|json|sarif|junit|github", default_value = "text")]
+    format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Fail (exit 1) on findings at or above this enforcement level.
+    #[arg(long, value_name = "LEVEL", default_value = "soft-mandatory")]
+    fail_on: Enforcement,
+    /// Only rules in this package (or below it) are checks. Repeatable; default: all packages.
+    #[arg(short, long = "namespace", value_name = "PACKAGE")]
+    namespaces: Vec<String>,
+    /// Colour in text output: auto (TTY and NO_COLOR unset), always, never.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+    /// Also time every rule evaluated on its own and print the slowest to stderr.
+    #[arg(long)]
+    profile: bool,
+    /// Evaluate each input N more times in-process and print timings to stderr (benchmarking).
+    #[arg(long, hide = true, value_name = "N", default_value_t = 0)]
+    repeat: usize,
+    /// Do not price the plan's resources for `data.oppie.costs` (the budget policy then sees
+    /// only the `estimated_monthly_cost` the plan itself carries).
+    #[arg(long)]
+    no_costs: bool,
+}
+
+pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
+    let started = Instant::now();
+    // Every input is decoded before anything is evaluated: a bad file stops the run (exit 2).
+    // Each plan is priced from its text before the copy policies read is built, so a big plan
+    // is never held twice (priced and parsed for Rego) at the same moment.
+    let mut inputs = Vec::with_capacity(args.inputs.len());
+    let mut reports = Vec::with_capacity(args.inputs.len());
+    for path in &args.inputs {
+        let (name, text) = read_text(path)?;
+        if !args.no_costs {
+            reports.push(oppie_policy::cost::price_text(&name, &text, &Default::default()));
+        }
+        inputs.push(Input::from_json_str(&name, &text)?);
+    }
+    // Inputs whose resources were priced are evaluated with their costs as `data.oppie.costs`
+    // (one policy set per distinct cost document); the plain set is built only if needed.
+    let costed = with_costs(args, &reports)?;
+    let set_of = |index: usize| costed.iter().find(|(members, _)| members.contains(&index)).map(|(_, set)| set);
+    let plain = if !costed.is_empty() && (0..inputs.len()).all(|i| set_of(i).is_some()) {
+        None
+    } else {
+        Some(args.policy.builder()?.namespaces(args.namespaces.clone()).build()?)
+    };
+    let Some(policies) = plain.as_ref().or_else(|| costed.first().map(|(_, set)| set)) else {
+        anyhow::bail!("no policy set was built");
+    };
+    for line in policies.describe() {
+        tracing::info!("loaded {line}");
+    }
+    tracing::debug!("inputs priced and policies loaded in {:?}", started.elapsed());
+    let locate = matches!(args.format, Format::Sarif | Format::Github | Format::Json);
+    let mut files = Vec::with_capacity(inputs.len());
+    for (index, input) in inputs.iter().enumerate() {
+        let policies = set_of(index).unwrap_or(policies);
+        let evaluated = Instant::now();
+        let findings = policies.evaluate(input);
+        tracing::debug!("{}: evaluated in {:?}", input.name(), evaluated.elapsed());
+        if args.repeat > 0 {
+            time_warm(policies, input, args.repeat);
+        }
+        if args.profile {
+            print_profile(policies, input);
+        }
+        files.push(FileReport::new(input, findings, locate));
+    }
+    let report = Report { files, rules: policies.rules().into_iter().cloned().collect(), fail_on: args.fail_on };
+    let colour = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        }
+    };
+    let rendered = report.render(args.format, colour);
+    match &args.output {
+        Some(path) => std::fs::write(path, rendered).with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(rendered.as_bytes())?;
+            stdout.flush()?;
+        }
+    }
+    if args.format == Format::Github {
+        write_step_summary(&report);
+    }
+    Ok(if report.passed() { EXIT_PASS } else { EXIT_FAIL })
+}
+
+/// Builds a policy set per distinct set of costs (`reports[i]` prices input `i`), with the
+/// costs as the data document `{"oppie": {"costs": {address: monthly USD}}}` (see
+/// `cost::costs_document`). Inputs with nothing priced use the plain set; inputs with equal
+/// costs share one set, so the usual single plan compiles the policies once.
+fn with_costs(
+    args: &CheckArgs,
+    reports: &[oppie_policy::cost::CostReport],
+) -> anyhow::Result<Vec<(Vec<usize>, oppie_policy::PolicySet)>> {
+    let mut groups: Vec<(serde_json::Value, Vec<usize>)> = Vec::new();
+    for (index, report) in reports.iter().enumerate() {
+        if report.monthly_by_address().is_empty() {
+            continue;
+        }
+        let document = oppie_policy::cost::costs_document(report);
+        match groups.iter_mut().find(|(d, _)| *d == document) {
+            Some((_, members)) => members.push(index),
+            None => groups.push((document, vec![index])),
+        }
+    }
+    let mut sets = Vec::with_capacity(groups.len());
+    for (document, members) in groups {
+        let set = args
+            .policy
+            .builder()?
+            .namespaces(args.namespaces.clone())
+            .data_document("<oppie-policy costs>", document)
+            .build()?;
+        sets.push((members, set));
+    }
+    Ok(sets)
+}
+
+/// Reads a plan or state file (or stdin for `-`) as decoded text, with its name for messages.
+fn read_text(path: &Path) -> anyhow::Result<(String, String)> {
+    let (name, bytes) = if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes).context("cannot read stdin")?;
+        ("<stdin>".to_string(), bytes)
+    } else {
+        (path.display().to_string(), std::fs::read(path).map_err(|e| oppie_policy::Error::io(path, e))?)
+    };
+    let text = oppie_policy::input::decode_text(&name, &bytes)?.into_owned();
+    Ok((name, text))
+}
+
+/// Reads a plan or state from a file, or from stdin for `-`.
+pub(super) fn read_input(path: &Path) -> anyhow::Result<Input> {
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes).context("cannot read stdin")?;
+        return Ok(Input::from_bytes("<stdin>", &bytes)?);
+    }
+    Ok(Input::from_path(path)?)
+}
+
+/// Appends the Markdown summary to `$GITHUB_STEP_SUMMARY` when running in GitHub Actions.
+fn write_step_summary(report: &Report) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
+        return;
+    };
+    let summary = oppie_policy::report::step_summary(report);
+    let written = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(summary.as_bytes()));
+    if let Err(e) = written {
+        tracing::warn!("cannot write the job summary: {e}");
+    }
+}
+
+/// Prints each rule's time evaluated on its own, slowest first.
+fn print_profile(policies: &oppie_policy::PolicySet, input: &Input) {
+    let times = policies.profile(input);
+    let total: Duration = times.iter().map(|(_, t)| *t).sum();
+    eprintln!("rule profile for {} (each rule alone, including the helpers it uses; sum {:?}):", input.name(), total);
+    for (rule, time) in times {
+        eprintln!("  {:>12.3?}  {:<20} data.{}.{}", time, rule.id, rule.package, rule.name);
+    }
+}
+
+/// Times `repeat` warm evaluations of one input and prints min/median/p95/mean to stderr.
+fn time_warm(policies: &oppie_policy::PolicySet, input: &Input, repeat: usize) {
+    let mut samples: Vec<Duration> = (0..repeat)
+        .map(|_| {
+            let started = Instant::now();
+            let findings = policies.evaluate(input);
+            std::hint::black_box(findings);
+            started.elapsed()
+        })
+        .collect();
+    samples.sort();
+    let pick = |q: f64| {
+        let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
+        samples.get(index).copied().unwrap_or_default()
+    };
+    let mean = samples.iter().sum::<Duration>() / u32::try_from(samples.len()).unwrap_or(1);
+    eprintln!(
+        "warm evaluation of {} ({repeat} runs): min {:?}, median {:?}, p95 {:?}, mean {:?}",
+        input.name(),
+        pick(0.0),
+        pick(0.5),
+        pick(0.95),
+        mean
+    );
+}

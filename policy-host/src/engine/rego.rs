@@ -1,0 +1,1050 @@
+//! The Rego engine: regorus with every policy file, the built-in `data.oppie.lib` and data documents.
+//! Finds the conftest rules, attaches METADATA, and evaluates each rule on its own with a time budget.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use regorus::unstable::{Expr, Rule, RuleHead};
+use regorus::utils::limits::ExecutionTimerConfig;
+
+use super::{Engine, EvalError, RuleResult, rule_values};
+use crate::error::{Error, Location, Result};
+use crate::input::Input;
+use crate::metadata::{self, Annotation, Block, Scope};
+use crate::rules::{RuleInfo, RuleKind, in_namespaces};
+
+/// Work units between clock reads of the time budget: reading the clock on every unit costs
+/// a quarter of the evaluation time; every 1024 units keeps the overshoot in microseconds.
+pub(crate) const TIMER_CHECK_INTERVAL: NonZeroU32 = NonZeroU32::new(1024).unwrap();
+
+/// The helper library every policy can import as `data.oppie.lib`.
+pub const BUILTIN_LIB: &str = include_str!("../../rego/oppie/lib.rego");
+
+/// The label the built-in library's file carries in messages.
+pub const BUILTIN_LIB_NAME: &str = "<built-in>/oppie/lib.rego";
+
+/// Which Rego syntax a file is parsed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RegoVersion {
+    /// Rego v1; a file that fails as v1 but parses as v0 is taken as v0.
+    #[default]
+    Auto,
+    /// Pre-1.0 Rego (`deny[msg] { ... }`), as conftest libraries are written.
+    V0,
+    /// Rego v1 (`deny contains msg if { ... }`).
+    V1,
+}
+
+impl FromStr for RegoVersion {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "v0" | "0" => Ok(Self::V0),
+            "v1" | "1" => Ok(Self::V1),
+            _ => Err(format!("unknown Rego version \"{s}\" (expected auto, v0 or v1)")),
+        }
+    }
+}
+
+/// One Rego file to load.
+#[derive(Debug, Clone)]
+pub struct RegoSource {
+    /// Label for messages (the path).
+    pub name: String,
+    /// The policy text.
+    pub text: String,
+    /// How to parse it.
+    pub version: RegoVersion,
+}
+
+/// A data document to merge under `data` (from `--data` files and bundles).
+#[derive(Debug, Clone)]
+pub struct DataDocument {
+    /// Label for messages (the path).
+    pub name: String,
+    /// The document; it is merged at the root of `data`.
+    pub value: serde_json::Value,
+}
+
+/// Settings for loading and evaluating Rego.
+#[derive(Debug, Clone)]
+pub struct RegoOptions {
+    /// Wall-clock budget for one rule's evaluation.
+    pub rule_timeout: Duration,
+    /// Only rules in these packages (or below them) are checks; empty means all packages.
+    pub namespaces: Vec<String>,
+    /// Threads for large inputs (0: one per core, at most 4); 1 evaluates serially.
+    pub threads: usize,
+}
+
+impl Default for RegoOptions {
+    fn default() -> Self {
+        Self { rule_timeout: Duration::from_secs(10), namespaces: Vec::new(), threads: 0 }
+    }
+}
+
+/// How one rule is evaluated.
+#[derive(Debug, Clone)]
+enum Unit {
+    /// The whole document `data.<package>.<name>`, all definitions at once.
+    Document { path: String },
+    /// One definition of the rule (when definitions carry different METADATA).
+    Definition { module: usize, rule: usize, components: Vec<String> },
+}
+
+/// A `test_*` rule found by [`RegoEngine::tests`].
+#[derive(Debug, Clone)]
+pub struct TestRule {
+    /// Dotted package.
+    pub package: String,
+    /// Rule name (`test_public_bucket_denied`).
+    pub name: String,
+    /// Where it is defined.
+    pub location: Location,
+    /// `true` for `todo_test_*` rules, which are reported as skipped.
+    pub skip: bool,
+    unit: Unit,
+}
+
+/// Rego policies compiled once and evaluated many times.
+pub struct RegoEngine {
+    template: Mutex<regorus::Engine>,
+    pool: Mutex<Vec<regorus::Engine>>,
+    rules: Vec<RuleInfo>,
+    units: Vec<Unit>,
+    /// Every unit in one shard, for small inputs.
+    serial: Shard,
+    /// The units dealt round-robin over one shard per core, for large inputs.
+    parallel: Vec<Shard>,
+    tests: Vec<TestRule>,
+    files: usize,
+    /// Time budget of one rule; a batch of n rules gets n budgets.
+    rule_timeout: Duration,
+}
+
+impl RegoEngine {
+    /// Parses and compiles `sources` with `data`; adds the built-in `data.oppie.lib` unless a
+    /// source declares that package itself.
+    pub fn load(sources: &[RegoSource], data: &[DataDocument], options: &RegoOptions) -> Result<Self> {
+        let mut engine = regorus::Engine::new();
+        // OPA semantics: a builtin error makes the expression undefined instead of failing the rule.
+        engine.set_strict_builtin_errors(false);
+        engine.set_gather_prints(true);
+        let mut loaded: Vec<&RegoSource> = Vec::with_capacity(sources.len() + 1);
+        for source in sources {
+            add_source(&mut engine, source)?;
+            loaded.push(source);
+        }
+        let lib =
+            RegoSource { name: BUILTIN_LIB_NAME.to_string(), text: BUILTIN_LIB.to_string(), version: RegoVersion::V1 };
+        let packages = module_packages(&engine)?;
+        if !packages.iter().any(|p| p == &["oppie", "lib"]) {
+            add_source(&mut engine, &lib)?;
+            loaded.push(&lib);
+        }
+        let shadows = import_shadows(&mut engine)?;
+        for shadow in &shadows {
+            add_source(&mut engine, shadow)?;
+            loaded.push(shadow);
+        }
+        for document in data {
+            let value: regorus::Value = serde_json::from_value(document.value.clone()).map_err(|e| Error::Input {
+                location: Location::file(&document.name),
+                message: format!("data document: {e}"),
+            })?;
+            engine.add_data(value).map_err(|e| Error::Input {
+                location: Location::file(&document.name),
+                message: format!("cannot merge data document: {e}"),
+            })?;
+        }
+        // Preparing analyses every module, so compile errors surface now with their location.
+        engine.eval_query("true".to_string(), false).map_err(|e| policy_error("policy", &e))?;
+        engine.set_execution_timer_config(ExecutionTimerConfig {
+            limit: options.rule_timeout,
+            check_interval: TIMER_CHECK_INTERVAL,
+        });
+
+        let catalogue = Catalogue::build(&mut engine, &loaded, options)?;
+        let (serial, parallel) = Shard::split(&catalogue.units, options.threads);
+        Ok(Self {
+            template: Mutex::new(engine),
+            pool: Mutex::new(Vec::new()),
+            rules: catalogue.rules,
+            units: catalogue.units,
+            serial,
+            parallel,
+            tests: catalogue.tests,
+            files: sources.len(),
+            rule_timeout: options.rule_timeout,
+        })
+    }
+
+    /// The `test_*` rules of every package (for `oppie-policy test`).
+    pub fn tests(&self) -> &[TestRule] {
+        &self.tests
+    }
+
+    /// Runs one test rule: `Ok(true)` passes, `Ok(false)` fails (false or undefined).
+    pub fn run_test(&self, test: &TestRule) -> std::result::Result<bool, EvalError> {
+        let mut engine = self.checkout();
+        let value = eval_unit(&mut engine, &test.unit);
+        let prints = engine.take_prints().unwrap_or_default();
+        self.checkin(engine);
+        for line in prints {
+            tracing::info!(target: "rego_print", "{line}");
+        }
+        Ok(value? == regorus::Value::Bool(true))
+    }
+
+    /// Evaluates an arbitrary query (for `oppie-policy eval`); returns OPA-style results.
+    pub fn query(&self, input: Option<&Input>, query: &str) -> Result<serde_json::Value> {
+        let mut engine = self.checkout();
+        engine.set_input(input.map_or(regorus::Value::Undefined, |i| i.value().clone()));
+        let results = engine.eval_query(query.to_string(), false);
+        self.checkin(engine);
+        let results = results.map_err(|e| Error::Query(flatten(&e)))?;
+        serde_json::to_value(&results).map_err(|e| Error::Query(e.to_string()))
+    }
+
+    fn checkout(&self) -> regorus::Engine {
+        let pooled = self.pool.lock().ok().and_then(|mut pool| pool.pop());
+        match pooled {
+            Some(engine) => engine,
+            None => match self.template.lock() {
+                Ok(template) => template.clone(),
+                Err(poisoned) => poisoned.into_inner().clone(),
+            },
+        }
+    }
+
+    fn checkin(&self, engine: regorus::Engine) {
+        if let Ok(mut pool) = self.pool.lock() {
+            pool.push(engine);
+        }
+    }
+}
+
+impl Engine for RegoEngine {
+    fn describe(&self) -> String {
+        format!("rego: {} files, {} rules", self.files, self.rules.len())
+    }
+
+    fn rules(&self) -> &[RuleInfo] {
+        &self.rules
+    }
+
+    fn profile(&self, input: &Input) -> Vec<Duration> {
+        let mut engine = self.checkout();
+        engine.set_input(input.value().clone());
+        let times = self
+            .units
+            .iter()
+            .map(|unit| {
+                let started = std::time::Instant::now();
+                let _ = eval_unit(&mut engine, unit);
+                started.elapsed()
+            })
+            .collect();
+        let _ = engine.take_prints();
+        engine.set_input(regorus::Value::Undefined);
+        self.checkin(engine);
+        times
+    }
+
+    fn evaluate(&self, input: &Input) -> Vec<RuleResult> {
+        let mut results: Vec<Option<RuleResult>> = vec![None; self.units.len()];
+        let large = input.json_text().len() >= PARALLEL_INPUT_BYTES;
+        if large && !self.parallel.is_empty() {
+            // Rules are independent: on a big plan each core takes a share of them. Each
+            // worker computes the helper library it needs once, in its own interpreter.
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = self
+                    .parallel
+                    .iter()
+                    .map(|shard| (shard, scope.spawn(move || self.run_shard(shard, input))))
+                    .collect();
+                for (shard, worker) in workers {
+                    let outcome = worker.join().unwrap_or_else(|_| {
+                        let failed = Err(EvalError::Failed("the evaluation thread panicked".into()));
+                        shard.units.iter().map(|&i| (i, failed.clone())).collect()
+                    });
+                    for (index, result) in outcome {
+                        if let Some(slot) = results.get_mut(index) {
+                            *slot = Some(result);
+                        }
+                    }
+                }
+            });
+        } else {
+            for (index, result) in self.run_shard(&self.serial, input) {
+                if let Some(slot) = results.get_mut(index) {
+                    *slot = Some(result);
+                }
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(EvalError::Failed("internal error: rule not evaluated".into()))))
+            .collect()
+    }
+}
+
+/// Inputs at least this large (about 250 resources) are evaluated on several cores.
+const PARALLEL_INPUT_BYTES: usize = 512 * 1024;
+
+/// More workers than this gain little: each recomputes the shared helper values.
+const MAX_WORKERS: usize = 4;
+
+/// A share of the units, with the batch query that evaluates its whole-document units together.
+#[derive(Debug, Clone)]
+struct Shard {
+    units: Vec<usize>,
+    /// One query over the shard's whole-document units (`u3 := [v | v := data.a.deny]; ...`):
+    /// rules then share the cached values of the rules they use (`data.oppie.lib`), which
+    /// separate evaluations would each recompute.
+    batch: Option<String>,
+}
+
+impl Shard {
+    fn new(units: Vec<usize>, all: &[Unit]) -> Self {
+        let batch = batch_query(all, &units);
+        Self { units, batch }
+    }
+
+    /// One shard with every unit, and the units dealt round-robin over `threads` shards
+    /// (0: one per core, at most [`MAX_WORKERS`]; none when that is a single thread).
+    fn split(units: &[Unit], threads: usize) -> (Self, Vec<Self>) {
+        let all: Vec<usize> = (0..units.len()).collect();
+        let workers = match threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from).clamp(1, MAX_WORKERS),
+            n => n,
+        };
+        let parallel = if workers > 1 && all.len() > 1 {
+            (0..workers).map(|w| Self::new(all.iter().copied().filter(|i| i % workers == w).collect(), units)).collect()
+        } else {
+            Vec::new()
+        };
+        (Self::new(all, units), parallel)
+    }
+}
+
+impl RegoEngine {
+    /// Sets the wall-clock budget of the engine's next evaluations.
+    fn set_budget(&self, engine: &mut regorus::Engine, limit: Duration) {
+        engine.set_execution_timer_config(ExecutionTimerConfig { limit, check_interval: TIMER_CHECK_INTERVAL });
+    }
+
+    /// Evaluates one shard's units with one pooled interpreter.
+    fn run_shard(&self, shard: &Shard, input: &Input) -> Vec<(usize, RuleResult)> {
+        let mut engine = self.checkout();
+        engine.set_input(input.value().clone());
+        // Fast path: all whole-document rules in one evaluation. If anything in it fails or
+        // runs out of time, every rule is evaluated again on its own, so the failure is
+        // pinned on the rule that caused it and the other rules still report.
+        let mut batched = match &shard.batch {
+            Some(query) => {
+                // Every rule in the batch keeps its own budget: a batch that ran out of one
+                // rule's time would otherwise be thrown away and evaluated again rule by rule.
+                let rules = u32::try_from(shard.units.len()).unwrap_or(u32::MAX);
+                self.set_budget(&mut engine, self.rule_timeout.saturating_mul(rules));
+                let outcome = engine.eval_query(query.clone(), false);
+                self.set_budget(&mut engine, self.rule_timeout);
+                match outcome {
+                    Ok(results) => unpack_batch(&results, &shard.units),
+                    Err(e) => {
+                        tracing::debug!("batched evaluation failed, evaluating rule by rule: {e:#}");
+                        Default::default()
+                    }
+                }
+            }
+            None => Default::default(),
+        };
+        let mut results = Vec::with_capacity(shard.units.len());
+        for &index in &shard.units {
+            let Some(unit) = self.units.get(index) else {
+                continue;
+            };
+            let value = match batched.remove(&index) {
+                Some(value) => Ok(value),
+                None => eval_unit(&mut engine, unit),
+            };
+            let result = value.and_then(|value| {
+                let json =
+                    serde_json::to_value(&value).map_err(|e| EvalError::Failed(format!("result is not JSON: {e}")))?;
+                Ok(rule_values(json))
+            });
+            results.push((index, result));
+        }
+        for line in engine.take_prints().unwrap_or_default() {
+            tracing::info!(target: "rego_print", "{line}");
+        }
+        engine.set_input(regorus::Value::Undefined);
+        self.checkin(engine);
+        results
+    }
+}
+
+/// Builds the batch query for `chosen` units: binding `u<i>` holds `[value]` of unit `i` (or
+/// `[]` when the document is undefined), so the query itself is always defined.
+fn batch_query(units: &[Unit], chosen: &[usize]) -> Option<String> {
+    let parts: Vec<String> = chosen
+        .iter()
+        .filter_map(|&index| match units.get(index) {
+            Some(Unit::Document { path }) => Some(format!("u{index} := [v | v := {path}]")),
+            _ => None,
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("\n"))
+}
+
+/// Reads the value of each chosen unit out of the batch query's bindings.
+fn unpack_batch(results: &regorus::QueryResults, chosen: &[usize]) -> std::collections::HashMap<usize, regorus::Value> {
+    let Some(bindings) = results.result.first().map(|r| &r.bindings) else {
+        return Default::default();
+    };
+    chosen
+        .iter()
+        .filter_map(|&index| {
+            let values = bindings[format!("u{index}").as_str()].as_array().ok()?;
+            Some((index, values.first().cloned().unwrap_or(regorus::Value::Null)))
+        })
+        .collect()
+}
+
+fn eval_unit(engine: &mut regorus::Engine, unit: &Unit) -> std::result::Result<regorus::Value, EvalError> {
+    let value = match unit {
+        Unit::Document { path } => engine.eval_rule(path.clone()),
+        Unit::Definition { module, rule, components } => {
+            let modules = engine.get_modules();
+            let found = modules.get(*module).and_then(|m| {
+                let r = m.policy.get(*rule)?;
+                Some((m.clone(), r.clone()))
+            });
+            match found {
+                Some((m, r)) => engine.eval_rule_in_module(&m, &r, false).map(|data| lookup(&data, components)),
+                None => Err(anyhow::anyhow!("internal error: rule definition not found")),
+            }
+        }
+    };
+    match value {
+        Ok(regorus::Value::Undefined) => Ok(regorus::Value::Null),
+        Ok(value) => Ok(value),
+        Err(e) => Err(classify(&e)),
+    }
+}
+
+fn lookup(data: &regorus::Value, components: &[String]) -> regorus::Value {
+    let mut current = data;
+    for component in components {
+        match current.as_object().ok().and_then(|o| o.get(&regorus::Value::from(component.as_str()))) {
+            Some(next) => current = next,
+            None => return regorus::Value::Undefined,
+        }
+    }
+    current.clone()
+}
+
+fn classify(e: &anyhow::Error) -> EvalError {
+    let limit = e.chain().find_map(|cause| cause.downcast_ref::<regorus::LimitError>());
+    match limit {
+        Some(regorus::LimitError::MemoryLimitExceeded { .. }) => EvalError::Memory(flatten(e)),
+        Some(_) => EvalError::Budget(flatten(e)),
+        None if flatten(e).contains("time limit") => EvalError::Budget(flatten(e)),
+        None => EvalError::Failed(flatten(e)),
+    }
+}
+
+/// One line of text for an anyhow error chain (regorus messages carry a source excerpt).
+fn flatten(e: &anyhow::Error) -> String {
+    let text = format!("{e:#}");
+    text.trim().to_string()
+}
+
+/// Adds one source, choosing v0 or v1 syntax; maps parse errors to `file:line:col`.
+fn add_source(engine: &mut regorus::Engine, source: &RegoSource) -> Result<()> {
+    let attempt = |engine: &mut regorus::Engine, v0: bool| {
+        engine.set_rego_v0(v0);
+        engine.add_policy(source.name.clone(), source.text.clone())
+    };
+    let result = match source.version {
+        RegoVersion::V1 => attempt(engine, false).map_err(|e| policy_error(&source.name, &e)),
+        RegoVersion::V0 => attempt(engine, true).map_err(|e| policy_error(&source.name, &e)),
+        RegoVersion::Auto => match attempt(engine, false) {
+            Ok(package) => Ok(package),
+            Err(v1_error) => attempt(engine, true).map_err(|v0_error| {
+                // Report the reading that got further into the file: that is the likelier intent.
+                let v1 = policy_error(&source.name, &v1_error);
+                let v0 = policy_error(&source.name, &v0_error);
+                let position = |e: &Error| e.location().map(|l| (l.line, l.column));
+                if position(&v0) > position(&v1) { v0 } else { v1 }
+            }),
+        },
+    };
+    engine.set_rego_v0(false);
+    result.map(|_| ())
+}
+
+/// Turns a regorus parse/compile error (`--> file:line:col` plus excerpt) into [`Error::Policy`].
+pub(crate) fn policy_error(fallback_file: &str, e: &anyhow::Error) -> Error {
+    let text = format!("{e:#}");
+    let mut location = Location::file(fallback_file);
+    let mut excerpt = Vec::new();
+    let mut message = None;
+    for line in text.lines() {
+        if let Some(position) = line.trim_start().strip_prefix("--> ") {
+            let mut parts = position.rsplitn(3, ':');
+            let column = parts.next().and_then(|c| c.trim().parse().ok());
+            let line_no = parts.next().and_then(|l| l.trim().parse().ok());
+            if let (Some(column), Some(line_no), Some(file)) = (column, line_no, parts.next()) {
+                location = Location::new(file, line_no, column);
+            }
+        } else if let Some(rest) = line.strip_prefix("error: ") {
+            message = Some(rest.to_string());
+        } else if line.contains('|') {
+            excerpt.push(line.to_string());
+        } else if !line.trim().is_empty() && message.is_none() {
+            message = Some(line.trim().to_string());
+        }
+    }
+    let mut message = message.unwrap_or_else(|| text.trim().to_string());
+    if location.line != 0 && !excerpt.is_empty() {
+        message.push('\n');
+        message.push_str(&excerpt.join("\n"));
+    }
+    Error::Policy { location, message }
+}
+
+fn module_packages(engine: &regorus::Engine) -> Result<Vec<Vec<String>>> {
+    let packages = engine.get_policy_package_components().map_err(|e| policy_error("policy", &e))?;
+    Ok(packages.into_iter().map(|p| p.components).collect())
+}
+
+/// Label prefix of the generated forwarding modules.
+const SHADOW_PREFIX: &str = "<generated import forwarding>";
+
+/// Generates forwarding rules that keep imported packages from being evaluated whole.
+///
+/// regorus resolves a reference through an import alias (`lib.subjects` after
+/// `import data.oppie.lib`) by evaluating the entire imported package and then selecting the
+/// field, so every rule of a helper library runs whenever any policy touches it, and an
+/// expensive helper nobody uses can dominate. A rule that exists at the alias's path wins over
+/// the import, so for each package `P` importing package `T` as `N` this emits
+/// `package P.N` with `X := data.T.X` for every non-function rule `X` of `T`: the reference
+/// then costs exactly the rule it names. Skipped when `P.N` is already a package or `N` a rule
+/// of `P`; functions are unaffected (regorus resolves them through the import precisely).
+fn import_shadows(engine: &mut regorus::Engine) -> Result<Vec<RegoSource>> {
+    use std::collections::{BTreeSet, HashMap};
+    let packages = module_packages(engine)?;
+    let modules = engine.get_modules().clone();
+    let mut rules_of: HashMap<Vec<String>, BTreeSet<String>> = HashMap::new();
+    for (module, package) in modules.iter().zip(&packages) {
+        let names = rules_of.entry(package.clone()).or_default();
+        for rule in &module.policy {
+            if let Some((name, false)) = head_name(rule) {
+                names.insert(name);
+            }
+        }
+    }
+    let mut wanted: BTreeMap<(Vec<String>, String), Vec<String>> = BTreeMap::new();
+    for (module, package) in modules.iter().zip(&packages) {
+        for import in &module.imports {
+            let Some(mut target) = static_path(&import.refr) else {
+                continue;
+            };
+            if target.first().map(String::as_str) != Some("data") || target.len() < 2 {
+                continue;
+            }
+            target.remove(0);
+            let alias = match &import.r#as {
+                Some(span) => span.text().to_string(),
+                None => target.last().cloned().unwrap_or_default(),
+            };
+            let mut shadow = package.clone();
+            shadow.push(alias.clone());
+            let clashes = rules_of.contains_key(&shadow)
+                || rules_of.get(package).is_some_and(|names| names.contains(&alias))
+                || target == *package;
+            if !clashes && rules_of.contains_key(&target) {
+                wanted.insert((package.clone(), alias), target);
+            }
+        }
+    }
+    let mut sources = Vec::new();
+    for ((package, alias), target) in wanted {
+        let Some(names) = rules_of.get(&target) else {
+            continue;
+        };
+        let mut shadow = package.clone();
+        shadow.push(alias);
+        let Some(name) = rule_path(&shadow).strip_prefix("data.").map(str::to_string) else {
+            continue; // a package whose first component is not an identifier: left as is
+        };
+        let mut text = format!("package {name}\n");
+        for name in names {
+            let mut path = target.clone();
+            path.push(name.clone());
+            text.push_str(&format!("{name} := {}\n", rule_path(&path)));
+        }
+        sources.push(RegoSource {
+            name: format!("{SHADOW_PREFIX}/{}.rego", shadow.join(".")),
+            text,
+            version: RegoVersion::V1,
+        });
+    }
+    Ok(sources)
+}
+
+/// `data.a.b` (dots or string brackets) as components; `None` for anything dynamic.
+fn static_path(expr: &Expr) -> Option<Vec<String>> {
+    match expr {
+        Expr::Var { span, .. } => Some(vec![span.text().to_string()]),
+        Expr::RefDot { refr, field, .. } => {
+            let mut path = static_path(refr)?;
+            path.push(field.0.text().to_string());
+            Some(path)
+        }
+        Expr::RefBrack { refr, index, .. } => match index.as_ref() {
+            Expr::String { value, .. } => {
+                let mut path = static_path(refr)?;
+                path.push(value.as_string().ok()?.to_string());
+                Some(path)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Rule data path in Rego reference syntax: `data.a.b["not-an-ident"].deny`.
+fn rule_path(components: &[String]) -> String {
+    let mut path = String::from("data");
+    for component in components {
+        let ident = component.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && component.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if ident {
+            path.push('.');
+            path.push_str(component);
+        } else {
+            path.push('[');
+            path.push_str(&serde_json::Value::String(component.clone()).to_string());
+            path.push(']');
+        }
+    }
+    path
+}
+
+/// The name a rule head defines: the root variable of its reference.
+fn head_name(rule: &Rule) -> Option<(String, bool)> {
+    let (refr, is_function) = match rule {
+        Rule::Spec { head, .. } => match head {
+            RuleHead::Compr { refr, .. } | RuleHead::Set { refr, .. } => (refr, false),
+            RuleHead::Func { refr, .. } => (refr, true),
+        },
+        Rule::Default { refr, args, .. } => (refr, !args.is_empty()),
+    };
+    let mut expr: &Expr = refr;
+    loop {
+        match expr {
+            Expr::RefDot { refr, .. } | Expr::RefBrack { refr, .. } => expr = refr,
+            Expr::Var { span, .. } => return Some((span.text().to_string(), is_function)),
+            _ => return None,
+        }
+    }
+}
+
+/// The rules found in the loaded modules, with their METADATA resolved.
+struct Catalogue {
+    rules: Vec<RuleInfo>,
+    units: Vec<Unit>,
+    tests: Vec<TestRule>,
+}
+
+/// One definition of a check rule, before grouping into documents.
+struct Definition {
+    module: usize,
+    rule: usize,
+    line: u32,
+    location: Location,
+    annotation: Annotation,
+}
+
+impl Catalogue {
+    fn build(engine: &mut regorus::Engine, sources: &[&RegoSource], options: &RegoOptions) -> Result<Self> {
+        let packages = module_packages(engine)?;
+        let modules = engine.get_modules().clone();
+        // METADATA blocks per module, keyed by the line of the statement they annotate.
+        let mut blocks: Vec<BTreeMap<u32, Block>> = Vec::with_capacity(modules.len());
+        for source in sources {
+            let parsed = metadata::parse_blocks(&source.name, &source.text)?;
+            blocks.push(parsed.into_iter().map(|b| (b.target_line, b)).collect());
+        }
+        let mut package_notes: BTreeMap<Vec<String>, Annotation> = BTreeMap::new();
+        let mut subpackage_notes: BTreeMap<Vec<String>, Annotation> = BTreeMap::new();
+        let mut document_notes: BTreeMap<(Vec<String>, String), Annotation> = BTreeMap::new();
+        let mut documents: BTreeMap<(Vec<String>, String), (RuleKind, Vec<Definition>)> = BTreeMap::new();
+        let mut tests = Vec::new();
+
+        for (index, module) in modules.iter().enumerate() {
+            let package = packages.get(index).cloned().unwrap_or_default();
+            let file = sources.get(index).map_or("policy", |s| s.name.as_str());
+            if file.starts_with(SHADOW_PREFIX) {
+                // Generated forwarding rules (see `import_shadows`) are never checks or tests.
+                continue;
+            }
+            let mut notes = blocks.get(index).cloned().unwrap_or_default();
+            if let Some(block) = notes.remove(&module.package.span.line) {
+                let target = match block.annotation.scope {
+                    None | Some(Scope::Package) => &mut package_notes,
+                    Some(Scope::Subpackages) => &mut subpackage_notes,
+                    Some(_) => {
+                        return Err(scope_error(&block, "a package (use scope: package or subpackages)"));
+                    }
+                };
+                let entry = target.entry(package.clone()).or_default();
+                let mut merged = block.annotation.clone();
+                merged.inherit(entry);
+                *entry = merged;
+            }
+            for (rule_index, rule) in module.policy.iter().enumerate() {
+                let Some((name, is_function)) = head_name(rule) else {
+                    continue;
+                };
+                let span = rule.span();
+                let location = Location::new(file, span.line, span.col);
+                let block = notes.remove(&span.line);
+                if let Some(block) = &block
+                    && matches!(block.annotation.scope, Some(Scope::Package | Scope::Subpackages))
+                {
+                    return Err(scope_error(block, "a rule (use scope: rule or document)"));
+                }
+                if is_function || matches!(rule.as_ref(), Rule::Default { .. }) {
+                    continue;
+                }
+                let mut annotation = Annotation::default();
+                if let Some(block) = block {
+                    if block.annotation.scope == Some(Scope::Document) {
+                        document_notes.entry((package.clone(), name.clone())).or_default().inherit(&block.annotation);
+                    } else {
+                        annotation = block.annotation;
+                    }
+                }
+                let test_name = name.strip_prefix("todo_").unwrap_or(&name);
+                if test_name.starts_with("test_") {
+                    let mut components = package.clone();
+                    components.push(name.clone());
+                    tests.push(TestRule {
+                        package: package.join("."),
+                        name: name.clone(),
+                        location,
+                        skip: name.starts_with("todo_"),
+                        unit: Unit::Definition { module: index, rule: rule_index, components },
+                    });
+                    continue;
+                }
+                let Some(kind) = RuleKind::from_rule_name(&name) else {
+                    continue;
+                };
+                if !in_namespaces(&package.join("."), &options.namespaces) {
+                    continue;
+                }
+                documents.entry((package.clone(), name)).or_insert_with(|| (kind, Vec::new())).1.push(Definition {
+                    module: index,
+                    rule: rule_index,
+                    line: span.line,
+                    location,
+                    annotation,
+                });
+            }
+        }
+
+        let mut rules = Vec::new();
+        let mut units = Vec::new();
+        for ((package, name), (kind, definitions)) in documents {
+            // Most specific first: document, then package, then subpackages from nearest up.
+            let mut general = document_notes.get(&(package.clone(), name.clone())).cloned().unwrap_or_default();
+            if let Some(note) = package_notes.get(&package) {
+                general.inherit(note);
+            }
+            for depth in (0..=package.len()).rev() {
+                if let Some(note) = package.get(..depth).and_then(|p| subpackage_notes.get(p)) {
+                    general.inherit(note);
+                }
+            }
+            let dotted = package.join(".");
+            let mut infos = Vec::with_capacity(definitions.len());
+            for definition in &definitions {
+                let mut annotation = definition.annotation.clone();
+                annotation.inherit(&general);
+                let info =
+                    RuleInfo::from_annotation(&dotted, &name, kind, &annotation, Some(definition.location.clone()))
+                        .map_err(|message| Error::Policy {
+                            location: definition.location.clone(),
+                            message: format!("METADATA of rule `{name}`: {message}"),
+                        })?;
+                infos.push(info);
+            }
+            let same = |a: &RuleInfo, b: &RuleInfo| {
+                RuleInfo { location: None, ..a.clone() } == RuleInfo { location: None, ..b.clone() }
+            };
+            let mut components = package.clone();
+            components.push(name.clone());
+            match infos.first() {
+                Some(first) if infos.iter().all(|i| same(i, first)) => {
+                    rules.push(first.clone());
+                    units.push(Unit::Document { path: rule_path(&components) });
+                }
+                _ => {
+                    for (info, definition) in infos.into_iter().zip(&definitions) {
+                        tracing::debug!(
+                            rule = %info.id,
+                            line = definition.line,
+                            "definition evaluated separately: its METADATA differs"
+                        );
+                        rules.push(info);
+                        units.push(Unit::Definition {
+                            module: definition.module,
+                            rule: definition.rule,
+                            components: components.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(Self { rules, units, tests })
+    }
+}
+
+fn scope_error(block: &Block, expected: &str) -> Error {
+    Error::Policy {
+        location: block.location.clone(),
+        message: format!("METADATA scope does not fit: this block annotates {expected}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(name: &str, text: &str) -> RegoSource {
+        RegoSource { name: name.into(), text: text.into(), version: RegoVersion::Auto }
+    }
+
+    fn plan(json: &str) -> Input {
+        Input::from_json_str("plan.json", json).unwrap()
+    }
+
+    #[test]
+    fn rule_paths_quote_non_identifiers() {
+        let parts = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(rule_path(&parts(&["a", "b", "deny"])), "data.a.b.deny");
+        assert_eq!(rule_path(&parts(&["my-pkg", "deny"])), "data[\"my-pkg\"].deny");
+    }
+
+    #[test]
+    fn v0_and_v1_policies_load_side_by_side() {
+        let v0 = source(
+            "v0.rego",
+            "package main\ndeny[msg] {\n  input.format_version == \"1.2\"\n  msg := \"v0 rule\"\n}\n",
+        );
+        let v1 = source(
+            "v1.rego",
+            "package other\ndeny contains msg if {\n  input.format_version == \"1.2\"\n  msg := \"v1 rule\"\n}\n",
+        );
+        let engine = RegoEngine::load(&[v0, v1], &[], &RegoOptions::default()).unwrap();
+        let results = engine.evaluate(&plan(r#"{"format_version":"1.2","resource_changes":[]}"#));
+        assert_eq!(engine.rules().len(), 2);
+        let mut all: Vec<_> = results.into_iter().flat_map(|r| r.unwrap()).collect();
+        all.sort_by_key(|v| v.to_string());
+        assert_eq!(all, [serde_json::json!("v0 rule"), serde_json::json!("v1 rule")]);
+    }
+
+    #[test]
+    fn forced_v1_rejects_v0_syntax_with_location() {
+        let mut bad = source("old.rego", "package main\n\ndeny[msg] {\n  msg := \"x\"\n}\n");
+        bad.version = RegoVersion::V1;
+        let err = match RegoEngine::load(&[bad], &[], &RegoOptions::default()) {
+            Ok(_) => panic!("v0 syntax must not parse as v1"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.starts_with("old.rego:3:"), "{err}");
+    }
+
+    #[test]
+    fn parse_error_points_at_file_line_column() {
+        let bad = source("broken.rego", "package main\n\ndeny contains msg if {\n  msg := \n}\n");
+        let err = match RegoEngine::load(&[bad], &[], &RegoOptions::default()) {
+            Ok(_) => panic!("broken policy must not load"),
+            Err(e) => e,
+        };
+        let location = err.location().cloned().unwrap();
+        assert_eq!(location.file, "broken.rego");
+        assert!(location.line >= 4, "{err}");
+        assert!(location.column > 0, "{err}");
+    }
+
+    #[test]
+    fn definitions_with_different_metadata_are_separate_rules() {
+        let policy = source(
+            "split.rego",
+            r#"package split
+
+# METADATA
+# title: first
+# custom:
+#   id: R-1
+deny contains "one" if { true }
+
+# METADATA
+# title: second
+# custom:
+#   id: R-2
+#   enforcement: advisory
+deny contains "two" if { true }
+"#,
+        );
+        let engine = RegoEngine::load(&[policy], &[], &RegoOptions::default()).unwrap();
+        let ids: Vec<_> = engine.rules().iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["R-1", "R-2"]);
+        let results = engine.evaluate(&plan(r#"{"format_version":"1.0","values":{}}"#));
+        assert_eq!(results[0].as_ref().unwrap(), &[serde_json::json!("one")]);
+        assert_eq!(results[1].as_ref().unwrap(), &[serde_json::json!("two")]);
+    }
+
+    #[test]
+    fn one_failing_rule_does_not_stop_the_others() {
+        let policy = source(
+            "mixed.rego",
+            r#"package mixed
+
+deny_conflict := x if { x := "a" }
+deny_conflict := x if { x := "b" }
+
+deny_ok contains "fine" if { true }
+"#,
+        );
+        let engine = RegoEngine::load(&[policy], &[], &RegoOptions::default()).unwrap();
+        let results = engine.evaluate(&plan(r#"{"format_version":"1.0","values":{}}"#));
+        let by_name: BTreeMap<_, _> = engine.rules().iter().map(|r| r.name.as_str()).zip(results).collect();
+        assert!(matches!(by_name["deny_conflict"], Err(EvalError::Failed(_))));
+        assert_eq!(by_name["deny_ok"].as_ref().unwrap(), &[serde_json::json!("fine")]);
+    }
+
+    #[test]
+    fn runaway_rule_is_stopped_by_the_time_budget() {
+        let policy = source(
+            "slow.rego",
+            r#"package slow
+
+deny contains msg if {
+  n := count([x | some a in numbers.range(1, 3000); some b in numbers.range(1, 3000); x := a * b])
+  msg := sprintf("%d", [n])
+}
+
+deny_fast contains "fast" if { true }
+"#,
+        );
+        let options = RegoOptions { rule_timeout: Duration::from_millis(100), ..RegoOptions::default() };
+        let engine = RegoEngine::load(&[policy], &[], &options).unwrap();
+        let started = std::time::Instant::now();
+        let results = engine.evaluate(&plan(r#"{"format_version":"1.0","values":{}}"#));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let by_name: BTreeMap<_, _> = engine.rules().iter().map(|r| r.name.as_str()).zip(results).collect();
+        assert!(matches!(by_name["deny"], Err(EvalError::Budget(_))), "{:?}", by_name["deny"]);
+        assert_eq!(by_name["deny_fast"].as_ref().unwrap(), &[serde_json::json!("fast")]);
+    }
+
+    #[test]
+    fn large_inputs_run_on_several_cores_with_the_same_results() {
+        let policy = source(
+            "big.rego",
+            r#"package big
+
+deny contains rc.address if {
+  some rc in input.resource_changes
+  rc.change.after.public == true
+}
+
+warn contains msg if {
+  msg := sprintf("%d changes", [count(input.resource_changes)])
+}
+
+deny_conflict := "a" if count(input.resource_changes) > 0
+deny_conflict := "b" if count(input.resource_changes) > 0
+
+violation contains rc.address if {
+  some rc in input.resource_changes
+  rc.type == "odd"
+}
+"#,
+        );
+        let engine = RegoEngine::load(&[policy], &[], &RegoOptions::default()).unwrap();
+        let changes: Vec<serde_json::Value> = (0..4000)
+            .map(|i| {
+                serde_json::json!({
+                    "address": format!("r.n{i}"),
+                    "type": if i % 1000 == 0 { "odd" } else { "even" },
+                    "change": {"after": {"public": i % 500 == 0, "padding": "x".repeat(100)}}
+                })
+            })
+            .collect();
+        let text = serde_json::json!({"format_version": "1.2", "resource_changes": changes}).to_string();
+        assert!(text.len() >= PARALLEL_INPUT_BYTES);
+        let input = Input::from_json_str("big.json", &text).unwrap();
+        for _ in 0..2 {
+            let by_name: BTreeMap<_, _> =
+                engine.rules().iter().map(|r| r.name.as_str()).zip(engine.evaluate(&input)).collect();
+            assert_eq!(by_name["deny"].as_ref().unwrap().len(), 8);
+            assert_eq!(by_name["warn"].as_ref().unwrap(), &[serde_json::json!("4000 changes")]);
+            assert!(matches!(by_name["deny_conflict"], Err(EvalError::Failed(_))));
+            assert_eq!(by_name["violation"].as_ref().unwrap().len(), 4);
+        }
+    }
+
+    #[test]
+    fn imported_packages_are_not_evaluated_whole() {
+        // `broken` fails whenever it is evaluated; only a whole-package evaluation touches it.
+        let helpers = source(
+            "helpers.rego",
+            "package helpers\ncheap := 42\nbroken := \"a\" if true\nbroken := \"b\" if true\ndeny contains \"helper\" if true\ndouble(x) := 2 * x\n",
+        );
+        let main = source(
+            "main.rego",
+            "package main\nimport data.helpers\nimport data.helpers as h\ndeny contains x if { x := helpers.cheap }\nwarn contains y if { y := h.double(h.cheap) }\n",
+        );
+        let engine = RegoEngine::load(&[helpers, main], &[], &RegoOptions::default()).unwrap();
+        let input = plan(r#"{"format_version":"1.0","values":{}}"#);
+        let ids: Vec<_> = engine.rules().iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["helpers.deny", "main.deny", "main.warn"], "generated modules are not checks");
+        let results = engine.evaluate(&input);
+        assert_eq!(results[0].as_ref().unwrap(), &[serde_json::json!("helper")]);
+        assert_eq!(results[1].as_ref().unwrap(), &[serde_json::json!(42)]);
+        assert_eq!(results[2].as_ref().unwrap(), &[serde_json::json!(84)]);
+    }
+
+    #[test]
+    fn namespaces_restrict_the_checks() {
+        let a = source("a.rego", "package team.a\ndeny contains \"a\" if { true }\n");
+        let b = source("b.rego", "package team.b\ndeny contains \"b\" if { true }\n");
+        let options = RegoOptions { namespaces: vec!["team.a".into()], ..RegoOptions::default() };
+        let engine = RegoEngine::load(&[a, b], &[], &options).unwrap();
+        let packages: Vec<_> = engine.rules().iter().map(|r| r.package.as_str()).collect();
+        assert_eq!(packages, ["team.a"]);
+    }
+
+    #[test]
+    fn data_documents_are_visible_and_queries_work() {
+        let policy =
+            source("d.rego", "package d\ndeny contains msg if {\n  some env in data.frozen\n  msg := env\n}\n");
+        let data = DataDocument { name: "data.json".into(), value: serde_json::json!({"frozen": ["prod"]}) };
+        let engine = RegoEngine::load(&[policy], &[data], &RegoOptions::default()).unwrap();
+        let input = plan(r#"{"format_version":"1.0","values":{}}"#);
+        assert_eq!(engine.evaluate(&input)[0].as_ref().unwrap(), &[serde_json::json!("prod")]);
+        let result = engine.query(Some(&input), "x := input.format_version").unwrap();
+        assert_eq!(result["result"][0]["bindings"]["x"], "1.0");
+    }
+}

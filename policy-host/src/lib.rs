@@ -1,0 +1,30 @@
+//! oppie-policy: evaluates Rego and OPA WASM policies against Terraform plan and state JSON.
+//!
+//! Load policies once into a [`PolicySet`] (directories of `.rego` files, Rego or WASM bundles,
+//! data files), then call [`PolicySet::evaluate`] for each [`Input`]; it returns [`Finding`]s
+//! carrying the rule id, title, severity, enforcement level, control references, message,
+//! resource address and attribute path. Existing conftest policies (`deny`, `violation`, `warn`,
+//! `exception`; Rego v0 or v1) run unchanged. [`report`] renders findings as text, JSON, SARIF,
+//! JUnit or GitHub workflow commands. [`cost`] prices a plan's resources with the rate card.
+
+pub mod bundle;
+pub mod cost;
+pub mod engine;
+pub mod error;
+pub mod findings;
+pub mod input;
+pub mod loader;
+pub mod metadata;
+pub mod policy_set;
+pub mod report;
+pub mod rules;
+pub mod server;
+pub mod testing;
+
+pub use engine::rego::RegoVersion;
+pub use engine::wasm::WasmLimits;
+pub use error::{Error, Location, Result};
+pub use findings::{Finding, FindingKind, PathStep};
+pub use input::{DocumentKind, Input};
+pub use policy_set::{PolicySet, PolicySetBuilder};
+pub use rules::{Enforcement, RuleInfo, RuleKind, Severity};

@@ -1,0 +1,137 @@
+//! GitHub Actions output: one workflow command per finding (`::error`, `::warning`, `::notice`)
+//! annotating the plan file at the resource's line, and a Markdown job summary.
+
+use std::fmt::Write;
+
+use super::{Report, Status, path_text, status};
+use crate::rules::Enforcement;
+
+/// Escapes a workflow command's message (`%`, CR, LF), per GitHub's toolkit.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a workflow command property value (additionally `:` and `,`).
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+pub(super) fn render(report: &Report) -> String {
+    let mut out = String::new();
+    for (file, finding) in report.findings() {
+        let state = status(finding, report.fail_on);
+        let command = match state {
+            Status::Fail | Status::Error => "error",
+            Status::Warn | Status::ErrorBelow if finding.enforcement > Enforcement::Advisory => "warning",
+            Status::Warn | Status::ErrorBelow | Status::Excepted => "notice",
+        };
+        let mut title = format!("{} ({})", finding.rule_id, finding.enforcement);
+        if state == Status::Excepted {
+            title.push_str(" excepted");
+        }
+        let mut properties = format!("file={}", escape_property(&file.path));
+        if let Some(line) = file.line_of(finding) {
+            let _ = write!(properties, ",line={line}");
+        }
+        let _ = write!(properties, ",title={}", escape_property(&title));
+        let mut message = match &finding.resource {
+            Some(address) => format!("{address}: {}", finding.message),
+            None => finding.message.clone(),
+        };
+        if let Some(path) = path_text(finding) {
+            let _ = write!(message, " (at {path})");
+        }
+        if let Some(by) = &finding.excepted_by {
+            let _ = write!(message, " [excepted by {by}]");
+        }
+        let _ = writeln!(out, "::{command} {properties}::{}", escape_data(&message));
+    }
+    let s = report.summary();
+    let _ = writeln!(
+        out,
+        "oppie-policy: {}: {} failures, {} warnings, {} errors, {} exceptions ({} rules, failing at {})",
+        if report.passed() { "PASS" } else { "FAIL" },
+        s.failures,
+        s.warnings,
+        s.errors,
+        s.exceptions,
+        s.rules,
+        report.fail_on
+    );
+    out
+}
+
+/// A Markdown table of the findings, for `$GITHUB_STEP_SUMMARY`.
+pub fn step_summary(report: &Report) -> String {
+    let s = report.summary();
+    let mut out = format!(
+        "### oppie-policy: {}\n\n{} failures, {} warnings, {} errors, {} exceptions across {} file(s) and {} rules (failing at {}).\n",
+        if report.passed() { "passed" } else { "failed" },
+        s.failures,
+        s.warnings,
+        s.errors,
+        s.exceptions,
+        s.files,
+        s.rules,
+        report.fail_on
+    );
+    let cell = |t: &str| t.replace('|', "\\|").replace('\n', " ");
+    let mut rows = String::new();
+    for (file, finding) in report.findings() {
+        let state = match status(finding, report.fail_on) {
+            Status::Fail => "fail",
+            Status::Warn => "warn",
+            Status::Error | Status::ErrorBelow => "error",
+            Status::Excepted => "excepted",
+        };
+        let _ = writeln!(
+            rows,
+            "| {state} | {} | `{}` | {} | {} | {} |",
+            finding.enforcement,
+            cell(&finding.rule_id),
+            cell(finding.resource.as_deref().unwrap_or("-")),
+            cell(&finding.message),
+            cell(&file.path),
+        );
+    }
+    if !rows.is_empty() {
+        out.push_str("\n| status | level | rule | resource | message | file |\n|---|---|---|---|---|---|\n");
+        out.push_str(&rows);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::report;
+    use super::*;
+
+    #[test]
+    fn workflow_commands_per_finding() {
+        let text = render(&report());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 6);
+        assert_eq!(
+            lines[0],
+            "::error file=plans/plan one.json,line=40,title=OPPIE-1 (hard-mandatory)::aws_security_group.web: port 22 open to <world> & \"friends\" (at ingress[0])"
+        );
+        assert!(lines[1].starts_with("::error file=plans/plan one.json,line=12,title=OPPIE-2 (soft-mandatory)::"));
+        assert!(lines[2].starts_with("::notice "), "{}", lines[2]);
+        assert!(lines[3].contains("title=OPPIE-1 (hard-mandatory) excepted"), "{}", lines[3]);
+        assert!(lines[4].starts_with("::error file=plans/plan one.json,title=OPPIE-2"), "{}", lines[4]);
+        assert!(lines[5].starts_with("oppie-policy: FAIL: 2 failures"));
+    }
+
+    #[test]
+    fn escaping_follows_the_toolkit() {
+        assert_eq!(escape_data("50%\nnext"), "50%25%0Anext");
+        assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+    }
+
+    #[test]
+    fn summary_is_a_markdown_table() {
+        let summary = step_summary(&report());
+        assert!(summary.starts_with("### oppie-policy: failed"));
+        assert!(summary.contains("| fail | hard-mandatory | `OPPIE-1` | aws_security_group.web |"));
+    }
+}

@@ -1,0 +1,90 @@
+//! Every plan of the shared corpus (40 real `terraform show -json` files, Terraform 0.12 to
+//! 1.15, one UTF-16) is checked with the full policy library: no crash, exit 0 or 1 only,
+//! and no rule fails to evaluate.
+//!
+//! The corpus lives outside the repository (`../shared/corpus/plans` next to the checkout).
+//! `OPPIE_CORPUS_DIR` points elsewhere; without a corpus the test fails unless
+//! `OPPIE_ALLOW_NO_CORPUS=1`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the crate sits in the workspace").to_path_buf()
+}
+
+fn corpus_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("OPPIE_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/corpus/plans"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let allowed = std::env::var("OPPIE_ALLOW_NO_CORPUS").is_ok_and(|v| v == "1");
+    assert!(
+        allowed,
+        "plan corpus not found at {} (set OPPIE_CORPUS_DIR, or OPPIE_ALLOW_NO_CORPUS=1 to skip)",
+        dir.display()
+    );
+    eprintln!("skipping: no corpus at {} (OPPIE_ALLOW_NO_CORPUS=1)", dir.display());
+    None
+}
+
+#[test]
+fn every_corpus_plan_is_checked_without_a_crash() {
+    let Some(dir) = corpus_dir() else {
+        return;
+    };
+    let mut plans: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("corpus readable")
+        .map(|e| e.expect("corpus entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    plans.sort();
+    assert!(plans.len() >= 40, "expected the 40-plan corpus, found {}", plans.len());
+    let policies = repo().join("policies");
+    let run = |plan: &PathBuf| {
+        let output = Command::new(env!("CARGO_BIN_EXE_oppie-policy"))
+            .arg("check")
+            .arg(plan)
+            .arg("-p")
+            .arg(&policies)
+            .args(["-f", "json"])
+            .output()
+            .expect("the binary runs");
+        (plan.clone(), output)
+    };
+    // Two workers: the machine has two cores.
+    let (left, right) = plans.split_at(plans.len() / 2);
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let a = scope.spawn(|| left.iter().map(run).collect::<Vec<_>>());
+        let b = scope.spawn(|| right.iter().map(run).collect::<Vec<_>>());
+        let mut all = a.join().expect("worker");
+        all.extend(b.join().expect("worker"));
+        all
+    });
+    let mut failures = Vec::new();
+    for (plan, output) in results {
+        let name = plan.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let code = output.status.code();
+        if !matches!(code, Some(0 | 1)) {
+            failures.push(format!("{name}: exit {code:?}: {}", String::from_utf8_lossy(&output.stderr)));
+            continue;
+        }
+        let report: serde_json::Value = match serde_json::from_slice(&output.stdout) {
+            Ok(report) => report,
+            Err(e) => {
+                failures.push(format!("{name}: output is not JSON: {e}"));
+                continue;
+            }
+        };
+        if report["summary"]["errors"] != 0 {
+            failures.push(format!("{name}: rules failed to evaluate: {}", report["summary"]));
+        }
+        let passed = report["passed"] == true;
+        if passed != (code == Some(0)) {
+            failures.push(format!("{name}: exit {code:?} disagrees with passed={passed}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

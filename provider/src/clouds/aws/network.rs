@@ -1,0 +1,180 @@
+//! Networks on AWS: a VPC plus an attached internet gateway (which public subnets route
+//! through; it costs nothing while unused).
+
+use aws_sdk_ec2::types::{Filter, ResourceType};
+
+use super::idempotency::no_retry;
+use super::tags::{self, TOKEN_TAG};
+use super::{AwsRegion, errors, while_in_use};
+use crate::clouds::network::{NetworkSpec, NetworkState, Networks};
+use crate::clouds::{CloudError, Native};
+
+/// Tag on the internet gateway naming its VPC, so a retried create finds it.
+const NETWORK_TAG: &str = "oppie:network-id";
+
+pub(super) fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+impl AwsRegion {
+    async fn vpc_gateways(&self, vpc_id: &str) -> Result<Vec<String>, CloudError> {
+        let out = self
+            .ec2
+            .describe_internet_gateways()
+            .filters(filter("attachment.vpc-id", vpc_id))
+            .send()
+            .await
+            .map_err(|e| errors::ec2("DescribeInternetGateways", e))?;
+        Ok(out.internet_gateways().iter().filter_map(|g| g.internet_gateway_id().map(str::to_string)).collect())
+    }
+
+    /// The internet gateway of `vpc_id`, if it has one.
+    pub(super) async fn vpc_gateway(&self, vpc_id: &str) -> Result<Option<String>, CloudError> {
+        Ok(self.vpc_gateways(vpc_id).await?.into_iter().next())
+    }
+
+    async fn ensure_gateway(&self, vpc_id: &str, name: &str) -> Result<(), CloudError> {
+        if self.vpc_gateway(vpc_id).await?.is_some() {
+            return Ok(());
+        }
+        let lookup = || async {
+            let out = self
+                .ec2
+                .describe_internet_gateways()
+                .filters(filter(&format!("tag:{NETWORK_TAG}"), vpc_id))
+                .send()
+                .await
+                .map_err(|e| errors::ec2("DescribeInternetGateways", e))?;
+            Ok(out.internet_gateways().first().and_then(|g| g.internet_gateway_id()).map(str::to_string))
+        };
+        let igw = match lookup().await? {
+            Some(id) => id,
+            None => {
+                let mut t = crate::clouds::Tags::new();
+                t.insert(NETWORK_TAG.into(), vpc_id.into());
+                let create = || async {
+                    let out = self
+                        .ec2
+                        .create_internet_gateway()
+                        .tag_specifications(tags::spec(ResourceType::InternetGateway, &t, Some(name), None))
+                        .customize()
+                        .config_override(no_retry())
+                        .send()
+                        .await
+                        .map_err(|e| errors::ec2("CreateInternetGateway", e))?;
+                    out.internet_gateway().and_then(|g| g.internet_gateway_id()).map(str::to_string).ok_or_else(|| {
+                        CloudError::other("AWS EC2", "CreateInternetGateway", "the answer had no gateway id")
+                    })
+                };
+                self.create_once(create, lookup).await?
+            }
+        };
+        match self.ec2.attach_internet_gateway().internet_gateway_id(&igw).vpc_id(vpc_id).send().await {
+            Ok(_) => Ok(()),
+            // A retried attach that had happened.
+            Err(e) => {
+                let e = errors::ec2("AttachInternetGateway", e);
+                if e.code.as_deref() == Some("Resource.AlreadyAssociated") { Ok(()) } else { Err(e) }
+            }
+        }
+    }
+}
+
+#[tfplug::async_trait]
+impl Networks for AwsRegion {
+    async fn create_network(&self, spec: &NetworkSpec, token: &str) -> Result<String, CloudError> {
+        let create = || async {
+            let out = self
+                .ec2
+                .create_vpc()
+                .cidr_block(&spec.cidr)
+                .tag_specifications(tags::spec(ResourceType::Vpc, &spec.tags, Some(&spec.name), Some(token)))
+                .customize()
+                .config_override(no_retry())
+                .send()
+                .await
+                .map_err(|e| errors::ec2("CreateVpc", e))?;
+            out.vpc()
+                .and_then(|v| v.vpc_id())
+                .map(str::to_string)
+                .ok_or_else(|| CloudError::other("AWS EC2", "CreateVpc", "the answer had no VPC id"))
+        };
+        let lookup = || async {
+            let out = self
+                .ec2
+                .describe_vpcs()
+                .filters(filter(&format!("tag:{TOKEN_TAG}"), token))
+                .send()
+                .await
+                .map_err(|e| errors::ec2("DescribeVpcs", e))?;
+            Ok(out.vpcs().first().and_then(|v| v.vpc_id()).map(str::to_string))
+        };
+        self.create_once(create, lookup).await
+    }
+
+    async fn update_network(&self, id: &str, spec: &NetworkSpec) -> Result<(), CloudError> {
+        let out = self.ec2.describe_vpcs().vpc_ids(id).send().await.map_err(|e| errors::ec2("DescribeVpcs", e))?;
+        let current = out.vpcs().first().map(|v| v.tags().to_vec()).unwrap_or_default();
+        self.sync_tags(id, &current, &spec.tags, Some(&spec.name)).await?;
+        self.ensure_gateway(id, &spec.name).await
+    }
+
+    async fn read_network(&self, id: &str) -> Result<Option<NetworkState>, CloudError> {
+        let out = match self.ec2.describe_vpcs().vpc_ids(id).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let e = errors::ec2("DescribeVpcs", e);
+                return if e.is_not_found() { Ok(None) } else { Err(e) };
+            }
+        };
+        let Some(vpc) = out.vpcs().first() else {
+            return Ok(None);
+        };
+        let (name, user_tags) = tags::split(vpc.tags(), true);
+        let owner = vpc.owner_id().unwrap_or_default();
+        let mut native = Native::new();
+        native.insert("vpc_id".into(), id.to_string());
+        native.insert("arn".into(), self.ec2_arn(owner, "vpc", id));
+        native.insert("owner_id".into(), owner.to_string());
+        native.insert("region".into(), self.region.clone());
+        if let Some(igw) = self.vpc_gateway(id).await? {
+            native.insert("internet_gateway_id".into(), igw);
+        }
+        Ok(Some(NetworkState {
+            id: id.to_string(),
+            name: name.unwrap_or_default(),
+            cidr: vpc.cidr_block().unwrap_or_default().to_string(),
+            tags: Some(user_tags),
+            native,
+            resource_group: None,
+        }))
+    }
+
+    async fn delete_network(&self, id: &str) -> Result<(), CloudError> {
+        for igw in self.vpc_gateways(id).await? {
+            match self.ec2.detach_internet_gateway().internet_gateway_id(&igw).vpc_id(id).send().await {
+                Ok(_) => {}
+                Err(e) => {
+                    let e = errors::ec2("DetachInternetGateway", e);
+                    if !e.is_not_found() && e.code.as_deref() != Some("Gateway.NotAttached") {
+                        return Err(e);
+                    }
+                }
+            }
+            while_in_use(|| async {
+                self.ec2
+                    .delete_internet_gateway()
+                    .internet_gateway_id(&igw)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| errors::ec2("DeleteInternetGateway", e))
+            })
+            .await?;
+        }
+        while_in_use(|| async {
+            self.ec2.delete_vpc().vpc_id(id).send().await.map(|_| ()).map_err(|e| errors::ec2("DeleteVpc", e))
+        })
+        .await
+    }
+}

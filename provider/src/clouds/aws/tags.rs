@@ -1,0 +1,109 @@
+//! EC2 tags: the Name tag and the creation-token tag are the provider's own; user tags
+//! are synced by difference (CreateTags for new or changed, DeleteTags for removed).
+
+use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+
+use super::{AwsRegion, errors};
+use crate::clouds::{CloudError, Tags};
+
+/// Tag that marks an object with the token of the create that made it.
+pub const TOKEN_TAG: &str = "oppie:creation-token";
+
+/// The Name tag.
+pub const NAME_TAG: &str = "Name";
+
+/// `tags` plus Name (when given) and the creation token, as a tag specification.
+pub fn spec(kind: ResourceType, tags: &Tags, name: Option<&str>, token: Option<&str>) -> TagSpecification {
+    let mut all: Vec<Tag> = tags.iter().map(|(k, v)| tag(k, v)).collect();
+    if let Some(n) = name {
+        all.push(tag(NAME_TAG, n));
+    }
+    if let Some(t) = token {
+        all.push(tag(TOKEN_TAG, t));
+    }
+    TagSpecification::builder().resource_type(kind).set_tags(Some(all)).build()
+}
+
+/// One tag.
+pub fn tag(k: &str, v: &str) -> Tag {
+    Tag::builder().key(k).value(v).build()
+}
+
+/// Splits AWS tags into (Name, user tags); with `named`, Name is the name, not a tag.
+pub fn split(tags: &[Tag], named: bool) -> (Option<String>, Tags) {
+    let mut name = None;
+    let mut out = Tags::new();
+    for t in tags {
+        let (Some(k), v) = (t.key(), t.value().unwrap_or_default()) else {
+            continue;
+        };
+        if k == TOKEN_TAG {
+            continue;
+        }
+        if named && k == NAME_TAG {
+            name = Some(v.to_string());
+        } else {
+            out.insert(k.to_string(), v.to_string());
+        }
+    }
+    (name, out)
+}
+
+impl AwsRegion {
+    /// Makes the tags of EC2 object `id` (currently `current`) equal `desired` plus Name.
+    pub(super) async fn sync_tags(
+        &self,
+        id: &str,
+        current: &[Tag],
+        desired: &Tags,
+        name: Option<&str>,
+    ) -> Result<(), CloudError> {
+        let mut want = desired.clone();
+        if let Some(n) = name {
+            want.insert(NAME_TAG.to_string(), n.to_string());
+        }
+        let have: Tags = current
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+            .filter(|(k, _)| k != TOKEN_TAG)
+            .collect();
+        let remove: Vec<Tag> =
+            have.keys().filter(|k| !want.contains_key(*k)).map(|k| Tag::builder().key(k).build()).collect();
+        let set: Vec<Tag> = want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| tag(k, v)).collect();
+        if !remove.is_empty() {
+            self.ec2
+                .delete_tags()
+                .resources(id)
+                .set_tags(Some(remove))
+                .send()
+                .await
+                .map_err(|e| errors::ec2("DeleteTags", e))?;
+        }
+        if !set.is_empty() {
+            self.ec2
+                .create_tags()
+                .resources(id)
+                .set_tags(Some(set))
+                .send()
+                .await
+                .map_err(|e| errors::ec2("CreateTags", e))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_hides_the_provider_tags() {
+        let raw = vec![tag("Name", "net"), tag(TOKEN_TAG, "abc"), tag("team", "shop")];
+        let (name, tags) = split(&raw, true);
+        assert_eq!(name.as_deref(), Some("net"));
+        assert_eq!(tags, Tags::from([("team".into(), "shop".into())]));
+        let (name, tags) = split(&raw, false);
+        assert_eq!(name, None);
+        assert_eq!(tags.len(), 2, "Name is an ordinary tag on unnamed kinds");
+    }
+}

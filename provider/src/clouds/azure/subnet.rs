@@ -1,0 +1,56 @@
+//! Subnets of a virtual network. Azure subnets span the region: the zone travels in the
+//! subnet's name and places the machines. `public` maps to `defaultOutboundAccess`.
+
+use serde_json::json;
+
+use super::names::{last, subnet_name, subnet_zone};
+use super::{AzureRegion, api};
+use crate::clouds::subnet::{SubnetSpec, SubnetState, Subnets};
+use crate::clouds::{CloudError, Native};
+
+fn body(spec: &SubnetSpec) -> serde_json::Value {
+    json!({"properties": {"addressPrefix": spec.cidr, "defaultOutboundAccess": spec.public}})
+}
+
+#[tfplug::async_trait]
+impl Subnets for AzureRegion {
+    async fn create_subnet(&self, spec: &SubnetSpec, _token: &str) -> Result<String, CloudError> {
+        let id = format!("{}/subnets/{}", spec.network_id, subnet_name(&spec.cidr, &spec.zone));
+        self.put_start(&id, api::NETWORK, body(spec), "subnets.createOrUpdate").await?;
+        Ok(id)
+    }
+
+    async fn update_subnet(&self, id: &str, spec: &SubnetSpec) -> Result<(), CloudError> {
+        self.settle(id, api::NETWORK, "subnets.createOrUpdate").await?;
+        let current = self.read_subnet(id).await?;
+        if current.is_some_and(|s| s.public != spec.public) {
+            // A subnet PUT replaces the subnet's properties: send the ones Oppie manages.
+            self.put(id, api::NETWORK, body(spec), "subnets.createOrUpdate").await?;
+        }
+        Ok(())
+    }
+
+    async fn read_subnet(&self, id: &str) -> Result<Option<SubnetState>, CloudError> {
+        let Some(v) = self.get(id, api::NETWORK, "subnets.get").await? else { return Ok(None) };
+        let p = &v["properties"];
+        let cidr =
+            p["addressPrefix"].as_str().or_else(|| p["addressPrefixes"][0].as_str()).unwrap_or_default().to_string();
+        let network_id = id.rsplit_once("/subnets/").map_or(id, |(n, _)| n).to_string();
+        let mut native = Native::new();
+        native.insert("name".into(), last(id).to_string());
+        native.insert("virtual_network".into(), last(&network_id).to_string());
+        Ok(Some(SubnetState {
+            id: v["id"].as_str().unwrap_or(id).to_string(),
+            network_id,
+            cidr,
+            zone: subnet_zone(last(id)).unwrap_or_default(),
+            public: p["defaultOutboundAccess"].as_bool().unwrap_or(true),
+            tags: None,
+            native,
+        }))
+    }
+
+    async fn delete_subnet(&self, id: &str) -> Result<(), CloudError> {
+        crate::clouds::http::while_in_use(|| self.delete(id, api::NETWORK, "subnets.delete")).await
+    }
+}

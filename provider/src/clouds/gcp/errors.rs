@@ -1,0 +1,53 @@
+//! GCP error answers (`{"error": {"code", "message", "errors": [{"reason"}], "status"}}`) as
+//! [`CloudError`]s: the reason kept as the code, and classified (not found, in use, ...).
+
+use crate::clouds::http::{ErrorReader, Reply, kind_of};
+use crate::clouds::{CloudError, ErrorKind};
+
+/// Compute Engine errors.
+pub struct Compute;
+/// Cloud Storage errors.
+pub struct Storage;
+
+fn read(service: &'static str, operation: &str, reply: &Reply) -> CloudError {
+    let e = &reply.json["error"];
+    let reason = e["errors"][0]["reason"].as_str().or_else(|| e["status"].as_str()).map(str::to_string);
+    let message = e["message"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("HTTP status {}{}", reply.status.as_u16(), snippet(&reply.text)));
+    let kind = match reason.as_deref() {
+        Some("resourceInUseByAnotherResource") => ErrorKind::InUse,
+        Some("notFound") => ErrorKind::NotFound,
+        Some("rateLimitExceeded" | "userRateLimitExceeded" | "backendError") => ErrorKind::Transient,
+        _ => kind_of(reply.status),
+    };
+    let request_id = ["x-request-id", "x-guploader-uploadid", "x-goog-request-id"]
+        .iter()
+        .find_map(|h| reply.header(h))
+        .map(str::to_string);
+    CloudError { kind, service, operation: operation.to_string(), code: reason, message, request_id }
+}
+
+fn snippet(text: &str) -> String {
+    let t = text.trim();
+    if t.is_empty() { String::new() } else { format!(": {}", t.chars().take(200).collect::<String>()) }
+}
+
+impl ErrorReader for Compute {
+    fn service(&self) -> &'static str {
+        "GCP Compute"
+    }
+    fn error(&self, operation: &str, reply: &Reply) -> CloudError {
+        read(self.service(), operation, reply)
+    }
+}
+
+impl ErrorReader for Storage {
+    fn service(&self) -> &'static str {
+        "GCP Storage"
+    }
+    fn error(&self, operation: &str, reply: &Reply) -> CloudError {
+        read(self.service(), operation, reply)
+    }
+}

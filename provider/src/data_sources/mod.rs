@@ -1,0 +1,3 @@
+//! Data source types, one file each.
+
+pub mod catalog;

@@ -1,0 +1,6 @@
+resource "oppie_environment" "preview" {
+  name = "pr-1234"
+  tier = "dev"
+  ttl  = "72h"
+  tags = { owner = "platform" }
+}

@@ -1,0 +1,115 @@
+//! Governance around every `oppie_*` resource: the estimated monthly cost, known at plan
+//! time, and plan-time policy gating. A decorator adds both to any resource, so resource
+//! code stays about the cloud.
+
+pub mod cost;
+pub mod document;
+pub mod policy;
+
+use std::sync::Arc;
+
+use tfplug::{ApplyResponse, Context, Diagnostics, Object, Plan, Private, ReadResponse, Resource, Schema};
+
+use crate::provider::Client;
+
+/// Wraps every resource with cost estimation and policy gating.
+pub fn govern(resources: Vec<Arc<dyn Resource<Client>>>) -> Vec<Arc<dyn Resource<Client>>> {
+    resources
+        .into_iter()
+        .map(|inner| {
+            let schema = cost::extend_schema(inner.schema());
+            Arc::new(Governed { inner, schema }) as Arc<dyn Resource<Client>>
+        })
+        .collect()
+}
+
+/// A resource with cost attributes and policy checks.
+pub struct Governed {
+    inner: Arc<dyn Resource<Client>>,
+    schema: Schema,
+}
+
+#[tfplug::async_trait]
+impl Resource<Client> for Governed {
+    fn type_name(&self) -> &str {
+        self.inner.type_name()
+    }
+
+    fn schema(&self) -> Schema {
+        self.schema.clone()
+    }
+
+    async fn validate(&self, ctx: &Context<Client>, config: &Object) -> Result<(), Diagnostics> {
+        self.inner.validate(ctx, config).await
+    }
+
+    async fn modify_plan(&self, ctx: &Context<Client>, plan: &mut Plan) -> Result<(), Diagnostics> {
+        self.inner.modify_plan(ctx, plan).await?;
+        if !plan.is_destroy() {
+            let cost = cost::estimate(ctx, self.type_name(), &plan.planned);
+            plan.diagnostics.extend(cost::set(&mut plan.planned, cost)?);
+        }
+        let Some(gate) = ctx.try_client().and_then(|c| c.policy.clone()) else { return Ok(()) };
+        let doc = document::plan_document(self.type_name(), &self.schema, plan, ctx.terraform_version());
+        let findings = gate.evaluate(doc).await?;
+        let address = document::address(self.type_name(), plan);
+        let diags = gate.diagnostics(&findings, &address, plan.planned.ty());
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        plan.diagnostics.extend(diags);
+        Ok(())
+    }
+
+    async fn create(
+        &self,
+        ctx: &Context<Client>,
+        config: &Object,
+        resp: &mut ApplyResponse,
+    ) -> Result<(), Diagnostics> {
+        let r = self.inner.create(ctx, config, resp).await;
+        settle_cost(ctx, self.type_name(), &mut resp.state);
+        r
+    }
+
+    async fn read(&self, ctx: &Context<Client>, resp: &mut ReadResponse) -> Result<(), Diagnostics> {
+        self.inner.read(ctx, resp).await?;
+        settle_cost(ctx, self.type_name(), &mut resp.state);
+        Ok(())
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context<Client>,
+        prior: &Object,
+        config: &Object,
+        resp: &mut ApplyResponse,
+    ) -> Result<(), Diagnostics> {
+        let r = self.inner.update(ctx, prior, config, resp).await;
+        settle_cost(ctx, self.type_name(), &mut resp.state);
+        r
+    }
+
+    async fn delete(&self, ctx: &Context<Client>, prior: &Object, private: &Private) -> Result<(), Diagnostics> {
+        self.inner.delete(ctx, prior, private).await
+    }
+
+    async fn import(&self, ctx: &Context<Client>, id: &str, resp: &mut ReadResponse) -> Result<(), Diagnostics> {
+        self.inner.import(ctx, id, resp).await
+    }
+
+    fn upgrade_state(&self, version: i64, state: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
+        self.inner.upgrade_state(version, state)
+    }
+}
+
+/// After apply or refresh the cost follows the object as it now is (it was already
+/// known at plan time unless its inputs were not).
+fn settle_cost(ctx: &Context<Client>, type_name: &str, state: &mut Object) {
+    if state.is_null() {
+        return;
+    }
+    let cost = cost::estimate(ctx, type_name, state);
+    // Pricing problems were reported at plan time; here they only leave the cost null.
+    let _ = cost::set(state, cost);
+}

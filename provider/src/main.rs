@@ -1,0 +1,16 @@
+//! terraform-provider-oppie: cloud-neutral infrastructure resources for Terraform and OpenTofu.
+
+/// The catalog crate, under the name the modules use.
+pub(crate) use oppie_catalog as catalog;
+mod clouds;
+mod data_sources;
+#[cfg(test)]
+mod docs;
+mod functions;
+mod governance;
+mod provider;
+mod resources;
+
+fn main() -> std::process::ExitCode {
+    tfplug::main(provider::OppieProvider, provider::ADDRESS)
+}

@@ -1,0 +1,344 @@
+//! The `provider "oppie"` block and the client every resource receives.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use tfplug::validator::{from_fn, int_between, one_of};
+use tfplug::{
+    Attribute, Block, ConfigureRequest, DataSource, Diagnostics, Function, NestedBlock, Object, Resource, Schema,
+};
+
+use crate::catalog::Cloud;
+use crate::clouds::{Clouds, aws, azure, gcp};
+use crate::governance::policy::{Gate, PolicyConfig};
+
+/// The source address users write as `oppie/oppie`.
+pub const ADDRESS: &str = "registry.terraform.io/oppie/oppie";
+
+/// The provider.
+pub struct OppieProvider;
+
+/// Provider-wide settings every resource sees.
+pub struct Client {
+    /// The cloud backends (built lazily: planning new resources loads no credentials).
+    pub clouds: Clouds,
+    /// Cloud used when a resource does not say.
+    pub default_cloud: Option<Cloud>,
+    /// Region used when a resource does not say.
+    pub default_region: Option<String>,
+    /// Tags merged into every resource's tags.
+    pub default_tags: BTreeMap<String, String>,
+    /// Plan-time policy gating, when the `policy` block is set.
+    pub policy: Option<Arc<Gate>>,
+}
+
+#[derive(Deserialize, Default)]
+struct Config {
+    default_cloud: Option<String>,
+    default_region: Option<String>,
+    default_tags: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize, Default)]
+struct AwsConfig {
+    region: Option<String>,
+    endpoint: Option<String>,
+    profile: Option<String>,
+    max_attempts: Option<u32>,
+    assume_role: Option<AssumeRoleConfig>,
+}
+
+#[derive(Deserialize, Default)]
+struct AzureConfig {
+    subscription_id: Option<String>,
+    tenant_id: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    client_certificate_path: Option<String>,
+    use_msi: Option<bool>,
+    use_cli: Option<bool>,
+    endpoints: Option<BTreeMap<String, String>>,
+    max_attempts: Option<u32>,
+}
+
+impl From<AzureConfig> for azure::Settings {
+    fn from(c: AzureConfig) -> Self {
+        let mut endpoints = c.endpoints.unwrap_or_default();
+        azure::Settings {
+            subscription_id: c.subscription_id,
+            inputs: azure::Inputs {
+                tenant_id: c.tenant_id,
+                client_id: c.client_id,
+                client_secret: c.client_secret,
+                client_certificate: c.client_certificate_path,
+                use_msi: c.use_msi.unwrap_or(false),
+                use_cli: c.use_cli.unwrap_or(false),
+            },
+            management: endpoints.remove("management"),
+            blob: endpoints.remove("blob"),
+            authority: endpoints.remove("active_directory"),
+            max_attempts: c.max_attempts.unwrap_or(azure::DEFAULT_MAX_ATTEMPTS),
+        }
+        .with_env()
+    }
+}
+
+/// Keys `azure { endpoints = {...} }` takes.
+const AZURE_ENDPOINTS: [&str; 3] = ["management", "blob", "active_directory"];
+
+#[derive(Deserialize)]
+struct AssumeRoleConfig {
+    role_arn: String,
+    session_name: Option<String>,
+    external_id: Option<String>,
+}
+
+impl From<AwsConfig> for aws::Settings {
+    fn from(c: AwsConfig) -> Self {
+        aws::Settings {
+            region: c.region,
+            endpoint: c.endpoint,
+            profile: c.profile,
+            max_attempts: c.max_attempts.unwrap_or(aws::DEFAULT_MAX_ATTEMPTS),
+            assume_role: c.assume_role.map(|r| aws::AssumeRole {
+                role_arn: r.role_arn,
+                session_name: r.session_name,
+                external_id: r.external_id,
+            }),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct GcpConfig {
+    project: Option<String>,
+    credentials: Option<String>,
+    endpoints: Option<BTreeMap<String, String>>,
+    max_attempts: Option<u32>,
+}
+
+impl From<GcpConfig> for gcp::Settings {
+    fn from(c: GcpConfig) -> Self {
+        let mut endpoints = c.endpoints.unwrap_or_default();
+        gcp::Settings {
+            project: c.project,
+            credentials: c.credentials,
+            compute_endpoint: endpoints.remove("compute"),
+            storage_endpoint: endpoints.remove("storage"),
+            max_attempts: c.max_attempts.unwrap_or(gcp::DEFAULT_MAX_ATTEMPTS),
+        }
+    }
+}
+
+fn gcp_block() -> NestedBlock {
+    NestedBlock::single(
+        "gcp",
+        Block::new()
+            .markdown("GCP settings. Credentials: `credentials`, else `GOOGLE_APPLICATION_CREDENTIALS`, else gcloud's application-default credentials file, else the GCE metadata server. Endpoints on this machine (emulators) get no credentials unless some are set.")
+            .attribute(Attribute::string("project").optional().description("Project id every GCP resource belongs to."))
+            .attribute(Attribute::string("credentials").optional().sensitive().description(
+                "A service-account key: the JSON text or a path to the file (OAuth2 JWT grant), or an `authorized_user` file from `gcloud auth application-default login`.",
+            ))
+            .attribute(
+                Attribute::string_map("endpoints")
+                    .optional()
+                    .validator(from_fn("endpoint names compute or storage", check_gcp_endpoints))
+                    .description("Base URLs per service, in the Google provider's custom-endpoint form: `compute` (default `https://compute.googleapis.com/compute/v1/`) and `storage` (default `https://storage.googleapis.com/storage/v1/`)."),
+            )
+            .attribute(
+                Attribute::number("max_attempts")
+                    .optional()
+                    .validator(int_between(1, 20))
+                    .description("Attempts per API call, first try included (default 5). 429 and 5xx answers are retried, honouring `Retry-After`, else with exponential backoff and jitter."),
+            ),
+    )
+}
+
+/// The services `gcp { endpoints }` may name.
+const GCP_ENDPOINTS: [&str; 2] = ["compute", "storage"];
+
+/// Refuses endpoint names the provider would ignore (a typo would silently reach Google).
+fn check_gcp_endpoints(v: &tfplug::Value) -> Result<(), String> {
+    let Some(m) = v.as_map() else { return Ok(()) };
+    match m.keys().find(|k| !GCP_ENDPOINTS.contains(&k.as_str())) {
+        Some(k) => Err(format!("unknown endpoint {k:?}: use {}", GCP_ENDPOINTS.join(" or "))),
+        None => Ok(()),
+    }
+}
+
+fn aws_block() -> NestedBlock {
+    NestedBlock::single(
+        "aws",
+        Block::new()
+            .markdown("AWS settings. Credentials come from the standard chain: environment variables, the shared config and credentials files (`profile`), SSO, web identity (CI OIDC), and container or instance roles.")
+            .attribute(Attribute::string("region").optional().description(
+                "AWS region (e.g. `us-east-1`) for resources whose region and the provider's `default_region` are both unset.",
+            ))
+            .attribute(Attribute::string("endpoint").optional().description(
+                "One endpoint URL for every AWS service (EC2, S3 with path-style addressing, STS): an emulator such as moto, or a VPC endpoint.",
+            ))
+            .attribute(Attribute::string("profile").optional().description("Named profile in the shared AWS config files."))
+            .attribute(
+                Attribute::number("max_attempts")
+                    .optional()
+                    .validator(int_between(1, 20))
+                    .description("Attempts per API call, first try included (default 5). Throttling and 5xx answers are retried with exponential backoff and jitter."),
+            )
+            .block(NestedBlock::single(
+                "assume_role",
+                Block::new()
+                    .description("A role to assume on top of the base credentials.")
+                    .attribute(Attribute::string("role_arn").required().description("ARN of the role."))
+                    .attribute(Attribute::string("session_name").optional().description("Session name shown in CloudTrail."))
+                    .attribute(Attribute::string("external_id").optional().description("External id the role's trust policy asks for.")),
+            )),
+    )
+}
+
+fn azure_block() -> NestedBlock {
+    NestedBlock::single(
+        "azure",
+        Block::new()
+            .markdown("Azure settings; each falls back to its `ARM_*` environment variable. Credentials, first match wins: client secret, client certificate, managed identity (`use_msi`), the Azure CLI's token cache (`az login`). With a `management` endpoint on this machine (an emulator) and none of these set, requests go without credentials.")
+            .attribute(Attribute::string("subscription_id").optional().description("Subscription for every Azure resource (`ARM_SUBSCRIPTION_ID`)."))
+            .attribute(Attribute::string("tenant_id").optional().description("Microsoft Entra tenant of the service principal (`ARM_TENANT_ID`)."))
+            .attribute(Attribute::string("client_id").optional().description("Application (client) id of the service principal or user-assigned identity (`ARM_CLIENT_ID`)."))
+            .attribute(Attribute::string("client_secret").optional().sensitive().description("Client secret of the service principal (`ARM_CLIENT_SECRET`)."))
+            .attribute(Attribute::string("client_certificate_path").optional().description("PEM file with the service principal's certificate and private key (`ARM_CLIENT_CERTIFICATE_PATH`)."))
+            .attribute(Attribute::bool("use_msi").optional().description("Use the managed identity of the machine Terraform runs on (`ARM_USE_MSI`)."))
+            .attribute(Attribute::bool("use_cli").optional().description("Use the Azure CLI's signed-in account (`ARM_USE_CLI`); also the last resort when nothing else is set."))
+            .attribute(
+                Attribute::string_map("endpoints")
+                    .optional()
+                    .validator(tfplug::validator::from_fn("keys management, blob, active_directory", |v| {
+                        let Some(m) = v.as_map() else { return Ok(()) };
+                        match m.keys().find(|k| !AZURE_ENDPOINTS.contains(&k.as_str())) {
+                            Some(k) => Err(format!("unknown endpoint {k:?}: use {}", AZURE_ENDPOINTS.join(", "))),
+                            None => Ok(()),
+                        }
+                    }))
+                    .description("Base URLs, as the azurerm provider writes custom endpoints: `management` (default `https://management.azure.com/`), `blob` (default `https://{account}.blob.core.windows.net/`; an emulator's path-style URL such as `http://127.0.0.1:10000/devstoreaccount1`), `active_directory` (default `https://login.microsoftonline.com/`)."),
+            )
+            .attribute(
+                Attribute::number("max_attempts")
+                    .optional()
+                    .validator(int_between(1, 20))
+                    .description("Attempts per API call, first try included (default 5). 429 and 5xx answers are retried, honouring `Retry-After`."),
+            ),
+    )
+}
+
+#[tfplug::async_trait]
+impl tfplug::Provider for OppieProvider {
+    type Client = Client;
+
+    fn type_name(&self) -> &str {
+        "oppie"
+    }
+
+    fn version(&self) -> &str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            Block::new()
+                .markdown("Oppie: one set of cloud-neutral resources for AWS, GCP and Azure.")
+                .attribute(
+                    Attribute::string("default_cloud")
+                        .optional()
+                        .validator(one_of(Cloud::ALL.map(Cloud::key)))
+                        .description("Cloud for resources that do not set `cloud`: aws, gcp or azure."),
+                )
+                .attribute(
+                    Attribute::string("default_region")
+                        .optional()
+                        .description("Region for resources that do not set `region`: a catalog key (us-east, eu-west, ...) or a native region."),
+                )
+                .attribute(
+                    Attribute::string_map("default_tags")
+                        .optional()
+                        .description("Tags added to every resource; a resource's own tags win."),
+                )
+                .block(aws_block())
+                .block(gcp_block())
+                .block(azure_block())
+                .block(crate::governance::policy::block()),
+        )
+    }
+
+    async fn configure(&self, req: ConfigureRequest) -> Result<Client, Diagnostics> {
+        // Unknown provider settings (referring to resources not yet created) are read as
+        // absent here; resources then see no default.
+        let cfg: Config = req.config.get().unwrap_or_default();
+        let aws: AwsConfig = req
+            .config
+            .get_at::<Option<AwsConfig>>(&tfplug::AttributePath::attr("aws"))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let gcp: GcpConfig = req
+            .config
+            .get_at::<Option<GcpConfig>>(&tfplug::AttributePath::attr("gcp"))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let azure: AzureConfig = req
+            .config
+            .get_at::<Option<AzureConfig>>(&tfplug::AttributePath::attr("azure"))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let policy: Option<PolicyConfig> = req.config.get_at(&tfplug::AttributePath::attr("policy")).ok().flatten();
+        Ok(Client {
+            clouds: Clouds::new(aws.into(), gcp.into(), azure.into()),
+            default_cloud: cfg.default_cloud.as_deref().and_then(Cloud::parse),
+            default_region: cfg.default_region,
+            default_tags: cfg.default_tags.unwrap_or_default(),
+            policy: policy.and_then(Gate::new).map(Arc::new),
+        })
+    }
+
+    async fn validate(&self, _config: &Object) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource<Client>>> {
+        crate::governance::govern(vec![
+            Arc::new(crate::resources::environment::Environment),
+            Arc::new(crate::resources::network::Network),
+            Arc::new(crate::resources::subnet::Subnet),
+            Arc::new(crate::resources::firewall::Firewall),
+            Arc::new(crate::resources::instance::Instance),
+            Arc::new(crate::resources::bucket::Bucket),
+        ])
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource<Client>>> {
+        vec![Arc::new(crate::data_sources::catalog::CatalogDataSource)]
+    }
+
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        vec![Arc::new(crate::functions::name::Name), Arc::new(crate::functions::subnet_cidrs::SubnetCidrs)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tfplug::Provider as _;
+
+    #[test]
+    fn every_schema_passes_terraforms_rules() {
+        let p = OppieProvider;
+        assert_eq!(p.schema().check(), Ok(()));
+        for r in p.resources() {
+            assert_eq!(r.schema().check(), Ok(()), "{}", r.type_name());
+        }
+        for d in p.data_sources() {
+            assert_eq!(d.schema().check(), Ok(()), "{}", d.type_name());
+        }
+    }
+}
