@@ -291,6 +291,12 @@ impl tfplug::Resource<Client> for Instance {
                     return Err(Diagnostics::attribute_error(path("image"), "Unknown image", e));
                 }
                 Ok(Resolved::Native(id)) => MaybeUnknown::Known(id),
+                Ok(Resolved::Key(entry)) if placement.cloud == Cloud::Azure => {
+                    match crate::clouds::azure::marketplace_urn(&entry.lookup) {
+                        Ok(urn) => MaybeUnknown::Known(urn),
+                        Err(e) => return Err(e.to_diagnostics(&format!("looking up image {img}"))),
+                    }
+                }
                 // Without explicitly configured credentials a cloud may not be asked at plan
                 // (GCP would fall back to the metadata server): the id is then found at apply.
                 Ok(Resolved::Key(_))

@@ -62,6 +62,15 @@ fn image_reference(image: &str) -> Result<Value, CloudError> {
     }
 }
 
+/// The marketplace URN of a catalog image. Marketplace images resolve on Azure's side:
+/// "latest" always names the newest version, so a plan needs no call (and no credentials).
+pub fn marketplace_urn(lookup: &BTreeMap<String, String>) -> Result<String, CloudError> {
+    let field = |k: &str| {
+        lookup.get(k).cloned().ok_or_else(|| arm_error("image lookup", format!("the catalog image has no {k}")))
+    };
+    Ok(format!("{}:{}:{}:latest", field("publisher")?, field("offer")?, field("sku")?))
+}
+
 fn image_of(reference: &Value) -> String {
     if let Some(id) = reference["id"].as_str() {
         return id.to_string();
@@ -132,12 +141,7 @@ impl AzureRegion {
 #[tfplug::async_trait]
 impl Instances for AzureRegion {
     async fn resolve_image(&self, lookup: &BTreeMap<String, String>) -> Result<String, CloudError> {
-        // Marketplace images resolve on Azure's side: "latest" always names the newest
-        // version, so a plan needs no call (and no credentials) for it.
-        let field = |k: &str| {
-            lookup.get(k).cloned().ok_or_else(|| arm_error("image lookup", format!("the catalog image has no {k}")))
-        };
-        Ok(format!("{}:{}:{}:latest", field("publisher")?, field("offer")?, field("sku")?))
+        marketplace_urn(lookup)
     }
 
     async fn create_instance(&self, spec: &InstanceSpec, _token: &str) -> Result<String, CloudError> {

@@ -20,6 +20,7 @@ use tokio::sync::Mutex;
 
 pub use auth::Inputs;
 pub use client::{AzureCloud, DEFAULT_MAX_ATTEMPTS, Settings};
+pub use instance::marketplace_urn;
 pub use names::zone_number;
 
 use crate::clouds::http::Api;
