@@ -20,7 +20,9 @@ import data.oppie.lib
 #     - SOC2 CC2.1
 #   resource_types:
 #     - oppie_*
-#     - aws_*, google_* and azurerm_* types in data.oppie.lib.native_name_paths
+#     - aws_*       # the named ones: data.oppie.lib.native_name_paths
+#     - google_*
+#     - azurerm_*
 deny contains result if {
 	# Only types with a name path can have a name: skip the others as whole types, not resource by resource.
 	some type, typed in lib.resources_by_type

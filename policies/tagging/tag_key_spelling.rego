@@ -18,7 +18,9 @@ import data.oppie.lib
 #     - SOC2 CC2.1
 #   resource_types:
 #     - oppie_*
-#     - taggable aws_*, google_* and azurerm_* types (data.oppie.lib.taggable_types)
+#     - aws_*       # the taggable ones: data.oppie.lib.taggable_types
+#     - google_*
+#     - azurerm_*
 warn contains result if {
 	# Taggability depends on the type alone: skip whole types at once instead of testing every resource.
 	some type, typed in lib.resources_by_type

@@ -10,6 +10,7 @@ use std::time::Duration;
 use regorus::unstable::{Expr, Rule, RuleHead};
 use regorus::utils::limits::ExecutionTimerConfig;
 
+use super::applicability::{self, TypeFilter};
 use super::{Engine, EvalError, RuleResult, rule_values};
 use crate::error::{Error, Location, Result};
 use crate::input::Input;
@@ -117,6 +118,8 @@ pub struct RegoEngine {
     pool: Mutex<Vec<regorus::Engine>>,
     rules: Vec<RuleInfo>,
     units: Vec<Unit>,
+    /// The resource types each unit's rule is limited to (METADATA `resource_types`).
+    filters: Vec<TypeFilter>,
     /// Every unit in one shard, for small inputs.
     serial: Shard,
     /// The units dealt round-robin over one shard per core, for large inputs.
@@ -171,7 +174,17 @@ impl RegoEngine {
 
         let catalogue = Catalogue::build(&mut engine, &loaded, options)?;
         let (serial, parallel) = Shard::split(&catalogue.units, options.threads);
+        // Added after the catalogue, so the batch rules are never taken for checks or tests.
+        if let Some(batches) = batch_module(std::iter::once(&serial).chain(&parallel)) {
+            engine
+                .add_extension(APPLIES_FUNCTION.to_string(), 1, Box::new(unit_applies))
+                .map_err(|e| policy_error(&batches.name, &e))?;
+            add_source(&mut engine, &batches)?;
+            engine.eval_query("true".to_string(), false).map_err(|e| policy_error(&batches.name, &e))?;
+        }
+        let filters = catalogue.rules.iter().map(|rule| TypeFilter::from_custom(&rule.custom)).collect();
         Ok(Self {
+            filters,
             template: Mutex::new(engine),
             pool: Mutex::new(Vec::new()),
             rules: catalogue.rules,
@@ -258,6 +271,10 @@ impl Engine for RegoEngine {
 
     fn evaluate(&self, input: &Input) -> Vec<RuleResult> {
         let mut results: Vec<Option<RuleResult>> = vec![None; self.units.len()];
+        // Rules limited to resource types the input does not hold pass without evaluation.
+        let types = applicability::input_types(input.value());
+        let applies: Vec<bool> = self.filters.iter().map(|filter| filter.applies(types.as_ref())).collect();
+        let applies = &applies;
         let large = input.json_text().len() >= PARALLEL_INPUT_BYTES;
         if large && !self.parallel.is_empty() {
             // Rules are independent: on a big plan each core takes a share of them. Each
@@ -266,7 +283,7 @@ impl Engine for RegoEngine {
                 let workers: Vec<_> = self
                     .parallel
                     .iter()
-                    .map(|shard| (shard, scope.spawn(move || self.run_shard(shard, input))))
+                    .map(|shard| (shard, scope.spawn(move || self.run_shard(shard, input, applies))))
                     .collect();
                 for (shard, worker) in workers {
                     let outcome = worker.join().unwrap_or_else(|_| {
@@ -281,7 +298,7 @@ impl Engine for RegoEngine {
                 }
             });
         } else {
-            for (index, result) in self.run_shard(&self.serial, input) {
+            for (index, result) in self.run_shard(&self.serial, input, applies) {
                 if let Some(slot) = results.get_mut(index) {
                     *slot = Some(result);
                 }
@@ -300,19 +317,48 @@ const PARALLEL_INPUT_BYTES: usize = 512 * 1024;
 /// More workers than this gain little: each recomputes the shared helper values.
 const MAX_WORKERS: usize = 4;
 
-/// A share of the units, with the batch query that evaluates its whole-document units together.
+/// The host function a batch rule asks whether unit `i` applies to the current input.
+const APPLIES_FUNCTION: &str = "oppie_policy_internal_applies";
+
+thread_local! {
+    /// Which units apply to the input this thread is evaluating (see [`TypeFilter`]); read by
+    /// [`APPLIES_FUNCTION`]. Empty outside an evaluation, which makes every unit apply.
+    static APPLIES: std::cell::RefCell<Vec<bool>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`APPLIES_FUNCTION`]: `true` unless this thread's evaluation ruled unit `args[0]` out.
+fn unit_applies(args: Vec<regorus::Value>) -> anyhow::Result<regorus::Value> {
+    let index = args.first().and_then(|a| a.as_u64().ok()).and_then(|i| usize::try_from(i).ok());
+    let applies = index.is_none_or(|i| APPLIES.with(|cell| cell.borrow().get(i).copied().unwrap_or(true)));
+    Ok(regorus::Value::Bool(applies))
+}
+
+/// Package of the generated batch rules (one per shard, see [`batch_module`]).
+const BATCH_PACKAGE: &str = "oppie_policy_internal.batch";
+
+/// A share of the units, with the batch rule that evaluates its whole-document units together.
 #[derive(Debug, Clone)]
 struct Shard {
     units: Vec<usize>,
-    /// One query over the shard's whole-document units (`u3 := [v | v := data.a.deny]; ...`):
-    /// rules then share the cached values of the rules they use (`data.oppie.lib`), which
-    /// separate evaluations would each recompute.
-    batch: Option<String>,
+    /// The generated rule over the shard's whole-document units (`s1 := {"3": [v | v :=
+    /// data.a.deny], ...}`): rules then share the cached values of the rules they use
+    /// (`data.oppie.lib`), which separate evaluations would each recompute. A rule rather than a
+    /// query, because a query is parsed and analysed again on every evaluation.
+    batch: Option<BatchRule>,
+}
+
+/// A shard's generated batch rule.
+#[derive(Debug, Clone)]
+struct BatchRule {
+    /// `data.oppie_policy_internal.batch.s<n>`.
+    path: String,
+    /// The rule's definition.
+    text: String,
 }
 
 impl Shard {
-    fn new(units: Vec<usize>, all: &[Unit]) -> Self {
-        let batch = batch_query(all, &units);
+    fn new(id: usize, units: Vec<usize>, all: &[Unit]) -> Self {
+        let batch = batch_rule(id, all, &units);
         Self { units, batch }
     }
 
@@ -325,12 +371,24 @@ impl Shard {
             n => n,
         };
         let parallel = if workers > 1 && all.len() > 1 {
-            (0..workers).map(|w| Self::new(all.iter().copied().filter(|i| i % workers == w).collect(), units)).collect()
+            (0..workers)
+                .map(|w| Self::new(w + 1, all.iter().copied().filter(|i| i % workers == w).collect(), units))
+                .collect()
         } else {
             Vec::new()
         };
-        (Self::new(all, units), parallel)
+        (Self::new(0, all, units), parallel)
     }
+}
+
+/// The module holding every shard's batch rule, or `None` when no shard has one.
+fn batch_module<'a>(shards: impl IntoIterator<Item = &'a Shard>) -> Option<RegoSource> {
+    let rules: Vec<&str> = shards.into_iter().filter_map(|s| s.batch.as_ref().map(|b| b.text.as_str())).collect();
+    (!rules.is_empty()).then(|| RegoSource {
+        name: format!("<generated {BATCH_PACKAGE}>"),
+        text: format!("package {BATCH_PACKAGE}\n\n{}", rules.concat()),
+        version: RegoVersion::V1,
+    })
 }
 
 impl RegoEngine {
@@ -340,32 +398,42 @@ impl RegoEngine {
     }
 
     /// Evaluates one shard's units with one pooled interpreter.
-    fn run_shard(&self, shard: &Shard, input: &Input) -> Vec<(usize, RuleResult)> {
+    /// Evaluates one shard's units with one pooled interpreter; units whose `applies` entry
+    /// is false pass without evaluation.
+    fn run_shard(&self, shard: &Shard, input: &Input, applies: &[bool]) -> Vec<(usize, RuleResult)> {
+        let applicable = |index: &usize| applies.get(*index).copied().unwrap_or(true);
+        let mut results = Vec::with_capacity(shard.units.len());
+        results.extend(shard.units.iter().filter(|i| !applicable(i)).map(|&index| (index, Ok(Vec::new()))));
+        let chosen: Vec<usize> = shard.units.iter().copied().filter(applicable).collect();
+        if chosen.is_empty() {
+            return results;
+        }
         let mut engine = self.checkout();
         engine.set_input(input.value().clone());
-        // Fast path: all whole-document rules in one evaluation. If anything in it fails or
+        // Fast path: all applicable whole-document rules in one evaluation of the shard's batch
+        // rule, which asks `APPLIES_FUNCTION` which units to evaluate. If anything in it fails or
         // runs out of time, every rule is evaluated again on its own, so the failure is
         // pinned on the rule that caused it and the other rules still report.
-        let mut batched = match &shard.batch {
-            Some(query) => {
-                // Every rule in the batch keeps its own budget: a batch that ran out of one
-                // rule's time would otherwise be thrown away and evaluated again rule by rule.
-                let rules = u32::try_from(shard.units.len()).unwrap_or(u32::MAX);
-                self.set_budget(&mut engine, self.rule_timeout.saturating_mul(rules));
-                let outcome = engine.eval_query(query.clone(), false);
-                self.set_budget(&mut engine, self.rule_timeout);
-                match outcome {
-                    Ok(results) => unpack_batch(&results, &shard.units),
-                    Err(e) => {
-                        tracing::debug!("batched evaluation failed, evaluating rule by rule: {e:#}");
-                        Default::default()
-                    }
-                }
+        // Every rule in the batch keeps its own budget: a batch that ran out of one rule's
+        // time would otherwise be thrown away and evaluated again rule by rule.
+        let rules = u32::try_from(chosen.len()).unwrap_or(u32::MAX);
+        let outcome = shard.batch.as_ref().map(|batch| {
+            self.set_budget(&mut engine, self.rule_timeout.saturating_mul(rules));
+            APPLIES.with(|cell| cell.replace(applies.to_vec()));
+            let value = engine.eval_rule(batch.path.clone());
+            APPLIES.with(|cell| cell.take());
+            value.map(|value| unpack_batch(&value, &chosen))
+        });
+        self.set_budget(&mut engine, self.rule_timeout);
+        let mut batched = match outcome {
+            Some(Ok(values)) => values,
+            Some(Err(e)) => {
+                tracing::debug!("batched evaluation failed, evaluating rule by rule: {e:#}");
+                Default::default()
             }
             None => Default::default(),
         };
-        let mut results = Vec::with_capacity(shard.units.len());
-        for &index in &shard.units {
+        for &index in &chosen {
             let Some(unit) = self.units.get(index) else {
                 continue;
             };
@@ -389,28 +457,35 @@ impl RegoEngine {
     }
 }
 
-/// Builds the batch query for `chosen` units: binding `u<i>` holds `[value]` of unit `i` (or
-/// `[]` when the document is undefined), so the query itself is always defined.
-fn batch_query(units: &[Unit], chosen: &[usize]) -> Option<String> {
+/// Builds shard `id`'s batch rule for `chosen` units: key `"<i>"` holds `[value]` of unit `i`
+/// (or `[]` when the document is undefined or the unit does not apply to the input), so the
+/// rule itself is always defined.
+fn batch_rule(id: usize, units: &[Unit], chosen: &[usize]) -> Option<BatchRule> {
     let parts: Vec<String> = chosen
         .iter()
         .filter_map(|&index| match units.get(index) {
-            Some(Unit::Document { path }) => Some(format!("u{index} := [v | v := {path}]")),
+            // One document per line: the parser limits the length of a line.
+            Some(Unit::Document { path }) => {
+                Some(format!("\t\"{index}\": [v | {APPLIES_FUNCTION}({index}); v := {path}],\n"))
+            }
             _ => None,
         })
         .collect();
-    (!parts.is_empty()).then(|| parts.join("\n"))
+    (!parts.is_empty()).then(|| BatchRule {
+        path: format!("data.{BATCH_PACKAGE}.s{id}"),
+        text: format!("s{id} := {{\n{}}}\n\n", parts.concat()),
+    })
 }
 
-/// Reads the value of each chosen unit out of the batch query's bindings.
-fn unpack_batch(results: &regorus::QueryResults, chosen: &[usize]) -> std::collections::HashMap<usize, regorus::Value> {
-    let Some(bindings) = results.result.first().map(|r| &r.bindings) else {
+/// Reads the value of each chosen unit out of the batch rule's object.
+fn unpack_batch(value: &regorus::Value, chosen: &[usize]) -> std::collections::HashMap<usize, regorus::Value> {
+    let Ok(fields) = value.as_object() else {
         return Default::default();
     };
     chosen
         .iter()
         .filter_map(|&index| {
-            let values = bindings[format!("u{index}").as_str()].as_array().ok()?;
+            let values = fields.get(&regorus::Value::from(index.to_string()))?.as_array().ok()?;
             Some((index, values.first().cloned().unwrap_or(regorus::Value::Null)))
         })
         .collect()
