@@ -2,6 +2,7 @@
 //! An engine knows its rules and evaluates each one separately, so one failure stays local.
 
 pub(crate) mod applicability;
+mod native;
 pub mod rego;
 pub mod wasm;
 

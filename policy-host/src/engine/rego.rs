@@ -135,6 +135,7 @@ impl RegoEngine {
     /// source declares that package itself.
     pub fn load(sources: &[RegoSource], data: &[DataDocument], options: &RegoOptions) -> Result<Self> {
         let mut engine = regorus::Engine::new();
+        super::native::register(&mut engine).map_err(|e| policy_error(BUILTIN_LIB_NAME, &e))?;
         // OPA semantics: a builtin error makes the expression undefined instead of failing the rule.
         engine.set_strict_builtin_errors(false);
         engine.set_gather_prints(true);

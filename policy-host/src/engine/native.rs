@@ -1,0 +1,220 @@
+//! Host functions of the built-in `data.oppie.lib`: the per-resource helpers that every
+//! tagging, naming, sizing and resilience rule reads for every resource, computed natively.
+//!
+//! In regorus each builtin call or function clause costs a microsecond or two, so the Rego
+//! version of the effective tag map took about 100 µs per resource and was most of the time
+//! on a large plan. The policy-facing semantics stay in `lib.rego` (which paths hold the tags of
+//! which resource type); these functions only do the mechanical part.
+
+use regorus::Value;
+
+/// Name of [`tag_maps`] as the library calls it.
+pub(crate) const TAG_MAPS: &str = "oppie_policy_tag_maps";
+
+/// Registers the host functions on an interpreter.
+pub(crate) fn register(engine: &mut regorus::Engine) -> anyhow::Result<()> {
+    engine.add_extension(TAG_MAPS.to_string(), 2, Box::new(|args: Vec<Value>| Ok(tag_maps(&args))))
+}
+
+/// `oppie_policy_tag_maps(rc, paths)`: the tag maps of resource change `rc` at each attribute
+/// path of `paths`, merged with earlier paths winning. Each map holds the known, non-null
+/// entries of the after-value at its path, and the keys `after_unknown` marks as unknown
+/// mapped to the `unknown` sentinel of `data.oppie.lib`. A path whose value (or a value
+/// containing it) is unknown, absent or not an object contributes nothing.
+pub(crate) fn tag_maps(args: &[Value]) -> Value {
+    let (Some(rc), Some(Value::Array(paths))) = (args.first(), args.get(1)) else {
+        return Value::Undefined;
+    };
+    let change = &rc[&Value::from("change")];
+    let after = object_or_empty(&change[&Value::from("after")]);
+    let after_unknown = object_or_empty(&change[&Value::from("after_unknown")]);
+    let mut merged = std::collections::BTreeMap::new();
+    for path in paths.iter().rev() {
+        let Value::Array(path) = path else {
+            continue;
+        };
+        let path: Vec<Value> = path.iter().cloned().collect();
+        merged.extend(tag_map(&after, &after_unknown, &path));
+    }
+    Value::from(merged)
+}
+
+/// The sentinel `data.oppie.lib.unknown`: `{"oppie_unknown": "known after apply"}`.
+fn unknown_sentinel() -> Value {
+    let mut fields = std::collections::BTreeMap::new();
+    fields.insert(Value::from("oppie_unknown"), Value::from("known after apply"));
+    Value::from(fields)
+}
+
+fn object_or_empty(value: &Value) -> Value {
+    match value {
+        Value::Object(_) => value.clone(),
+        _ => Value::new_object(),
+    }
+}
+
+/// `object.get(root, path, Undefined)`: follows object keys and array indexes.
+fn lookup<'a>(root: &'a Value, path: &[Value]) -> &'a Value {
+    let mut current = root;
+    for component in path {
+        current = &current[component];
+        if *current == Value::Undefined {
+            break;
+        }
+    }
+    current
+}
+
+/// `_tag_map(rc, path)` of lib.rego.
+fn tag_map(after: &Value, after_unknown: &Value, path: &[Value]) -> Vec<(Value, Value)> {
+    // lib.is_unknown: the value at path or one containing it is marked `true`.
+    let unknown = (1..=path.len()).any(|n| *lookup(after_unknown, &path[..n]) == Value::Bool(true));
+    if path.is_empty() || unknown {
+        return Vec::new();
+    }
+    let Value::Object(known) = lookup(after, path) else {
+        return Vec::new();
+    };
+    let mut entries: Vec<(Value, Value)> =
+        known.iter().filter(|(_, v)| **v != Value::Null).map(|(k, v)| (k.clone(), v.clone())).collect();
+    if let Value::Object(marks) = lookup(after_unknown, path) {
+        let sentinel = unknown_sentinel();
+        entries
+            .extend(marks.iter().filter(|(_, m)| **m == Value::Bool(true)).map(|(k, _)| (k.clone(), sentinel.clone())));
+    }
+    entries
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The Rego definition `tag_maps` replaced (lib.rego before it became a host function),
+    /// kept as the reference the native version must agree with.
+    const REFERENCE: &str = r#"
+package reference
+
+unknown := {"oppie_unknown": "known after apply"}
+
+_absent := {"oppie_absent": true}
+
+_after_obj(rc) := rc.change.after if {
+	is_object(rc.change.after)
+} else := {}
+
+_after_unknown(rc) := rc.change.after_unknown if {
+	is_object(rc.change.after_unknown)
+} else := {}
+
+is_unknown(rc, path) if {
+	count(path) > 0
+	some n in numbers.range(1, count(path))
+	object.get(_after_unknown(rc), array.slice(path, 0, n), false) == true
+}
+
+known(rc, path) := v if {
+	not is_unknown(rc, path)
+	v := object.get(_after_obj(rc), path, _absent)
+	v != _absent
+}
+
+_object_or_empty(x) := x if is_object(x)
+
+_object_or_empty(x) := {} if not is_object(x)
+
+_tag_map(rc, path) := object.union(known_part, unknown_part) if {
+	m := known(rc, path)
+	is_object(m)
+	known_part := {k: v | some k; v := m[k]; not is_null(v)}
+	marks := _object_or_empty(object.get(_after_unknown(rc), path, {}))
+	unknown_part := {k: unknown | some k; marks[k] == true}
+} else := {}
+
+result := object.union(_tag_map(input.rc, input.paths[1]), _tag_map(input.rc, input.paths[0])) if {
+	count(input.paths) == 2
+} else := _tag_map(input.rc, input.paths[0])
+"#;
+
+    fn reference(rc: &serde_json::Value, paths: &serde_json::Value) -> Value {
+        let mut engine = regorus::Engine::new();
+        engine.add_policy("reference.rego".into(), REFERENCE.into()).expect("reference policy");
+        let input = serde_json::json!({"rc": rc, "paths": paths});
+        engine.set_input(Value::from_json_str(&input.to_string()).expect("input"));
+        engine.eval_rule("data.reference.result".into()).expect("reference evaluation")
+    }
+
+    fn native(rc: &serde_json::Value, paths: &serde_json::Value) -> Value {
+        let args = [rc, paths].map(|v| Value::from_json_str(&v.to_string()).expect("argument"));
+        tag_maps(&args)
+    }
+
+    fn leaf() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            Just(serde_json::Value::Null),
+            Just(serde_json::json!(true)),
+            Just(serde_json::json!(false)),
+            "[a-z]{0,4}".prop_map(serde_json::Value::from),
+            (0i64..5).prop_map(serde_json::Value::from),
+        ]
+    }
+
+    fn tag_object() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            leaf(),
+            proptest::collection::btree_map("(env|owner|Name|x)", leaf(), 0..4)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    }
+
+    fn change() -> impl Strategy<Value = serde_json::Value> {
+        let attrs = || proptest::collection::btree_map("(tags|tags_all|labels|settings)", tag_object(), 0..4);
+        (attrs(), attrs(), tag_object(), any::<bool>()).prop_map(|(after, unknown, nested, wrap)| {
+            let mut after: serde_json::Map<String, serde_json::Value> = after.into_iter().collect();
+            if wrap {
+                after.insert("settings".into(), serde_json::json!([{"user_labels": nested}]));
+            }
+            serde_json::json!({"type": "t", "change": {"after": after, "after_unknown": unknown.into_iter().collect::<serde_json::Map<_, _>>()}})
+        })
+    }
+
+    fn paths() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            Just(serde_json::json!([["tags"], ["tags_all"]])),
+            Just(serde_json::json!([["labels"], ["tags"]])),
+            Just(serde_json::json!([["tags"]])),
+            Just(serde_json::json!([["settings", 0, "user_labels"]])),
+            Just(serde_json::json!([["settings"]])),
+        ]
+    }
+
+    #[test]
+    fn user_map_wins_and_unknown_keys_are_marked() {
+        let rc = serde_json::json!({"change": {
+            "after": {"tags": {"env": "prod", "gone": null}, "tags_all": {"env": "dev", "owner": "ops"}},
+            "after_unknown": {"tags_all": {"cost": true}},
+        }});
+        let expected =
+            serde_json::json!({"env": "prod", "owner": "ops", "cost": {"oppie_unknown": "known after apply"}});
+        assert_eq!(
+            native(&rc, &serde_json::json!([["tags"], ["tags_all"]])),
+            Value::from_json_str(&expected.to_string()).unwrap()
+        );
+    }
+
+    #[test]
+    fn an_unknown_map_contributes_nothing() {
+        let rc = serde_json::json!({"change": {"after": {"tags": {"env": "prod"}}, "after_unknown": {"tags": true}}});
+        assert_eq!(native(&rc, &serde_json::json!([["tags"]])), Value::new_object());
+        assert_eq!(native(&serde_json::json!({"change": null}), &serde_json::json!([["tags"]])), Value::new_object());
+        assert_eq!(tag_maps(&[Value::Null]), Value::Undefined);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn agrees_with_the_rego_definition(rc in change(), paths in paths()) {
+            prop_assert_eq!(native(&rc, &paths), reference(&rc, &paths));
+        }
+    }
+}
