@@ -74,11 +74,7 @@ config_strings(key) := _strings(config[key])
 config_number(key) := config[key] if is_number(config[key])
 
 # config: default_config with the caller's top-level keys replacing the defaults.
-config := {k: v |
-	some k
-	d := default_config[k]
-	v := object.get(_user_config, k, d)
-}
+config := object.union(default_config, object.filter(_user_config, object.keys(default_config)))
 
 # collection(x): x when it is an array, set or object, else an empty array; wrap any plan value in it before
 # `some .. in` (regorus raises an error when asked to iterate null, a string or a number).
