@@ -11,9 +11,66 @@ use regorus::Value;
 /// Name of [`tag_maps`] as the library calls it.
 pub(crate) const TAG_MAPS: &str = "oppie_policy_tag_maps";
 
+/// Name of [`is_unknown`] as the library calls it.
+pub(crate) const IS_UNKNOWN: &str = "oppie_policy_is_unknown";
+
+/// Name of [`known`] as the library calls it.
+pub(crate) const KNOWN: &str = "oppie_policy_known";
+
 /// Registers the host functions on an interpreter.
 pub(crate) fn register(engine: &mut regorus::Engine) -> anyhow::Result<()> {
-    engine.add_extension(TAG_MAPS.to_string(), 2, Box::new(|args: Vec<Value>| Ok(tag_maps(&args))))
+    engine.add_extension(TAG_MAPS.to_string(), 2, Box::new(|args: Vec<Value>| Ok(tag_maps(&args))))?;
+    engine.add_extension(IS_UNKNOWN.to_string(), 2, Box::new(|args: Vec<Value>| Ok(is_unknown(&args))))?;
+    engine.add_extension(KNOWN.to_string(), 2, Box::new(|args: Vec<Value>| Ok(known(&args))))
+}
+
+/// `oppie_policy_is_unknown(rc, path)`: `true` when `after_unknown` marks the value at `path`
+/// (an array of keys and indexes), or a value containing it, as unknown; `false` otherwise.
+pub(crate) fn is_unknown(args: &[Value]) -> Value {
+    let (Some(rc), Some(path)) = (args.first(), args.get(1)) else {
+        return Value::Undefined;
+    };
+    if *rc == Value::Undefined || *path == Value::Undefined {
+        return Value::Undefined;
+    }
+    let Value::Array(path) = path else {
+        return Value::Bool(false);
+    };
+    let path: Vec<Value> = path.iter().cloned().collect();
+    let after_unknown = object_or_empty(&rc[&Value::from("change")][&Value::from("after_unknown")]);
+    Value::Bool(unknown_at(&after_unknown, &path))
+}
+
+/// `oppie_policy_known(rc, path)`: the after-value at `path` (it may be null) when it is present
+/// and not unknown; undefined otherwise. A `path` that is not an array is a single key.
+pub(crate) fn known(args: &[Value]) -> Value {
+    let (Some(rc), Some(path)) = (args.first(), args.get(1)) else {
+        return Value::Undefined;
+    };
+    if *rc == Value::Undefined || *path == Value::Undefined {
+        return Value::Undefined;
+    }
+    let change = &rc[&Value::from("change")];
+    let after = object_or_empty(&change[&Value::from("after")]);
+    match path {
+        Value::Array(items) => {
+            let items: Vec<Value> = items.iter().cloned().collect();
+            let after_unknown = object_or_empty(&change[&Value::from("after_unknown")]);
+            if unknown_at(&after_unknown, &items) {
+                return Value::Undefined;
+            }
+            lookup(&after, &items).clone()
+        }
+        key => match &after {
+            Value::Object(fields) => fields.get(key).cloned().unwrap_or(Value::Undefined),
+            _ => Value::Undefined,
+        },
+    }
+}
+
+/// lib.is_unknown on an `after_unknown` object: some non-empty prefix of `path` is marked `true`.
+fn unknown_at(after_unknown: &Value, path: &[Value]) -> bool {
+    (1..=path.len()).any(|n| *lookup(after_unknown, &path[..n]) == Value::Bool(true))
 }
 
 /// `oppie_policy_tag_maps(rc, paths)`: the tag maps of resource change `rc` at each attribute
@@ -67,9 +124,7 @@ fn lookup<'a>(root: &'a Value, path: &[Value]) -> &'a Value {
 
 /// `_tag_map(rc, path)` of lib.rego.
 fn tag_map(after: &Value, after_unknown: &Value, path: &[Value]) -> Vec<(Value, Value)> {
-    // lib.is_unknown: the value at path or one containing it is marked `true`.
-    let unknown = (1..=path.len()).any(|n| *lookup(after_unknown, &path[..n]) == Value::Bool(true));
-    if path.is_empty() || unknown {
+    if path.is_empty() || unknown_at(after_unknown, path) {
         return Vec::new();
     }
     let Value::Object(known) = lookup(after, path) else {
@@ -131,6 +186,10 @@ _tag_map(rc, path) := object.union(known_part, unknown_part) if {
 	unknown_part := {k: unknown | some k; marks[k] == true}
 } else := {}
 
+unknown_result := is_unknown(input.rc, input.path)
+
+known_result := known(input.rc, input.path)
+
 result := object.union(_tag_map(input.rc, input.paths[1]), _tag_map(input.rc, input.paths[0])) if {
 	count(input.paths) == 2
 } else := _tag_map(input.rc, input.paths[0])
@@ -138,10 +197,23 @@ result := object.union(_tag_map(input.rc, input.paths[1]), _tag_map(input.rc, in
 
     fn reference(rc: &serde_json::Value, paths: &serde_json::Value) -> Value {
         let mut engine = regorus::Engine::new();
+        engine.set_strict_builtin_errors(false);
         engine.add_policy("reference.rego".into(), REFERENCE.into()).expect("reference policy");
         let input = serde_json::json!({"rc": rc, "paths": paths});
         engine.set_input(Value::from_json_str(&input.to_string()).expect("input"));
         engine.eval_rule("data.reference.result".into()).expect("reference evaluation")
+    }
+
+    /// `(is_unknown, known)` of the reference for `rc` and `path`.
+    fn reference_lookups(rc: &serde_json::Value, path: &serde_json::Value) -> (Value, Value) {
+        let mut engine = regorus::Engine::new();
+        engine.set_strict_builtin_errors(false);
+        engine.add_policy("reference.rego".into(), REFERENCE.into()).expect("reference policy");
+        let input = serde_json::json!({"rc": rc, "path": path, "paths": []});
+        engine.set_input(Value::from_json_str(&input.to_string()).expect("input"));
+        let unknown = engine.eval_rule("data.reference.unknown_result".into()).expect("reference evaluation");
+        let known = engine.eval_rule("data.reference.known_result".into()).expect("reference evaluation");
+        (if unknown == Value::Undefined { Value::Bool(false) } else { unknown }, known)
     }
 
     fn native(rc: &serde_json::Value, paths: &serde_json::Value) -> Value {
@@ -210,8 +282,50 @@ result := object.union(_tag_map(input.rc, input.paths[1]), _tag_map(input.rc, in
         assert_eq!(tag_maps(&[Value::Null]), Value::Undefined);
     }
 
+    fn lookup_path() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            Just(serde_json::json!([])),
+            Just(serde_json::json!(["tags"])),
+            Just(serde_json::json!(["tags", "env"])),
+            Just(serde_json::json!(["settings", 0, "user_labels"])),
+            Just(serde_json::json!(["settings", 0])),
+            Just(serde_json::json!(["labels", "x", "deeper"])),
+            Just(serde_json::json!("tags")),
+            Just(serde_json::json!(["missing"])),
+        ]
+    }
+
+    #[test]
+    fn known_and_unknown_follow_after_unknown() {
+        let rc = serde_json::json!({"change": {
+            "after": {"a": {"b": 1}, "n": null, "l": [null, 2]},
+            "after_unknown": {"l": [true, false], "u": true},
+        }});
+        let call = |f: fn(&[Value]) -> Value, path: serde_json::Value| {
+            f(&[Value::from_json_str(&rc.to_string()).unwrap(), Value::from_json_str(&path.to_string()).unwrap()])
+        };
+        assert_eq!(call(known, serde_json::json!(["a", "b"])), Value::from(1));
+        assert_eq!(call(known, serde_json::json!(["n"])), Value::Null);
+        assert_eq!(call(known, serde_json::json!(["l", 0])), Value::Undefined);
+        assert_eq!(call(known, serde_json::json!(["u"])), Value::Undefined);
+        assert_eq!(call(known, serde_json::json!(["missing"])), Value::Undefined);
+        assert_eq!(call(is_unknown, serde_json::json!(["l", 0])), Value::Bool(true));
+        assert_eq!(call(is_unknown, serde_json::json!(["l", 1])), Value::Bool(false));
+        assert_eq!(call(is_unknown, serde_json::json!(["u", "x"])), Value::Bool(true));
+        assert_eq!(call(is_unknown, serde_json::json!([])), Value::Bool(false));
+        assert_eq!(is_unknown(&[Value::Undefined, Value::new_array()]), Value::Undefined);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn lookups_agree_with_the_rego_definitions(rc in change(), path in lookup_path()) {
+            let args = [&rc, &path].map(|v| Value::from_json_str(&v.to_string()).expect("argument"));
+            let (unknown, value) = reference_lookups(&rc, &path);
+            prop_assert_eq!(is_unknown(&args), unknown);
+            prop_assert_eq!(known(&args), value);
+        }
+
         #[test]
         fn agrees_with_the_rego_definition(rc in change(), paths in paths()) {
             prop_assert_eq!(native(&rc, &paths), reference(&rc, &paths));
