@@ -463,37 +463,51 @@ is_taggable(rc) if rc.type in taggable_types
 # tags_path(rc): the attribute path of the user's tag map: ["tags"] on AWS, Azure and Oppie resources, ["labels"]
 # on Google resources, except google_container_cluster (["resource_labels"]) and google_sql_database_instance
 # (["settings", 0, "user_labels"]).
-tags_path(rc) := ["resource_labels"] if rc.type == "google_container_cluster"
+tags_path(rc) := p if {
+	p := _tags_path_by_type[rc.type]
+} else := _tags_path_of(rc.type)
 
-tags_path(rc) := ["settings", 0, "user_labels"] if rc.type == "google_sql_database_instance"
+_tags_path_of("google_container_cluster") := ["resource_labels"]
 
-tags_path(rc) := ["labels"] if {
-	startswith(rc.type, "google_")
-	not rc.type in _google_special_label_types
+_tags_path_of("google_sql_database_instance") := ["settings", 0, "user_labels"]
+
+_tags_path_of(type) := ["labels"] if {
+	startswith(type, "google_")
+	not type in _google_special_label_types
 }
 
-tags_path(rc) := ["tags"] if not startswith(rc.type, "google_")
+_tags_path_of(type) := ["tags"] if not startswith(type, "google_")
 
 _google_special_label_types := {"google_container_cluster", "google_sql_database_instance"}
+
+# _tags_path_by_type[type], _tag_paths_by_type[type]: the paths of every type the judged resources have, worked
+# out once per query (they depend on the type alone, and rules ask for them for every resource).
+_tags_path_by_type[type] := _tags_path_of(type) if some type, _ in resources_by_type
+
+_tag_paths_by_type[type] := _tag_paths_of(type) if some type, _ in resources_by_type
 
 # tag_attribute(rc): the name of the attribute holding the tag map ("tags", "labels", ...), for messages.
 tag_attribute(rc) := p[count(p) - 1] if p := tags_path(rc)
 
 # _tag_paths(rc): the user's tag map and, where the provider merges defaults into a computed map, that map
 # (AWS and Oppie `default_tags` -> `tags_all`; Google `default_labels` -> `terraform_labels`), user's map first.
-_tag_paths(rc) := [["labels"], ["terraform_labels"]] if tags_path(rc) == ["labels"]
+_tag_paths(rc) := p if {
+	p := _tag_paths_by_type[rc.type]
+} else := _tag_paths_of(rc.type)
 
-_tag_paths(rc) := [tags_path(rc)] if {
-	startswith(rc.type, "google_")
-	tags_path(rc) != ["labels"]
+_tag_paths_of(type) := [["labels"], ["terraform_labels"]] if _tags_path_of(type) == ["labels"]
+
+_tag_paths_of(type) := [_tags_path_of(type)] if {
+	startswith(type, "google_")
+	_tags_path_of(type) != ["labels"]
 }
 
-_tag_paths(rc) := [["tags"], ["tags_all"]] if {
-	not startswith(rc.type, "google_")
-	not startswith(rc.type, "azurerm_")
+_tag_paths_of(type) := [["tags"], ["tags_all"]] if {
+	not startswith(type, "google_")
+	not startswith(type, "azurerm_")
 }
 
-_tag_paths(rc) := [["tags"]] if startswith(rc.type, "azurerm_")
+_tag_paths_of(type) := [["tags"]] if startswith(type, "azurerm_")
 
 _object_or_empty(x) := x if is_object(x)
 
