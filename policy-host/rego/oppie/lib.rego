@@ -515,23 +515,11 @@ _object_or_empty(x) := {} if not is_object(x)
 
 # tags(rc): the resource's effective tags (labels on Google): the user's map merged over the provider-default
 # map. Keys whose value is not known yet map to the `unknown` sentinel. {} when the resource has no tag map.
-tags(rc) := t if {
-	[t] := _tags_memo[rc]
-} else := t if {
-	not _tags_memo[rc]
-	t := _tags(rc)
-}
-
-# _tags_memo[rc]: [tags] (or [] where undefined) of every subject, computed once per query. Several rules read
-# the tags of every resource, and working them out costs far more than this lookup. Functions are not cached
-# between calls; rules are, so a memo rule keyed by the resource change shares the work between the rules.
-_tags_memo[rc] := [t | t := _tags(rc)] if some rc in subjects
-
-# _tags(rc): the tag maps at _tag_paths(rc) merged, the user's map winning. oppie_policy_tag_maps is a host
-# function of oppie-policy (the Rego version cost ~100 µs per resource): for each path, the known non-null entries
+# oppie_policy_tag_maps is a host function of oppie-policy (the Rego version cost ~100 µs per resource; now a call
+# costs about what a lookup in a per-query memo did, so there is none): for each path, the known non-null entries
 # of the map there, plus the keys after_unknown marks as unknown mapped to `unknown`; nothing where the map (or a
-# value containing it) is unknown, absent or not an object.
-_tags(rc) := oppie_policy_tag_maps(rc, _tag_paths(rc))
+# value containing it) is unknown, absent or not an object; earlier paths win.
+tags(rc) := oppie_policy_tag_maps(rc, _tag_paths(rc))
 
 # tags_unknown(rc): a whole tag map is unknown, so missing keys cannot be told apart from keys still to come.
 tags_unknown(rc) if {
@@ -551,8 +539,8 @@ environment(rc) := e if {
 	e := _environment(rc)
 }
 
-# _environment_memo[rc]: [environment] (or [] where undefined) of every subject, computed once per query, like
-# _tags_memo.
+# _environment_memo[rc]: [environment] (or [] where undefined) of every subject, computed once per query. Several
+# rules read the environment of every resource; functions are not cached between calls, rules are.
 _environment_memo[rc] := [e | e := _environment(rc)] if some rc in subjects
 
 _environment(rc) := lower(e) if {
