@@ -161,6 +161,13 @@ impl PolicySetBuilder {
         self
     }
 
+    /// Evaluate every Rego rule, also those whose METADATA `resource_types` the input does not
+    /// hold (by default they pass without evaluation).
+    pub fn all_rules(mut self, all: bool) -> Self {
+        self.rego.all_rules = all;
+        self
+    }
+
     /// Fuel and memory limits for WASM policies.
     pub fn wasm_limits(mut self, limits: WasmLimits) -> Self {
         self.wasm = limits;

@@ -88,3 +88,67 @@ fn every_corpus_plan_is_checked_without_a_crash() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Rules skipped for an input that holds none of their METADATA `resource_types` must be rules
+/// that would have found nothing there: the library's findings on every corpus plan are the same
+/// with `--all-rules`. Catches a rule whose `resource_types` misses a type it judges.
+#[test]
+fn rules_skipped_by_resource_types_would_have_found_nothing() {
+    let Some(dir) = corpus_dir() else {
+        return;
+    };
+    let mut plans: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("corpus readable")
+        .map(|e| e.expect("corpus entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    plans.sort();
+    // One-resource documents as the provider sends them, one per oppie type.
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    for kind in ["oppie_firewall", "oppie_bucket", "oppie_instance", "oppie_network", "oppie_subnet"] {
+        let document = serde_json::json!({
+            "format_version": "1.2",
+            "resource_changes": [{
+                "address": format!("{kind}.x"), "mode": "managed", "type": kind, "name": "x",
+                "change": {"actions": ["create"], "before": null,
+                    "after": {"name": "shop-prod-api-x", "public": true, "ingress": [{"protocol": "tcp", "ports": "22", "sources": ["0.0.0.0/0"]}],
+                              "tags": {"environment": "prod"}},
+                    "after_unknown": {"id": true}},
+            }],
+        });
+        let path = scratch.path().join(format!("{kind}.json"));
+        std::fs::write(&path, document.to_string()).expect("document written");
+        plans.push(path);
+    }
+    let policies = repo().join("policies");
+    let run = |extra: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_oppie-policy"))
+            .arg("check")
+            .args(&plans)
+            .arg("-p")
+            .arg(&policies)
+            .args(["-f", "json", "--no-costs"])
+            .args(extra)
+            .output()
+            .expect("the binary runs");
+        assert!(matches!(output.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&output.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+        report["files"].clone()
+    };
+    let (skipping, all) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| run(&[]));
+        let b = scope.spawn(|| run(&["--all-rules"]));
+        (a.join().expect("worker"), b.join().expect("worker"))
+    });
+    assert!(skipping.as_array().is_some_and(|files| files.len() == plans.len()), "one report per input");
+    if skipping != all {
+        let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+        let (a, b) = (pretty(&skipping), pretty(&all));
+        let first = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or(0);
+        panic!(
+            "findings differ with --all-rules near line {first}:\n{}\n---\n{}",
+            a.lines().skip(first.saturating_sub(5)).take(15).collect::<Vec<_>>().join("\n"),
+            b.lines().skip(first.saturating_sub(5)).take(15).collect::<Vec<_>>().join("\n")
+        );
+    }
+}

@@ -84,6 +84,10 @@ struct PolicyArgs {
     /// Threads for large plans (0: one per core, at most 4; 1: serial).
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
+    /// Evaluate every rule, also those whose METADATA resource_types the input does not hold (by
+    /// default they pass unevaluated); use it to check a rule's resource_types.
+    #[arg(long)]
+    all_rules: bool,
     /// Evaluate WASM modules through the ABI 1.0 context calls even if they export opa_eval.
     #[arg(long, hide = true)]
     wasm_classic_abi: bool,
@@ -99,7 +103,8 @@ impl PolicyArgs {
                 max_memory_bytes: self.wasm_memory_mib.saturating_mul(1024 * 1024),
             })
             .classic_wasm_abi(self.wasm_classic_abi)
-            .threads(self.threads);
+            .threads(self.threads)
+            .all_rules(self.all_rules);
         if self.policies.is_empty() {
             let dir = oppie_policy::policy_set::default_policy_dir()
                 .ok_or_else(|| anyhow::anyhow!("no --policy given, and neither ./policies nor ./policy exists"))?;

@@ -81,11 +81,13 @@ pub struct RegoOptions {
     pub namespaces: Vec<String>,
     /// Threads for large inputs (0: one per core, at most 4); 1 evaluates serially.
     pub threads: usize,
+    /// Evaluate every rule, also those whose METADATA `resource_types` the input does not hold.
+    pub all_rules: bool,
 }
 
 impl Default for RegoOptions {
     fn default() -> Self {
-        Self { rule_timeout: Duration::from_secs(10), namespaces: Vec::new(), threads: 0 }
+        Self { rule_timeout: Duration::from_secs(10), namespaces: Vec::new(), threads: 0, all_rules: false }
     }
 }
 
@@ -120,6 +122,8 @@ pub struct RegoEngine {
     units: Vec<Unit>,
     /// The resource types each unit's rule is limited to (METADATA `resource_types`).
     filters: Vec<TypeFilter>,
+    /// Ignore `filters` (see [`RegoOptions::all_rules`]).
+    all_rules: bool,
     /// Every unit in one shard, for small inputs.
     serial: Shard,
     /// The units dealt round-robin over one shard per core, for large inputs.
@@ -186,6 +190,7 @@ impl RegoEngine {
         let filters = catalogue.rules.iter().map(|rule| TypeFilter::from_custom(&rule.custom)).collect();
         Ok(Self {
             filters,
+            all_rules: options.all_rules,
             template: Mutex::new(engine),
             pool: Mutex::new(Vec::new()),
             rules: catalogue.rules,
@@ -273,7 +278,7 @@ impl Engine for RegoEngine {
     fn evaluate(&self, input: &Input) -> Vec<RuleResult> {
         let mut results: Vec<Option<RuleResult>> = vec![None; self.units.len()];
         // Rules limited to resource types the input does not hold pass without evaluation.
-        let types = applicability::input_types(input.value());
+        let types = if self.all_rules { None } else { applicability::input_types(input.value()) };
         let applies: Vec<bool> = self.filters.iter().map(|filter| filter.applies(types.as_ref())).collect();
         let applies = &applies;
         let large = input.json_text().len() >= PARALLEL_INPUT_BYTES;
