@@ -346,10 +346,11 @@ const BATCH_PACKAGE: &str = "oppie_policy_internal.batch";
 #[derive(Debug, Clone)]
 struct Shard {
     units: Vec<usize>,
-    /// The generated rule over the shard's whole-document units (`s1 := {"3": [v | v :=
-    /// data.a.deny], ...}`): rules then share the cached values of the rules they use
-    /// (`data.oppie.lib`), which separate evaluations would each recompute. A rule rather than a
-    /// query, because a query is parsed and analysed again on every evaluation.
+    /// The generated rule over the shard's whole-document units (`s1 := {"3": [v |
+    /// oppie_policy_internal_applies(3); v := data.a.deny], ...}`): rules then share the cached
+    /// values of the rules they use (`data.oppie.lib`), which separate evaluations would each
+    /// recompute. A rule rather than a query, because a query is parsed and analysed again on
+    /// every evaluation.
     batch: Option<BatchRule>,
 }
 
@@ -403,7 +404,6 @@ impl RegoEngine {
         engine.set_execution_timer_config(ExecutionTimerConfig { limit, check_interval: TIMER_CHECK_INTERVAL });
     }
 
-    /// Evaluates one shard's units with one pooled interpreter.
     /// Evaluates one shard's units with one pooled interpreter; units whose `applies` entry
     /// is false pass without evaluation.
     fn run_shard(&self, shard: &Shard, input: &Input, applies: &[bool]) -> Vec<(usize, RuleResult)> {
