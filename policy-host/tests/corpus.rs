@@ -1,47 +1,20 @@
 //! Every plan of the shared corpus (40 real `terraform show -json` files, Terraform 0.12 to
 //! 1.15, one UTF-16) is checked with the full policy library: no crash, exit 0 or 1 only,
 //! and no rule fails to evaluate.
-//!
-//! The corpus lives outside the repository (`../shared/corpus/plans` next to the checkout).
-//! `OPPIE_CORPUS_DIR` points elsewhere; without a corpus the test fails unless
-//! `OPPIE_ALLOW_NO_CORPUS=1`.
+//! Where the corpus comes from: see `common`.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the crate sits in the workspace").to_path_buf()
-}
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("OPPIE_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/corpus/plans"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    let allowed = std::env::var("OPPIE_ALLOW_NO_CORPUS").is_ok_and(|v| v == "1");
-    assert!(
-        allowed,
-        "plan corpus not found at {} (set OPPIE_CORPUS_DIR, or OPPIE_ALLOW_NO_CORPUS=1 to skip)",
-        dir.display()
-    );
-    eprintln!("skipping: no corpus at {} (OPPIE_ALLOW_NO_CORPUS=1)", dir.display());
-    None
-}
+use common::{corpus_plans, repo};
 
 #[test]
 fn every_corpus_plan_is_checked_without_a_crash() {
-    let Some(dir) = corpus_dir() else {
+    let Some(plans) = corpus_plans() else {
         return;
     };
-    let mut plans: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("corpus readable")
-        .map(|e| e.expect("corpus entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    plans.sort();
-    assert!(plans.len() >= 40, "expected the 40-plan corpus, found {}", plans.len());
     let policies = repo().join("policies");
     let run = |plan: &PathBuf| {
         let output = Command::new(env!("CARGO_BIN_EXE_oppie-policy"))
@@ -94,15 +67,9 @@ fn every_corpus_plan_is_checked_without_a_crash() {
 /// with `--all-rules`. Catches a rule whose `resource_types` misses a type it judges.
 #[test]
 fn rules_skipped_by_resource_types_would_have_found_nothing() {
-    let Some(dir) = corpus_dir() else {
+    let Some(mut plans) = corpus_plans() else {
         return;
     };
-    let mut plans: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("corpus readable")
-        .map(|e| e.expect("corpus entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    plans.sort();
     // One-resource documents as the provider sends them, one per oppie type.
     let scratch = tempfile::tempdir().expect("temporary directory");
     for kind in ["oppie_firewall", "oppie_bucket", "oppie_instance", "oppie_network", "oppie_subnet"] {

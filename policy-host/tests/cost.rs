@@ -2,14 +2,13 @@
 //! JSON, finite totals), bad input exits 2 with `file:line:col`, budgets show against
 //! environment totals, and `check` feeds native resources' costs to the budget policy.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
+use common::{corpus_plans, repo};
 use serde_json::{Value, json};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the crate sits in the workspace").to_path_buf()
-}
 
 struct Run {
     code: Option<i32>,
@@ -31,30 +30,11 @@ fn oppie(args: &[&str]) -> Run {
     }
 }
 
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("OPPIE_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/corpus/plans"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    let allowed = std::env::var("OPPIE_ALLOW_NO_CORPUS").is_ok_and(|v| v == "1");
-    assert!(allowed, "plan corpus not found at {} (set OPPIE_CORPUS_DIR, or OPPIE_ALLOW_NO_CORPUS=1)", dir.display());
-    None
-}
-
 #[test]
 fn every_corpus_plan_is_priced() {
-    let Some(dir) = corpus_dir() else {
+    let Some(plans) = corpus_plans() else {
         return;
     };
-    let mut plans: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("corpus readable")
-        .map(|e| e.expect("corpus entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    plans.sort();
-    assert!(plans.len() >= 40, "expected the 40-plan corpus, found {}", plans.len());
     let mut failures = Vec::new();
     let mut priced = 0usize;
     for plan in &plans {
