@@ -1,10 +1,11 @@
-//! Host functions of the built-in `data.oppie.lib`: the per-resource helpers that every
-//! tagging, naming, sizing and resilience rule reads for every resource, computed natively.
+//! Host functions of the built-in `data.oppie.lib`: the per-attribute helpers every rule calls
+//! for every resource (`is_unknown`, `known`) and the effective tag map, computed natively.
 //!
 //! In regorus each builtin call or function clause costs a microsecond or two, so the Rego
-//! version of the effective tag map took about 100 µs per resource and was most of the time
-//! on a large plan. The policy-facing semantics stay in `lib.rego` (which paths hold the tags of
-//! which resource type); these functions only do the mechanical part.
+//! versions cost 10-15 µs per `known` call and about 100 µs per resource for the tag map, most
+//! of the time on a large plan. The policy-facing semantics stay in `lib.rego` (which paths hold
+//! the tags of which resource type); these functions only do the mechanical part. The tests
+//! hold each to the Rego definition it replaced.
 
 use regorus::Value;
 
@@ -122,7 +123,7 @@ fn lookup<'a>(root: &'a Value, path: &[Value]) -> &'a Value {
     current
 }
 
-/// `_tag_map(rc, path)` of lib.rego.
+/// One path's map for [`tag_maps`] (the former `_tag_map(rc, path)` of lib.rego).
 fn tag_map(after: &Value, after_unknown: &Value, path: &[Value]) -> Vec<(Value, Value)> {
     if path.is_empty() || unknown_at(after_unknown, path) {
         return Vec::new();
