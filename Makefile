@@ -14,8 +14,12 @@ MIRROR     := $(TOOLS)/mirror
 PROVIDER_PKG := $(MIRROR)/registry.terraform.io/oppie/oppie/$(PROVIDER_VERSION)/linux_amd64
 CLI_CONFIG := $(TOOLS)/terraformrc
 DEMO_DIR   := $(TOOLS)/demo
+# The shared plan corpus the tests iterate sits next to the checkout (../shared); a fresh clone made
+# elsewhere finds it next to the repository it was cloned from. OPPIE_CORPUS_DIR overrides both.
+export OPPIE_CORPUS_DIR ?= $(shell d="$(CURDIR)/../shared/corpus/plans"; o=$$(git config --get remote.origin.url 2>/dev/null); \
+  if [ ! -d "$$d" ] && [ -n "$$o" ] && [ -d "$$o/../shared/corpus/plans" ]; then d=$$(cd "$$o/../shared/corpus/plans" && pwd); fi; echo "$$d")
 
-.PHONY: help tools build install test test-unit test-e2e lint demo bench clean
+.PHONY: help tools build install test test-unit test-e2e lint demo bench clean print-corpus
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -68,6 +72,9 @@ demo: tools install ## quickstart (no cloud), then the AWS quickstart against a 
 
 bench: tools ## benchmarks (release build); results go to BENCHMARKS.md
 	bash bench/run.sh
+
+print-corpus:
+	@echo "$(OPPIE_CORPUS_DIR)"
 
 clean: ## remove build output and .tools/
 	$(CARGO) clean
