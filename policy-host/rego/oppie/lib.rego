@@ -176,62 +176,46 @@ _as_change(r) := {
 
 # all_resources: every managed resource of the input as a resource change, whatever its action (plan), or every
 # managed resource of the state. Rules that need to see neighbours (flow logs of a VPC) look here.
-all_resources contains rc if {
+# (oppie_policy_managed_changes is a host function of oppie-policy: the resource_changes entries that are objects
+# with mode "managed", a string type and an object change.)
+all_resources := oppie_policy_managed_changes(input.resource_changes) if {
 	is_plan
-	some rc in collection(input.resource_changes)
-	is_object(rc)
-	rc.mode == "managed"
-	is_string(rc.type)
-	is_object(rc.change)
-}
-
-all_resources contains rc if {
+} else := {rc |
 	some r in _module_resources
 	r.mode == "managed"
 	rc := _as_change(r)
 }
 
-# subjects: the resources rules judge. For a plan: what it creates, updates or replaces (plus unchanged resources
-# when config.check_unchanged is true); deletes, reads and no-ops are left alone. For a state: every resource.
-subjects contains rc if {
-	some rc in all_resources
-	_judged(rc)
-}
+# _index: subjects, changes and both by-type groupings below, sorted in one pass over all_resources by the host
+# function oppie_policy_index (in Rego that pass cost about 15 µs per resource, once per query).
+_index := oppie_policy_index(all_resources, _judge)
 
-_judged(rc) if {
-	is_plan
-	some a in actions(rc)
-	a in {"create", "update"}
-}
-
-_judged(rc) if {
+# _judge: which resources are subjects (see below), as oppie_policy_index names the three cases.
+_judge := "changes_and_unchanged" if {
 	is_plan
 	config.check_unchanged == true
-	actions(rc) == ["no-op"]
-}
+} else := "changes" if {
+	is_plan
+} else := "all"
 
-_judged(_) if not is_plan
+# subjects: the resources rules judge. For a plan: what it creates, updates or replaces (plus unchanged resources
+# when config.check_unchanged is true); deletes, reads and no-ops are left alone. For a state: every resource.
+subjects := _index.subjects
 
 # changes: the plan's managed resource changes that create or update something (replace counts as create), each
 # with its `change.actions`. Empty for a state.
-changes contains rc if {
-	is_plan
-	some rc in all_resources
-	some a in actions(rc)
-	a in {"create", "update"}
-}
+changes := _index.changes
 
-# resources_by_type[type]: the judged resources grouped by resource type. Built in one pass over subjects and
-# cached for the whole query, so the type lookups below cost one object access each (a comprehension filtering
-# subjects by type would walk every resource once per call, and rules call resources(type) about 80 times).
-resources_by_type[rc.type] contains rc if some rc in subjects
+# resources_by_type[type]: the judged resources grouped by resource type, built once per query, so the type lookups
+# below cost one object access each (rules call resources(type) about 80 times).
+resources_by_type := _index.by_type
 
 # resources(type): the judged resources (see subjects) of one resource type; the empty set for a type the input
 # does not have.
 resources(type) := object.get(resources_by_type, type, set())
 
 # _all_resources_by_type[type]: all_resources grouped by resource type, built once like resources_by_type.
-_all_resources_by_type[rc.type] contains rc if some rc in all_resources
+_all_resources_by_type := _index.all_by_type
 
 # all_resources_of(type): every managed resource of one type whatever its action (see all_resources), for rules
 # that look for a neighbour (the aws_flow_log of a VPC) without walking the whole plan once per resource.
@@ -464,7 +448,8 @@ is_taggable(rc) if rc.type in taggable_types
 # on Google resources, except google_container_cluster (["resource_labels"]) and google_sql_database_instance
 # (["settings", 0, "user_labels"]).
 tags_path(rc) := p if {
-	p := _tags_path_by_type[rc.type]
+	p := object.get(_tags_path_by_type, rc.type, null)
+	p != null
 } else := _tags_path_of(rc.type)
 
 _tags_path_of("google_container_cluster") := ["resource_labels"]
@@ -492,7 +477,8 @@ tag_attribute(rc) := p[count(p) - 1] if p := tags_path(rc)
 # _tag_paths(rc): the user's tag map and, where the provider merges defaults into a computed map, that map
 # (AWS and Oppie `default_tags` -> `tags_all`; Google `default_labels` -> `terraform_labels`), user's map first.
 _tag_paths(rc) := p if {
-	p := _tag_paths_by_type[rc.type]
+	p := object.get(_tag_paths_by_type, rc.type, null)
+	p != null
 } else := _tag_paths_of(rc.type)
 
 _tag_paths_of(type) := [["labels"], ["terraform_labels"]] if _tags_path_of(type) == ["labels"]
@@ -533,14 +519,16 @@ tag_path(rc, key) := array.concat(tags_path(rc), [key])
 # environment(rc): the environment tier from the `environment` tag (label), lower-cased; when the tag is missing,
 # the environment segment of a name that follows the naming convention.
 environment(rc) := e if {
-	[e] := _environment_memo[rc]
+	[e] := object.get(_environment_memo, rc, null)
 } else := e if {
-	not _environment_memo[rc]
+	object.get(_environment_memo, rc, null) == null
 	e := _environment(rc)
 }
 
 # _environment_memo[rc]: [environment] (or [] where undefined) of every subject, computed once per query. Several
 # rules read the environment of every resource; functions are not cached between calls, rules are.
+# The memos are read with object.get, not as memo[key]: regorus turns a rule reference with a computed key into a
+# path string, writing out the key (here a whole resource change) and scanning every module for that path.
 _environment_memo[rc] := [e | e := _environment(rc)] if some rc in subjects
 
 _environment(rc) := lower(e) if {
