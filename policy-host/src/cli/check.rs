@@ -49,16 +49,22 @@ pub(super) struct CheckArgs {
 pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
     // Every input is decoded before anything is evaluated: a bad file stops the run (exit 2).
-    // Each plan is priced from its text before the copy policies read is built, so a big plan
-    // is never held twice (priced and parsed for Rego) at the same moment.
+    // A plan is priced from its text on a second thread while the copy policies read is built.
     let mut inputs = Vec::with_capacity(args.inputs.len());
     let mut reports = Vec::with_capacity(args.inputs.len());
     for path in &args.inputs {
         let (name, text) = read_text(path)?;
-        if !args.no_costs {
-            reports.push(oppie_policy::cost::price_text(&name, &text, &Default::default()));
+        let (report, input) = std::thread::scope(|scope| {
+            let pricing = (!args.no_costs)
+                .then(|| scope.spawn(|| oppie_policy::cost::price_text(&name, &text, &Default::default())));
+            let input = Input::from_json_str(&name, &text);
+            (pricing.map(|p| p.join()), input)
+        });
+        if let Some(report) = report {
+            reports.push(report.map_err(|_| anyhow::anyhow!("{name}: pricing failed"))?);
         }
-        inputs.push(Input::from_json_str(&name, &text)?);
+        inputs.push(input?);
+        tracing::debug!("{name}: priced and parsed at {:?}", started.elapsed());
     }
     // Inputs whose resources were priced are evaluated with their costs as `data.oppie.costs`
     // (one policy set per distinct cost document); the plain set is built only if needed.
