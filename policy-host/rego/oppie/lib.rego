@@ -526,10 +526,22 @@ environment(rc) := e if {
 }
 
 # _environment_memo[rc]: [environment] (or [] where undefined) of every subject, computed once per query. Several
-# rules read the environment of every resource; functions are not cached between calls, rules are.
-# The memos are read with object.get, not as memo[key]: regorus turns a rule reference with a computed key into a
-# path string, writing out the key (here a whole resource change) and scanning every module for that path.
-_environment_memo[rc] := [e | e := _environment(rc)] if some rc in subjects
+# rules read the environment of every resource; functions are not cached between calls, rules are. The memo is read
+# with object.get, not as _environment_memo[rc]: regorus turns a rule reference with a computed key into a path
+# string, writing out the key (here a whole resource change).
+# oppie_policy_environments is a host function of oppie-policy (the Rego memo cost ~20 µs per resource): for each
+# subject the rule of _environment(rc) below, given the tag paths and name path of each type and naming_pattern.
+_environment_memo := m if {
+	m := oppie_policy_environments(resources_by_type, _tag_paths_by_type, _name_path_by_type, naming_pattern)
+} else := {}
+
+# _name_path_by_type: type -> name_path of every type the judged resources have (types without one are left out).
+# A comprehension: as a partial rule (`_name_path_by_type[type] := name_path(...)`) whose value is undefined for
+# some key, regorus 0.14 fails with "not an object" under `with input as`.
+_name_path_by_type := {type: p |
+	some type, _ in resources_by_type
+	p := name_path({"type": type})
+}
 
 _environment(rc) := lower(e) if {
 	e := tags(rc).environment
@@ -569,7 +581,11 @@ native_name_paths := {
 # name_path(rc): the attribute path of the resource's name under the naming convention.
 name_path(rc) := ["name"] if is_oppie(rc)
 
-name_path(rc) := native_name_paths[rc.type]
+name_path(rc) := p if {
+	# object.get, not native_name_paths[rc.type]: see _environment_memo on computed keys.
+	p := object.get(native_name_paths, rc.type, null)
+	p != null
+}
 
 # name(rc): the resource's name when known (undefined when unknown, unset or not covered).
 name(rc) := known_string(rc, name_path(rc))

@@ -18,6 +18,7 @@ mod context;
 pub mod render;
 mod report;
 mod resources;
+mod stream;
 mod values;
 
 use std::collections::BTreeMap;
@@ -37,10 +38,14 @@ pub fn price(input: &Input, budgets: &BTreeMap<String, f64>) -> CostReport {
 }
 
 /// Like [`price`], for a document given as (decoded) JSON text; text that is not JSON prices
-/// nothing. `check` prices a plan before building the [`Input`] policies read, so the two
-/// parsed copies of a big plan never sit in memory together.
+/// nothing. A plan's changes are priced one at a time from the text (see `stream`), so `check`
+/// can price it while it builds the [`Input`] policies read without two parsed copies of a big
+/// plan in memory together.
 pub fn price_text(name: &str, text: &str, budgets: &BTreeMap<String, f64>) -> CostReport {
-    price_value(name, &priced_sections(text), budgets)
+    match stream::price_changes(text) {
+        Some(priced) => CostReport::new(name, priced.resources, priced.not_priceable, budgets),
+        None => price_value(name, &priced_sections(text), budgets),
+    }
 }
 
 /// The top-level sections [`price_value`] reads. `planned_values` repeats every resource's
