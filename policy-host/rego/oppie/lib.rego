@@ -519,20 +519,24 @@ tag_path(rc, key) := array.concat(tags_path(rc), [key])
 # environment(rc): the environment tier from the `environment` tag (label), lower-cased; when the tag is missing,
 # the environment segment of a name that follows the naming convention.
 environment(rc) := e if {
-	[e] := object.get(_environment_memo, rc, null)
+	f := object.get(_naming_facts, rc, null)
+	f != null
+	e := f.environment
 } else := e if {
-	object.get(_environment_memo, rc, null) == null
+	object.get(_naming_facts, rc, null) == null
 	e := _environment(rc)
 }
 
-# _environment_memo[rc]: [environment] (or [] where undefined) of every subject, computed once per query. Several
-# rules read the environment of every resource; functions are not cached between calls, rules are. The memo is read
-# with object.get, not as _environment_memo[rc]: regorus turns a rule reference with a computed key into a path
-# string, writing out the key (here a whole resource change).
-# oppie_policy_environments is a host function of oppie-policy (the Rego memo cost ~20 µs per resource): for each
-# subject the rule of _environment(rc) below, given the tag paths and name path of each type and naming_pattern.
-_environment_memo := m if {
-	m := oppie_policy_environments(resources_by_type, _tag_paths_by_type, _name_path_by_type, naming_pattern)
+# _naming_facts[rc]: {"name", "name_parts", "environment"} of every subject (members left out where name(rc),
+# name_parts(rc) or environment(rc) is undefined), computed once per query: several rules read them for every
+# resource, and functions are not cached between calls, rules are. Read with object.get, not as
+# _naming_facts[rc]: regorus turns a rule reference with a computed key into a path string, writing out the key
+# (here a whole resource change).
+# oppie_policy_naming_facts is a host function of oppie-policy (these cost ~20-40 µs of Rego per resource): it
+# applies the definitions of name, name_parts and _environment below to every subject, given each type's tag paths
+# and name path and naming_pattern.
+_naming_facts := m if {
+	m := oppie_policy_naming_facts(resources_by_type, _tag_paths_by_type, _name_path_by_type, naming_pattern)
 } else := {}
 
 # _name_path_by_type: type -> name_path of every type the judged resources have (types without one are left out).
@@ -582,13 +586,20 @@ native_name_paths := {
 name_path(rc) := ["name"] if is_oppie(rc)
 
 name_path(rc) := p if {
-	# object.get, not native_name_paths[rc.type]: see _environment_memo on computed keys.
+	# object.get, not native_name_paths[rc.type]: see _naming_facts on computed keys.
 	p := object.get(native_name_paths, rc.type, null)
 	p != null
 }
 
 # name(rc): the resource's name when known (undefined when unknown, unset or not covered).
-name(rc) := known_string(rc, name_path(rc))
+name(rc) := n if {
+	f := object.get(_naming_facts, rc, null)
+	f != null
+	n := f.name
+} else := n if {
+	object.get(_naming_facts, rc, null) == null
+	n := known_string(rc, name_path(rc))
+}
 
 # naming_pattern: the regular expression names must match: config.naming_pattern, or by default
 # {project}-{environment}-{service}-{resource} where environment is one of config.environments and the resource
@@ -608,7 +619,16 @@ follows_naming(s) if {
 }
 
 # name_parts(rc): {project, environment, service, resource} of a name that follows the default convention.
-name_parts(rc) := {
+name_parts(rc) := p if {
+	f := object.get(_naming_facts, rc, null)
+	f != null
+	p := f.name_parts
+} else := p if {
+	object.get(_naming_facts, rc, null) == null
+	p := _name_parts(rc)
+}
+
+_name_parts(rc) := {
 	"project": parts[0],
 	"environment": parts[1],
 	"service": parts[2],

@@ -1,7 +1,7 @@
 //! Host functions of the built-in `data.oppie.lib`: the per-attribute helpers every rule calls
 //! for every resource (`is_unknown`, `known`), the effective tag map, the one pass that sorts
-//! a plan's resource changes into subjects and by-type groups, and the environment of every
-//! subject, computed natively.
+//! a plan's resource changes into subjects and by-type groups, and the name and environment of
+//! every subject, computed natively.
 //!
 //! In regorus each builtin call or function clause costs a microsecond or two, so the Rego
 //! versions cost 10-15 µs per `known` call, about 100 µs per resource for the tag map and 15 µs
@@ -28,14 +28,14 @@ pub(crate) const MANAGED_CHANGES: &str = "oppie_policy_managed_changes";
 /// Name of [`index`] as the library calls it.
 pub(crate) const INDEX: &str = "oppie_policy_index";
 
-/// Name of [`environments`] as the library calls it.
-pub(crate) const ENVIRONMENTS: &str = "oppie_policy_environments";
+/// Name of [`naming_facts`] as the library calls it.
+pub(crate) const NAMING_FACTS: &str = "oppie_policy_naming_facts";
 
 /// Registers the host functions on an interpreter.
 pub(crate) fn register(engine: &mut regorus::Engine) -> anyhow::Result<()> {
     engine.add_extension(MANAGED_CHANGES.to_string(), 1, Box::new(|args: Vec<Value>| Ok(managed_changes(&args))))?;
     engine.add_extension(INDEX.to_string(), 2, Box::new(|args: Vec<Value>| Ok(index(&args))))?;
-    engine.add_extension(ENVIRONMENTS.to_string(), 4, Box::new(|args: Vec<Value>| Ok(environments(&args))))?;
+    engine.add_extension(NAMING_FACTS.to_string(), 4, Box::new(|args: Vec<Value>| Ok(naming_facts(&args))))?;
     engine.add_extension(TAG_MAPS.to_string(), 2, Box::new(|args: Vec<Value>| Ok(tag_maps(&args))))?;
     engine.add_extension(IS_UNKNOWN.to_string(), 2, Box::new(|args: Vec<Value>| Ok(is_unknown(&args))))?;
     engine.add_extension(KNOWN.to_string(), 2, Box::new(|args: Vec<Value>| Ok(known(&args))))
@@ -160,13 +160,19 @@ pub(crate) fn index(args: &[Value]) -> Value {
     Value::from(fields)
 }
 
-/// `oppie_policy_environments(by_type, tag_paths, name_paths, naming_pattern)`: for every
-/// resource change in the sets of `by_type` (type -> set), `[environment]`, or `[]` when it has
-/// none. The environment is the `environment` entry of the tag maps at `tag_paths[type]` (see
-/// [`tag_maps`]) lower-cased when it is a string; otherwise the second dash-separated part of
-/// the known string at `name_paths[type]` when that name matches the regular expression
-/// `naming_pattern` and has at least four parts. Undefined when an argument has the wrong kind.
-pub(crate) fn environments(args: &[Value]) -> Value {
+/// `oppie_policy_naming_facts(by_type, tag_paths, name_paths, naming_pattern)`: for every
+/// resource change in the sets of `by_type` (type -> set), an object with what the library
+/// says about its name and environment; each member is left out where the library's function
+/// is undefined:
+/// - `name`: the known string at `name_paths[type]`;
+/// - `name_parts`: `{project, environment, service, resource}` of a name that matches the
+///   regular expression `naming_pattern` (an invalid pattern matches nothing) and has at least
+///   four dash-separated parts (`resource` is the fourth part onwards, joined by dashes);
+/// - `environment`: the `environment` entry of the tag maps at `tag_paths[type]` (see
+///   [`tag_maps`]) lower-cased when it is a string, else `name_parts.environment`.
+///
+/// Undefined when an argument has the wrong kind.
+pub(crate) fn naming_facts(args: &[Value]) -> Value {
     let [Value::Object(by_type), Value::Object(tag_paths), Value::Object(name_paths), Value::String(pattern)] = args
     else {
         return Value::Undefined;
@@ -180,32 +186,42 @@ pub(crate) fn environments(args: &[Value]) -> Value {
         let paths = tag_paths.get(kind).cloned().unwrap_or(Value::Undefined);
         let name_path = name_paths.get(kind);
         for rc in typed.iter() {
-            let environment = environment_of(rc, &paths, name_path, pattern.as_ref());
-            memo.insert(rc.clone(), Value::from(environment.into_iter().collect::<Vec<Value>>()));
+            memo.insert(rc.clone(), facts_of(rc, &paths, name_path, pattern.as_ref()));
         }
     }
     Value::from(memo)
 }
 
-fn environment_of(
-    rc: &Value,
-    tag_paths: &Value,
-    name_path: Option<&Value>,
-    pattern: Option<&regex::Regex>,
-) -> Option<Value> {
-    if let Value::Object(tags) = tag_maps(&[rc.clone(), tag_paths.clone()])
-        && let Some(Value::String(e)) = tags.get(&Value::from("environment"))
-    {
-        return Some(Value::from(e.to_lowercase()));
-    }
-    let Value::String(name) = known(&[rc.clone(), name_path?.clone()]) else {
-        return None;
+fn facts_of(rc: &Value, tag_paths: &Value, name_path: Option<&Value>, pattern: Option<&regex::Regex>) -> Value {
+    let mut facts = BTreeMap::new();
+    let name = match name_path {
+        Some(path) => known(&[rc.clone(), path.clone()]),
+        None => Value::Undefined,
     };
-    if !pattern?.is_match(&name) {
-        return None;
+    if let Value::String(name) = &name {
+        facts.insert(Value::from("name"), Value::String(name.clone()));
+        let follows = pattern.is_some_and(|p| p.is_match(name));
+        let parts: Vec<&str> = name.split('-').collect();
+        if follows && parts.len() >= 4 {
+            let named = [("project", parts[0].to_string()), ("environment", parts[1].to_string())]
+                .into_iter()
+                .chain([("service", parts[2].to_string()), ("resource", parts[3..].join("-"))]);
+            let named: BTreeMap<Value, Value> = named.map(|(k, v)| (Value::from(k), Value::from(v))).collect();
+            facts.insert(Value::from("name_parts"), Value::from(named));
+        }
     }
-    let parts: Vec<&str> = name.split('-').collect();
-    (parts.len() >= 4).then(|| Value::from(parts[1]))
+    let tagged = match tag_maps(&[rc.clone(), tag_paths.clone()]) {
+        Value::Object(tags) => match tags.get(&Value::from("environment")) {
+            Some(Value::String(e)) => Some(Value::from(e.to_lowercase())),
+            _ => None,
+        },
+        _ => None,
+    };
+    let from_name = facts.get(&Value::from("name_parts")).map(|parts| parts[&Value::from("environment")].clone());
+    if let Some(environment) = tagged.or(from_name) {
+        facts.insert(Value::from("environment"), environment);
+    }
+    Value::from(facts)
 }
 
 thread_local! {
@@ -393,6 +409,49 @@ by_type[rc.type] contains rc if some rc in subjects
 
 all_by_type[rc.type] contains rc if some rc in all_resources
 
+# name, name_parts and environment of input.rc (lib.rego before they became naming_facts), with input.name_path as
+# its type's name path, input.paths as its tag paths and input.pattern as naming_pattern.
+_tags_of(rc, paths) := object.union(_tag_map(rc, paths[1]), _tag_map(rc, paths[0])) if {
+	count(paths) == 2
+} else := _tag_map(rc, paths[0])
+
+_name(rc) := s if {
+	s := known(rc, input.name_path)
+	is_string(s)
+}
+
+_follows_naming(s) if {
+	is_string(s)
+	regex.match(input.pattern, s)
+}
+
+_name_parts(rc) := {
+	"project": parts[0],
+	"environment": parts[1],
+	"service": parts[2],
+	"resource": concat("-", array.slice(parts, 3, count(parts))),
+} if {
+	n := _name(rc)
+	_follows_naming(n)
+	parts := split(n, "-")
+	count(parts) >= 4
+}
+
+_environment(rc) := lower(e) if {
+	e := _tags_of(rc, input.paths).environment
+	is_string(e)
+} else := parts.environment if {
+	parts := _name_parts(rc)
+}
+
+_fact("name") := _name(input.rc)
+
+_fact("name_parts") := _name_parts(input.rc)
+
+_fact("environment") := _environment(input.rc)
+
+facts_result := {k: v | some k in ["name", "name_parts", "environment"]; v := _fact(k)}
+
 # (regorus leaves a partial rule without entries undefined, where the host function returns empty.)
 _or_empty(name, empty) := v if {
 	v := data.reference[name]
@@ -529,45 +588,72 @@ result := object.union(_tag_map(input.rc, input.paths[1]), _tag_map(input.rc, in
         assert_eq!(is_unknown(&[Value::Undefined, Value::new_array()]), Value::Undefined);
     }
 
-    #[test]
-    fn environments_come_from_the_tag_then_the_name() {
-        let v = |j: serde_json::Value| Value::from_json_str(&j.to_string()).expect("value");
-        let rc = |address: &str, after: serde_json::Value, unknown: serde_json::Value| serde_json::json!({"address": address, "type": "oppie_bucket", "change": {"after": after, "after_unknown": unknown}});
-        let tagged = rc(
-            "a",
-            serde_json::json!({"name": "shop-dev-api-x", "tags": {"environment": "PROD"}}),
-            serde_json::json!({}),
-        );
-        let unknown_tag = rc(
-            "b",
-            serde_json::json!({"name": "shop-dev-api-x", "tags": {}}),
-            serde_json::json!({"tags": {"environment": true}}),
-        );
-        let off_pattern = rc("c", serde_json::json!({"name": "Shop-dev-api-x"}), serde_json::json!({}));
-        let unknown_name = rc("d", serde_json::json!({}), serde_json::json!({"name": true}));
-        let set: BTreeSet<Value> = [tagged, unknown_tag, off_pattern, unknown_name].into_iter().map(v).collect();
-        let by_type = Value::from(BTreeMap::from([(Value::from("oppie_bucket"), Value::from(set))]));
-        let tag_paths = v(serde_json::json!({"oppie_bucket": [["tags"], ["tags_all"]]}));
-        let name_paths = v(serde_json::json!({"oppie_bucket": ["name"]}));
-        let pattern = Value::from("^[a-z0-9]+-(dev|staging|prod)-[a-z0-9]+-[a-z0-9]+(-[a-z0-9]+)*$");
-        let memo = environments(&[by_type.clone(), tag_paths.clone(), name_paths.clone(), pattern]);
-        let of = |address: &str| {
-            let Value::Object(memo) = &memo else { unreachable!() };
-            memo.iter().find(|(k, _)| k[&Value::from("address")] == Value::from(address)).map(|(_, e)| e.clone())
-        };
-        assert_eq!(of("a"), Some(v(serde_json::json!(["prod"]))));
-        assert_eq!(of("b"), Some(v(serde_json::json!(["dev"]))));
-        assert_eq!(of("c"), Some(v(serde_json::json!([]))));
-        assert_eq!(of("d"), Some(v(serde_json::json!([]))));
-        // An invalid pattern matches no name; a type without a name path has none.
-        let invalid = environments(&[by_type.clone(), tag_paths.clone(), name_paths, Value::from("(")]);
-        let no_names = environments(&[by_type.clone(), tag_paths.clone(), Value::new_object(), Value::from(".*")]);
-        for memo in [invalid, no_names] {
-            let Value::Object(memo) = memo else { unreachable!() };
-            let found: Vec<bool> = memo.values().map(|e| *e != v(serde_json::json!([]))).collect();
-            assert_eq!(found.iter().filter(|f| **f).count(), 1, "only the tagged resource has one");
+    fn naming_change() -> impl Strategy<Value = serde_json::Value> {
+        let name = prop_oneof![
+            Just(serde_json::json!("shop-dev-api-x")),
+            Just(serde_json::json!("shop-prod-db-main-replica")),
+            Just(serde_json::json!("Shop-dev-api-x")),
+            Just(serde_json::json!("a-b-c")),
+            Just(serde_json::json!(5)),
+            Just(serde_json::Value::Null),
+        ];
+        let environment = prop_oneof![
+            Just(serde_json::json!("PROD")),
+            Just(serde_json::json!("dev")),
+            Just(serde_json::json!(5)),
+            Just(serde_json::Value::Null),
+        ];
+        let unknown = prop_oneof![
+            Just(serde_json::json!({})),
+            Just(serde_json::json!({"name": true})),
+            Just(serde_json::json!({"tags": {"environment": true}})),
+            Just(serde_json::json!({"tags": true})),
+        ];
+        (name, proptest::option::of(environment), unknown).prop_map(|(name, environment, unknown)| {
+            let tags = environment.map_or(serde_json::json!({}), |e| serde_json::json!({"environment": e, "Name": name}));
+            serde_json::json!({"address": "t.x", "type": "t", "change": {"after": {"name": name, "tags": tags}, "after_unknown": unknown}})
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn naming_facts_agree_with_the_rego_definitions(
+            rc in naming_change(),
+            name_path in prop_oneof![Just(serde_json::json!(["name"])), Just(serde_json::json!(["tags", "Name"]))],
+            pattern in prop_oneof![
+                Just("^[a-z0-9]+-(dev|staging|prod)-[a-z0-9]+-[a-z0-9]+(-[a-z0-9]+)*$"),
+                Just(".*"),
+                Just("^a-"),
+            ],
+        ) {
+            let paths = serde_json::json!([["tags"], ["tags_all"]]);
+            let input = serde_json::json!({"rc": rc, "paths": paths, "name_path": name_path, "pattern": pattern});
+            let mut engine = regorus::Engine::new();
+            engine.set_strict_builtin_errors(false);
+            engine.add_policy("reference.rego".into(), REFERENCE.into()).expect("reference policy");
+            engine.set_input(Value::from_json_str(&input.to_string()).expect("input"));
+            let expected = engine.eval_rule("data.reference.facts_result".into()).expect("reference evaluation");
+            let v = |j: &serde_json::Value| Value::from_json_str(&j.to_string()).expect("value");
+            let by_type = BTreeMap::from([(Value::from("t"), Value::from(BTreeSet::from([v(&rc)])))]);
+            let facts = naming_facts(&[
+                Value::from(by_type),
+                Value::from(BTreeMap::from([(Value::from("t"), v(&paths))])),
+                Value::from(BTreeMap::from([(Value::from("t"), v(&name_path))])),
+                Value::from(pattern),
+            ]);
+            prop_assert_eq!(facts[&v(&rc)].clone(), expected);
         }
-        assert_eq!(environments(&[Value::Null, tag_paths, Value::new_object(), Value::from("")]), Value::Undefined);
+    }
+
+    #[test]
+    fn naming_facts_need_the_right_kinds() {
+        assert_eq!(
+            naming_facts(&[Value::Null, Value::new_object(), Value::new_object(), Value::from("")]),
+            Value::Undefined
+        );
+        let invalid = naming_facts(&[Value::new_object(), Value::new_object(), Value::new_object(), Value::from("(")]);
+        assert_eq!(invalid, Value::new_object());
     }
 
     fn resource_change() -> impl Strategy<Value = serde_json::Value> {
