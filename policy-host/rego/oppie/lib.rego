@@ -78,17 +78,14 @@ config := object.union(default_config, object.filter(_user_config, object.keys(d
 
 # collection(x): x when it is an array, set or object, else an empty array; wrap any plan value in it before
 # `some .. in` (regorus raises an error when asked to iterate null, a string or a number).
-collection(x) := x if is_array(x)
-
-collection(x) := x if is_set(x)
-
-collection(x) := x if is_object(x)
-
-collection(x) := [] if {
-	not is_array(x)
-	not is_set(x)
-	not is_object(x)
-}
+# (One clause with `else`: regorus evaluates every clause of a function on each call, so four clauses cost four.)
+collection(x) := x if {
+	is_array(x)
+} else := x if {
+	is_set(x)
+} else := x if {
+	is_object(x)
+} else := []
 
 # ---------------------------------------------------------------------------------------------------------------------
 # What kind of document the input is
@@ -280,15 +277,13 @@ _after_unknown(rc) := rc.change.after_unknown if {
 is_unknown(rc, path) if oppie_policy_is_unknown(rc, path)
 
 # has_unknown(rc, path): the value at path is unknown or contains an unknown part (a list element, a map value).
-has_unknown(rc, path) if is_unknown(rc, path)
-
 has_unknown(rc, path) if {
+	is_unknown(rc, path)
+} else := true if {
 	sub := object.get(_after_unknown(rc), path, false)
 	is_object(sub)
 	walk(sub, [_, true])
-}
-
-has_unknown(rc, path) if {
+} else := true if {
 	sub := object.get(_after_unknown(rc), path, false)
 	is_array(sub)
 	walk(sub, [_, true])
@@ -395,13 +390,13 @@ is_oppie(rc) if startswith(rc.type, "oppie_")
 
 # cloud(rc): "aws", "gcp" or "azure" for native resources by type prefix, or from the `cloud` attribute of an
 # oppie_* resource when known.
-cloud(rc) := "aws" if startswith(rc.type, "aws_")
-
-cloud(rc) := "gcp" if startswith(rc.type, "google_")
-
-cloud(rc) := "azure" if startswith(rc.type, "azurerm_")
-
-cloud(rc) := c if {
+cloud(rc) := "aws" if {
+	startswith(rc.type, "aws_")
+} else := "gcp" if {
+	startswith(rc.type, "google_")
+} else := "azure" if {
+	startswith(rc.type, "azurerm_")
+} else := c if {
 	is_oppie(rc)
 	c := known_string(rc, ["cloud"])
 }
@@ -440,9 +435,11 @@ taggable_types := {
 }
 
 # is_taggable(rc): the tagging rules apply to the resource.
-is_taggable(rc) if is_oppie(rc)
-
-is_taggable(rc) if rc.type in taggable_types
+is_taggable(rc) if {
+	is_oppie(rc)
+} else := true if {
+	rc.type in taggable_types
+}
 
 # tags_path(rc): the attribute path of the user's tag map: ["tags"] on AWS, Azure and Oppie resources, ["labels"]
 # on Google resources, except google_container_cluster (["resource_labels"]) and google_sql_database_instance
@@ -452,18 +449,13 @@ tags_path(rc) := p if {
 	p != null
 } else := _tags_path_of(rc.type)
 
-_tags_path_of("google_container_cluster") := ["resource_labels"]
-
-_tags_path_of("google_sql_database_instance") := ["settings", 0, "user_labels"]
-
-_tags_path_of(type) := ["labels"] if {
+_tags_path_of(type) := ["resource_labels"] if {
+	type == "google_container_cluster"
+} else := ["settings", 0, "user_labels"] if {
+	type == "google_sql_database_instance"
+} else := ["labels"] if {
 	startswith(type, "google_")
-	not type in _google_special_label_types
-}
-
-_tags_path_of(type) := ["tags"] if not startswith(type, "google_")
-
-_google_special_label_types := {"google_container_cluster", "google_sql_database_instance"}
+} else := ["tags"]
 
 # _tags_path_by_type[type], _tag_paths_by_type[type]: the paths of every type the judged resources have, worked
 # out once per query (they depend on the type alone, and rules ask for them for every resource).
@@ -481,23 +473,17 @@ _tag_paths(rc) := p if {
 	p != null
 } else := _tag_paths_of(rc.type)
 
-_tag_paths_of(type) := [["labels"], ["terraform_labels"]] if _tags_path_of(type) == ["labels"]
-
-_tag_paths_of(type) := [_tags_path_of(type)] if {
+_tag_paths_of(type) := [["labels"], ["terraform_labels"]] if {
+	_tags_path_of(type) == ["labels"]
+} else := [_tags_path_of(type)] if {
 	startswith(type, "google_")
-	_tags_path_of(type) != ["labels"]
-}
+} else := [["tags"]] if {
+	startswith(type, "azurerm_")
+} else := [["tags"], ["tags_all"]]
 
-_tag_paths_of(type) := [["tags"], ["tags_all"]] if {
-	not startswith(type, "google_")
-	not startswith(type, "azurerm_")
-}
-
-_tag_paths_of(type) := [["tags"]] if startswith(type, "azurerm_")
-
-_object_or_empty(x) := x if is_object(x)
-
-_object_or_empty(x) := {} if not is_object(x)
+_object_or_empty(x) := x if {
+	is_object(x)
+} else := {}
 
 # tags(rc): the resource's effective tags (labels on Google): the user's map merged over the provider-default
 # map. Keys whose value is not known yet map to the `unknown` sentinel. {} when the resource has no tag map.
@@ -583,9 +569,9 @@ native_name_paths := {
 }
 
 # name_path(rc): the attribute path of the resource's name under the naming convention.
-name_path(rc) := ["name"] if is_oppie(rc)
-
-name_path(rc) := p if {
+name_path(rc) := ["name"] if {
+	is_oppie(rc)
+} else := p if {
 	# object.get, not native_name_paths[rc.type]: see _naming_facts on computed keys.
 	p := object.get(native_name_paths, rc.type, null)
 	p != null
@@ -651,19 +637,13 @@ _name_parts(rc) := {
 region_info(rc) := {"name": lower(r), "path": ["region"]} if {
 	is_oppie(rc)
 	r := known_string(rc, ["region"])
-}
-
-region_info(rc) := info if {
+} else := info if {
 	startswith(rc.type, "aws_")
 	info := _aws_region(rc)
-}
-
-region_info(rc) := info if {
+} else := info if {
 	startswith(rc.type, "google_")
 	info := _google_region(rc)
-}
-
-region_info(rc) := {"name": replace(lower(l), " ", ""), "path": ["location"]} if {
+} else := {"name": replace(lower(l), " ", ""), "path": ["location"]} if {
 	startswith(rc.type, "azurerm_")
 	l := known_string(rc, ["location"])
 }
@@ -705,12 +685,13 @@ _google_multi_regions := {
 
 # region_allowed(r): the region name r (as returned by region) is allowed. "global" locations are always allowed;
 # a Google multi-region is allowed when an allowed region lies inside it.
-region_allowed(r) if r in allowed_region_names
-
-region_allowed("global") := true
-
 region_allowed(r) if {
-	prefix := _google_multi_regions[r]
+	r in allowed_region_names
+} else := true if {
+	r == "global"
+} else := true if {
+	prefix := object.get(_google_multi_regions, r, null)
+	is_string(prefix)
 	some allowed in allowed_region_names
 	startswith(allowed, prefix)
 }
@@ -901,9 +882,9 @@ _list_or_empty(rc, path) := l if {
 	l := known_list(rc, path)
 } else := []
 
-_string_list(l) := [s | some s in l; is_string(s)] if is_array(l)
-
-_string_list(l) := [] if not is_array(l)
+_string_list(l) := [s | some s in l; is_string(s)] if {
+	is_array(l)
+} else := []
 
 # oppie_firewall: protocol tcp|udp|icmp|all; ports "443", "8000-8080", or unset for all ports.
 _oppie_protocol(rc, b) := lower(b.block.protocol) if {
