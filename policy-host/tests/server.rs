@@ -143,10 +143,22 @@ async fn http_check_of_a_plan_matches_check_format_json() {
     assert!(!expected["files"][0]["findings"].as_array().unwrap().is_empty(), "the fixture has findings");
     assert_eq!(served["files"][0]["findings"], expected["files"][0]["findings"]);
     assert_eq!(served["findings"], expected["files"][0]["findings"], "the flat list the provider reads");
-    for key in ["schema", "passed", "fail_on", "summary", "rules"] {
+    for key in ["schema", "passed", "fail_on", "summary"] {
         assert_eq!(served[key], expected[key], "{key}");
     }
     assert!(served["revision"].as_str().unwrap().starts_with("sha256:"));
+    // By default the catalogue holds the rules the findings cite; ?rules=all gives check's whole catalogue.
+    let cited: Vec<&str> =
+        served["findings"].as_array().unwrap().iter().map(|f| f["rule_id"].as_str().unwrap()).collect();
+    let catalogue = expected["rules"].as_array().unwrap();
+    let wanted: Vec<&Value> = catalogue.iter().filter(|r| cited.contains(&r["id"].as_str().unwrap())).collect();
+    assert!(!wanted.is_empty() && wanted.len() < catalogue.len(), "the fixture cites some of the rules");
+    assert_eq!(served["rules"].as_array().unwrap().iter().collect::<Vec<_>>(), wanted);
+    let (status, whole) = post_json(&format!("{}/v1/check?rules=all", server.url), std::fs::read(&plan).unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(whole["rules"], expected["rules"]);
+    let (status, bad) = post_json(&format!("{}/v1/check?rules=some", server.url), b"{}".to_vec()).await;
+    assert_eq!((status, bad["code"].as_str()), (400, Some("invalid_parameter")));
 
     let (status, lenient) =
         post_json(&format!("{}/v1/check?fail_on=hard-mandatory", server.url), std::fs::read(&plan).unwrap()).await;

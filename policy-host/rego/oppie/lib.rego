@@ -62,8 +62,10 @@ default_config := {
 }
 
 # _user_config: `data.oppie.config` when the caller supplied an object there.
-_user_config := data.oppie.config if {
-	is_object(data.oppie.config)
+_user_config := c if {
+	# One reference: regorus scans every module for each lookup of a data path no rule defines.
+	c := data.oppie.config
+	is_object(c)
 } else := {}
 
 # config_strings(key): the strings in the list config[key] (e.g. "environments"), ignoring anything else, so a

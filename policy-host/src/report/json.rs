@@ -16,7 +16,7 @@ struct Document<'a> {
     passed: bool,
     summary: Summary,
     files: Vec<File<'a>>,
-    rules: &'a [RuleInfo],
+    rules: Vec<&'a RuleInfo>,
 }
 
 #[derive(Serialize)]
@@ -46,18 +46,19 @@ struct Entry<'a> {
 }
 
 pub(super) fn render(report: &Report) -> String {
-    let mut text = serde_json::to_string_pretty(&document(report))
+    let mut text = serde_json::to_string_pretty(&document(report, false))
         .unwrap_or_else(|e| format!("{{\"error\": {}}}", serde_json::Value::String(e.to_string())));
     text.push('\n');
     text
 }
 
-/// The document as a JSON value (the policy server adds its own fields to it).
-pub(super) fn value(report: &Report) -> serde_json::Value {
-    serde_json::to_value(document(report)).unwrap_or_else(|e| serde_json::json!({"error": e.to_string()}))
+/// The document as a JSON value (the policy server adds its own fields to it); with `cited`,
+/// `rules` lists only the rules the findings cite.
+pub(super) fn value(report: &Report, cited: bool) -> serde_json::Value {
+    serde_json::to_value(document(report, cited)).unwrap_or_else(|e| serde_json::json!({"error": e.to_string()}))
 }
 
-fn document(report: &Report) -> Document<'_> {
+fn document(report: &Report, cited: bool) -> Document<'_> {
     let files = report
         .files
         .iter()
@@ -84,7 +85,13 @@ fn document(report: &Report) -> Document<'_> {
         passed: report.passed(),
         summary: report.summary(),
         files,
-        rules: &report.rules,
+        rules: match cited {
+            false => report.rules.iter().collect(),
+            true => {
+                let ids: std::collections::HashSet<&str> = report.findings().map(|(_, f)| f.rule_id.as_str()).collect();
+                report.rules.iter().filter(|r| ids.contains(r.id.as_str())).collect()
+            }
+        },
     }
 }
 

@@ -136,7 +136,14 @@ impl Report {
 
     /// The `--format json` document as a value.
     pub fn to_json_value(&self) -> serde_json::Value {
-        json::value(self)
+        json::value(self, false)
+    }
+
+    /// Like [`Report::to_json_value`], with only the rules the findings cite in `rules` (each
+    /// finding carries its rule's title, severity, level and controls; `summary` still counts
+    /// every rule). The policy server answers with it.
+    pub fn to_json_value_citing(&self) -> serde_json::Value {
+        json::value(self, true)
     }
 
     /// Renders the report; `colour` applies to text only.

@@ -150,9 +150,13 @@ fn fail_on(uri: &Uri) -> Result<Enforcement, String> {
 }
 
 /// The `check --format json` document, plus `findings` (every file's findings in one list,
-/// the shape the provider reads) and the `revision` that evaluated it.
-pub(crate) fn check_document(checked: &Checked) -> serde_json::Value {
-    let mut document = checked.report.to_json_value();
+/// the shape the provider reads) and the `revision` that evaluated it; `rules` holds the rules
+/// `catalogue` asks for.
+pub(crate) fn check_document(checked: &Checked, catalogue: Catalogue) -> serde_json::Value {
+    let mut document = match catalogue {
+        Catalogue::All => checked.report.to_json_value(),
+        Catalogue::Cited => checked.report.to_json_value_citing(),
+    };
     let findings: Vec<serde_json::Value> = document["files"]
         .as_array()
         .map(|files| files.iter().filter_map(|f| f["findings"].as_array()).flatten().cloned().collect())
@@ -164,26 +168,46 @@ pub(crate) fn check_document(checked: &Checked) -> serde_json::Value {
     document
 }
 
+/// Which rules a check's answer describes in its `rules` catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Catalogue {
+    /// Only the rules its findings cite (the findings carry title, severity, level and
+    /// controls themselves): a one-resource answer stays about 1 KB instead of ~40 KB.
+    Cited,
+    /// Every rule of the policy set, as `check --format json` prints.
+    All,
+}
+
+/// `?rules=all` asks for the whole rule catalogue; by default only the rules the findings cite.
+fn catalogue(uri: &Uri) -> Result<Catalogue, String> {
+    let value = uri.query().unwrap_or_default().split('&').find_map(|pair| pair.strip_prefix("rules="));
+    match value {
+        None | Some("") | Some("cited") => Ok(Catalogue::Cited),
+        Some("all") => Ok(Catalogue::All),
+        Some(other) => Err(format!("rules={other}: expected all or cited")),
+    }
+}
+
 /// `POST /v1/check`: a plan or state document.
 async fn check(State(state): State<Arc<AppState>>, uri: Uri, body: Bytes) -> Response {
-    let level = match fail_on(&uri) {
-        Ok(level) => level,
+    let (level, catalogue) = match fail_on(&uri).and_then(|level| Ok((level, catalogue(&uri)?))) {
+        Ok(parameters) => parameters,
         Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_parameter", &message),
     };
     match state.evaluator.check(body.to_vec(), level).await {
-        Ok(checked) => json(StatusCode::OK, &check_document(&checked)),
+        Ok(checked) => json(StatusCode::OK, &check_document(&checked, catalogue)),
         Err(e) => refusal(&e),
     }
 }
 
 /// `POST /v1/check/resource`: one entry of `resource_changes`.
 async fn check_resource(State(state): State<Arc<AppState>>, uri: Uri, body: Bytes) -> Response {
-    let level = match fail_on(&uri) {
-        Ok(level) => level,
+    let (level, catalogue) = match fail_on(&uri).and_then(|level| Ok((level, catalogue(&uri)?))) {
+        Ok(parameters) => parameters,
         Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_parameter", &message),
     };
     match state.evaluator.check_resource(&body, level).await {
-        Ok(checked) => json(StatusCode::OK, &check_document(&checked)),
+        Ok(checked) => json(StatusCode::OK, &check_document(&checked, catalogue)),
         Err(e) => refusal(&e),
     }
 }
