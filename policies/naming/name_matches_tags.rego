@@ -27,8 +27,9 @@ deny contains result if {
 	lib.name_path({"type": type})
 	some rc in typed
 	parts := lib.name_parts(rc)
+	tags := lib.tags(rc)
 	some key in ["project", "environment"]
-	tag := lib.tags(rc)[key]
+	tag := tags[key]
 	is_string(tag)
 	tag != parts[key]
 	msg := sprintf("%s is named %q but its %s tag is %q; make the name and the tag agree.", [lib.address(rc), lib.name(rc), key, tag])

@@ -43,9 +43,9 @@ deny contains result if {
 # The configured keys, read once per query instead of once per resource.
 _mandatory := lib.config_strings("mandatory_tags")
 
-_missing(tags, key) if not tags[key]
-
 _missing(tags, key) if {
+	not tags[key]
+} else := true if {
 	is_string(tags[key])
 	trim_space(tags[key]) == ""
 }

@@ -25,15 +25,25 @@ warn contains result if {
 	# Taggability depends on the type alone: skip whole types at once instead of testing every resource.
 	some type, typed in lib.resources_by_type
 	lib.is_taggable({"type": type})
+	path := lib.tags_path({"type": type}) # the same for every resource of the type
 	some rc in typed
-	tag_map := lib.known(rc, lib.tags_path(rc))
+	tag_map := lib.known(rc, path)
 	is_object(tag_map)
 	some key, _ in tag_map
 	is_string(key)
+	not key in _settled
 	some standard in _standard_spellings[_normalise(key)]
 	key != standard
 	msg := sprintf("%s has tag %q; rename it to %q.", [lib.address(rc), key, standard])
-	result := lib.finding(rc, lib.tag_path(rc, key), msg)
+	result := lib.finding(rc, array.concat(path, [key]), msg)
+}
+
+# _settled: the mandatory keys no other mandatory key shares a normalised spelling with. Such a key has nothing to
+# be renamed to, and most keys of most resources are one of them, so they skip the normalising.
+_settled contains standard if {
+	some _, group in _standard_spellings
+	count(group) == 1
+	some standard in group
 }
 
 # _standard_spellings[normalised]: the mandatory tag keys by normalised spelling, worked out once per query rather

@@ -670,14 +670,13 @@ _google_region(rc) := {"name": lower(r), "path": ["region"]} if {
 }
 
 # allowed_region_names: every region name allowed by config: the catalog keys, their native names, extras.
-allowed_region_names contains r if some r in collection(config.allowed_regions)
-
-allowed_region_names contains native if {
-	some key in collection(config.allowed_regions)
-	some native in collection(object.get(_object_or_empty(config.region_catalog), key, {}))
+allowed_region_names := (keys | natives) | extras if {
+	c := config
+	keys := {r | some r in collection(c.allowed_regions)}
+	catalog := _object_or_empty(c.region_catalog)
+	natives := {n | some key in keys; some n in collection(object.get(catalog, key, {}))}
+	extras := {r | some r in collection(c.extra_allowed_regions)}
 }
-
-allowed_region_names contains r if some r in collection(config.extra_allowed_regions)
 
 # Google multi-regions and dual-regions, by the prefix of the single regions they span.
 _google_multi_regions := {
