@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::str::FromStr;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use regorus::unstable::{Expr, Rule, RuleHead};
@@ -283,28 +284,39 @@ impl Engine for RegoEngine {
         let applies = &applies;
         let large = input.json_text().len() >= PARALLEL_INPUT_BYTES;
         if large && !self.parallel.is_empty() {
-            // Rules are independent: on a big plan each core takes a share of them. Each
-            // worker computes the helper library it needs once, in its own interpreter.
+            // Rules are independent: on a big plan each core takes rules as it gets to them.
+            // Each worker computes the helper library it needs once, in its own interpreter.
+            let claims = Arc::new(Claims::new(self.units.len()));
             std::thread::scope(|scope| {
                 let workers: Vec<_> = self
                     .parallel
                     .iter()
-                    .map(|shard| (shard, scope.spawn(move || self.run_shard(shard, input, applies))))
+                    .enumerate()
+                    .map(|(worker, shard)| {
+                        let claims = Some((Arc::clone(&claims), worker));
+                        scope.spawn(move || self.run_shard(shard, input, applies, claims))
+                    })
                     .collect();
-                for (shard, worker) in workers {
-                    let outcome = worker.join().unwrap_or_else(|_| {
-                        let failed = Err(EvalError::Failed("the evaluation thread panicked".into()));
-                        shard.units.iter().map(|&i| (i, failed.clone())).collect()
-                    });
-                    for (index, result) in outcome {
+                for worker in workers {
+                    // A worker that panicked leaves its units without a result: evaluated below.
+                    for (index, result) in worker.join().unwrap_or_default() {
                         if let Some(slot) = results.get_mut(index) {
                             *slot = Some(result);
                         }
                     }
                 }
             });
+            let missing: Vec<usize> = (0..self.units.len()).filter(|&i| results[i].is_none()).collect();
+            if !missing.is_empty() {
+                let rest = Shard { units: missing, batch: None };
+                for (index, result) in self.run_shard(&rest, input, applies, None) {
+                    if let Some(slot) = results.get_mut(index) {
+                        *slot = Some(result);
+                    }
+                }
+            }
         } else {
-            for (index, result) in self.run_shard(&self.serial, input, applies) {
+            for (index, result) in self.run_shard(&self.serial, input, applies, None) {
                 if let Some(slot) = results.get_mut(index) {
                     *slot = Some(result);
                 }
@@ -327,15 +339,53 @@ const MAX_WORKERS: usize = 4;
 const APPLIES_FUNCTION: &str = "oppie_policy_internal_applies";
 
 thread_local! {
-    /// Which units apply to the input this thread is evaluating (see [`TypeFilter`]); read by
-    /// [`APPLIES_FUNCTION`]. Empty outside an evaluation, which makes every unit apply.
-    static APPLIES: std::cell::RefCell<Vec<bool>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Which units apply to the input this thread is evaluating (see [`TypeFilter`]), and the
+    /// claims it shares with the other workers of a parallel evaluation; read by
+    /// [`APPLIES_FUNCTION`]. `None` outside an evaluation, which makes every unit apply.
+    static TURN: std::cell::RefCell<Option<Turn>> = const { std::cell::RefCell::new(None) };
 }
 
-/// [`APPLIES_FUNCTION`]: `true` unless this thread's evaluation ruled unit `args[0]` out.
+/// One thread's part in an evaluation.
+struct Turn {
+    applies: Vec<bool>,
+    claims: Option<(Arc<Claims>, usize)>,
+}
+
+/// Which worker of a parallel evaluation took each unit. Workers walk the units in different
+/// orders and each evaluates the units it claims first, so the work evens out however unequal
+/// the rules are (dealing them out in advance left one core idle for a third of the time).
+struct Claims(Vec<AtomicUsize>);
+
+impl Claims {
+    fn new(units: usize) -> Self {
+        Self((0..units).map(|_| AtomicUsize::new(0)).collect())
+    }
+
+    /// Claims unit `index` for `worker`: `true` when it was free or is already the worker's.
+    fn claim(&self, index: usize, worker: usize) -> bool {
+        let Some(owner) = self.0.get(index) else {
+            return false;
+        };
+        match owner.compare_exchange(0, worker + 1, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => true,
+            Err(current) => current == worker + 1,
+        }
+    }
+}
+
+/// [`APPLIES_FUNCTION`]: `true` when this thread's evaluation did not rule unit `args[0]` out
+/// and, in a parallel evaluation, this thread claimed it.
 fn unit_applies(args: Vec<regorus::Value>) -> anyhow::Result<regorus::Value> {
     let index = args.first().and_then(|a| a.as_u64().ok()).and_then(|i| usize::try_from(i).ok());
-    let applies = index.is_none_or(|i| APPLIES.with(|cell| cell.borrow().get(i).copied().unwrap_or(true)));
+    let applies = index.is_none_or(|i| {
+        TURN.with(|cell| match cell.borrow().as_ref() {
+            None => true,
+            Some(turn) => {
+                turn.applies.get(i).copied().unwrap_or(true)
+                    && turn.claims.as_ref().is_none_or(|(claims, worker)| claims.claim(i, *worker))
+            }
+        })
+    });
     Ok(regorus::Value::Bool(applies))
 }
 
@@ -369,8 +419,9 @@ impl Shard {
         Self { units, batch }
     }
 
-    /// One shard with every unit, and the units dealt round-robin over `threads` shards
-    /// (0: one per core, at most [`MAX_WORKERS`]; none when that is a single thread).
+    /// One shard with every unit, and one per worker of `threads` (0: one per core, at most
+    /// [`MAX_WORKERS`]; none when that is a single thread). A worker's shard also holds every
+    /// unit, starting at its own offset: workers claim units as they reach them (see [`Claims`]).
     fn split(units: &[Unit], threads: usize) -> (Self, Vec<Self>) {
         let all: Vec<usize> = (0..units.len()).collect();
         let workers = match threads {
@@ -379,7 +430,11 @@ impl Shard {
         };
         let parallel = if workers > 1 && all.len() > 1 {
             (0..workers)
-                .map(|w| Self::new(w + 1, all.iter().copied().filter(|i| i % workers == w).collect(), units))
+                .map(|w| {
+                    let mut order = all.clone();
+                    order.rotate_left(w * all.len() / workers);
+                    Self::new(w + 1, order, units)
+                })
                 .collect()
         } else {
             Vec::new()
@@ -405,11 +460,21 @@ impl RegoEngine {
     }
 
     /// Evaluates one shard's units with one pooled interpreter; units whose `applies` entry
-    /// is false pass without evaluation.
-    fn run_shard(&self, shard: &Shard, input: &Input, applies: &[bool]) -> Vec<(usize, RuleResult)> {
+    /// is false pass without evaluation. With `claims` (a parallel evaluation) it evaluates and
+    /// returns only the units this worker claims; the others are left to the other workers.
+    fn run_shard(
+        &self,
+        shard: &Shard,
+        input: &Input,
+        applies: &[bool],
+        claims: Option<(Arc<Claims>, usize)>,
+    ) -> Vec<(usize, RuleResult)> {
         let applicable = |index: &usize| applies.get(*index).copied().unwrap_or(true);
+        let mine = |index: usize| claims.as_ref().is_none_or(|(claims, worker)| claims.claim(index, *worker));
         let mut results = Vec::with_capacity(shard.units.len());
-        results.extend(shard.units.iter().filter(|i| !applicable(i)).map(|&index| (index, Ok(Vec::new()))));
+        if claims.is_none() {
+            results.extend(shard.units.iter().filter(|i| !applicable(i)).map(|&index| (index, Ok(Vec::new()))));
+        }
         let chosen: Vec<usize> = shard.units.iter().copied().filter(applicable).collect();
         if chosen.is_empty() {
             return results;
@@ -423,13 +488,16 @@ impl RegoEngine {
         // Every rule in the batch keeps its own budget: a batch that ran out of one rule's
         // time would otherwise be thrown away and evaluated again rule by rule.
         let rules = u32::try_from(chosen.len()).unwrap_or(u32::MAX);
+        let started = std::time::Instant::now();
         let outcome = shard.batch.as_ref().map(|batch| {
             self.set_budget(&mut engine, self.rule_timeout.saturating_mul(rules));
-            APPLIES.with(|cell| cell.replace(applies.to_vec()));
+            let turn = Turn { applies: applies.to_vec(), claims: claims.clone() };
+            TURN.with(|cell| cell.replace(Some(turn)));
             let value = engine.eval_rule(batch.path.clone());
-            APPLIES.with(|cell| cell.take());
+            TURN.with(|cell| cell.take());
             value.map(|value| unpack_batch(&value, &chosen))
         });
+        tracing::debug!("{} rules in one batch in {:?}", chosen.len(), started.elapsed());
         self.set_budget(&mut engine, self.rule_timeout);
         let mut batched = match outcome {
             Some(Ok(values)) => values,
@@ -443,6 +511,11 @@ impl RegoEngine {
             let Some(unit) = self.units.get(index) else {
                 continue;
             };
+            // In a parallel evaluation the batch holds every unit, `[]` for those another
+            // worker claimed: a unit's value counts only when this worker owns it.
+            if !mine(index) {
+                continue;
+            }
             let value = match batched.remove(&index) {
                 Some(value) => Ok(value),
                 None => eval_unit(&mut engine, unit),
@@ -924,6 +997,69 @@ mod tests {
         let parts = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(rule_path(&parts(&["a", "b", "deny"])), "data.a.b.deny");
         assert_eq!(rule_path(&parts(&["my-pkg", "deny"])), "data[\"my-pkg\"].deny");
+    }
+
+    #[test]
+    fn workers_claim_each_rule_once_and_agree_with_one_thread() {
+        // Eight rules of unequal cost, one of them broken, on an input large enough to be
+        // evaluated in parallel.
+        let mut sources: Vec<RegoSource> = (0..7)
+            .map(|i| {
+                let text = format!(
+                    "package r{i}\ndeny contains msg if {{\n  some rc in input.resource_changes\n  \
+                     count([x | some x in numbers.range(0, {i} * 20)]) >= 0\n  \
+                     rc.name == \"n{i}\"\n  msg := sprintf(\"r{i} %s\", [rc.address])\n}}\n"
+                );
+                source(&format!("r{i}.rego"), &text)
+            })
+            .collect();
+        sources
+            .push(source("broken.rego", "package broken\ndeny contains 1 if {\n  some x in input.format_version\n}\n"));
+        let changes: Vec<serde_json::Value> = (0..4000)
+            .map(|n| {
+                serde_json::json!({"address": format!("t.x{n}"), "mode": "managed", "type": "t",
+                "name": format!("n{}", n % 9), "change": {"actions": ["create"], "after": {"pad": "x".repeat(100)}}})
+            })
+            .collect();
+        let document = serde_json::json!({"format_version": "1.2", "resource_changes": changes}).to_string();
+        assert!(document.len() >= PARALLEL_INPUT_BYTES);
+        let input = plan(&document);
+        let evaluate = |threads: usize| {
+            let options = RegoOptions { threads, ..RegoOptions::default() };
+            let engine = RegoEngine::load(&sources, &[], &options).unwrap();
+            engine.evaluate(&input)
+        };
+        let serial = evaluate(1);
+        let parallel = evaluate(3);
+        assert_eq!(serial.len(), 8);
+        assert_eq!(parallel.len(), 8);
+        for (one, many) in serial.iter().zip(&parallel) {
+            match (one, many) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.len(), b.len());
+                    let sorted = |v: &Vec<serde_json::Value>| {
+                        let mut v: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+                        v.sort();
+                        v
+                    };
+                    assert_eq!(sorted(a), sorted(b));
+                }
+                (Err(_), Err(_)) => {}
+                other => panic!("serial and parallel disagree: {other:?}"),
+            }
+        }
+        assert_eq!(serial.iter().filter(|r| r.is_err()).count(), 1, "the broken rule fails, the others report");
+        assert!(serial.iter().flatten().map(Vec::len).sum::<usize>() > 2000);
+    }
+
+    #[test]
+    fn a_claimed_unit_stays_with_its_worker() {
+        let claims = Claims::new(3);
+        assert!(claims.claim(1, 0));
+        assert!(claims.claim(1, 0), "claiming again is a no-op");
+        assert!(!claims.claim(1, 1));
+        assert!(claims.claim(2, 1));
+        assert!(!claims.claim(7, 0), "out of range");
     }
 
     #[test]
