@@ -120,7 +120,11 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     if args.format == Format::Github {
         write_step_summary(&report);
     }
-    Ok(if report.passed() { EXIT_PASS } else { EXIT_FAIL })
+    let code = if report.passed() { EXIT_PASS } else { EXIT_FAIL };
+    // The process ends next. Freeing the parsed plans and the interpreters piece by piece took
+    // ~50 ms for a 10,000-resource plan; the operating system takes the memory back at once.
+    std::mem::forget((inputs, costed, plain, report));
+    Ok(code)
 }
 
 /// Builds a policy set per distinct set of costs (`reports[i]` prices input `i`), with the

@@ -120,10 +120,13 @@ pub(crate) fn index(args: &[Value]) -> Value {
         _ => return Value::Undefined,
     };
     let (create, update, no_op) = (Value::from("create"), Value::from("update"), Value::from("no-op"));
-    let mut subjects = BTreeSet::new();
-    let mut changes = BTreeSet::new();
-    let mut by_type: BTreeMap<Value, BTreeSet<Value>> = BTreeMap::new();
-    let mut all_by_type: BTreeMap<Value, BTreeSet<Value>> = BTreeMap::new();
+    // Collected into vectors and turned into sets at the end: a set built from a sorted vector
+    // needs one comparison per element, inserting one by one a search each (the items come
+    // from a set, so they are sorted already).
+    let mut subjects = Vec::new();
+    let mut changes = Vec::new();
+    let mut by_type: BTreeMap<Value, Vec<Value>> = BTreeMap::new();
+    let mut all_by_type: BTreeMap<Value, Vec<Value>> = BTreeMap::new();
     for rc in items {
         let actions: Vec<&Value> = match &rc[&Value::from("change")][&Value::from("actions")] {
             Value::Array(actions) => actions.iter().collect(),
@@ -137,24 +140,25 @@ pub(crate) fn index(args: &[Value]) -> Value {
         };
         let kind = &rc[&Value::from("type")];
         if changed && judge.as_ref() != "all" {
-            changes.insert(rc.clone());
+            changes.push(rc.clone());
         }
         if *kind != Value::Undefined {
-            all_by_type.entry(kind.clone()).or_default().insert(rc.clone());
+            all_by_type.entry(kind.clone()).or_default().push(rc.clone());
         }
         if judged {
-            subjects.insert(rc.clone());
+            subjects.push(rc.clone());
             if *kind != Value::Undefined {
-                by_type.entry(kind.clone()).or_default().insert(rc.clone());
+                by_type.entry(kind.clone()).or_default().push(rc.clone());
             }
         }
     }
-    let group = |groups: BTreeMap<Value, BTreeSet<Value>>| {
-        Value::from(groups.into_iter().map(|(k, v)| (k, Value::from(v))).collect::<BTreeMap<Value, Value>>())
+    let set = |items: Vec<Value>| Value::from(items.into_iter().collect::<BTreeSet<Value>>());
+    let group = |groups: BTreeMap<Value, Vec<Value>>| {
+        Value::from(groups.into_iter().map(|(k, v)| (k, set(v))).collect::<BTreeMap<Value, Value>>())
     };
     let mut fields = BTreeMap::new();
-    fields.insert(Value::from("subjects"), Value::from(subjects));
-    fields.insert(Value::from("changes"), Value::from(changes));
+    fields.insert(Value::from("subjects"), set(subjects));
+    fields.insert(Value::from("changes"), set(changes));
     fields.insert(Value::from("by_type"), group(by_type));
     fields.insert(Value::from("all_by_type"), group(all_by_type));
     Value::from(fields)
@@ -178,18 +182,17 @@ pub(crate) fn naming_facts(args: &[Value]) -> Value {
         return Value::Undefined;
     };
     let pattern = compiled(pattern);
-    let mut memo = BTreeMap::new();
+    let mut memo = Vec::new();
     for (kind, typed) in by_type.iter() {
         let Value::Set(typed) = typed else {
             continue;
         };
         let paths = tag_paths.get(kind).cloned().unwrap_or(Value::Undefined);
         let name_path = name_paths.get(kind);
-        for rc in typed.iter() {
-            memo.insert(rc.clone(), facts_of(rc, &paths, name_path, pattern.as_ref()));
-        }
+        memo.extend(typed.iter().map(|rc| (rc.clone(), facts_of(rc, &paths, name_path, pattern.as_ref()))));
     }
-    Value::from(memo)
+    // Built from a vector: sorted runs (one per type) merge with few comparisons.
+    Value::from(memo.into_iter().collect::<BTreeMap<Value, Value>>())
 }
 
 fn facts_of(rc: &Value, tag_paths: &Value, name_path: Option<&Value>, pattern: Option<&regex::Regex>) -> Value {
