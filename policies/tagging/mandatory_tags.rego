@@ -28,9 +28,10 @@ deny contains result if {
 	# Taggability depends on the type alone: skip whole types at once instead of testing every resource.
 	some type, typed in lib.resources_by_type
 	lib.is_taggable({"type": type})
+	paths := lib.tag_paths(type)
 	some rc in typed
-	not lib.tags_unknown(rc)
-	tags := lib.tags(rc)
+	not lib.tags_unknown_at(rc, paths)
+	tags := lib.tags_at(rc, paths)
 	missing := [key | some key in _mandatory; _missing(tags, key)]
 	count(missing) > 0
 	attr := lib.tag_attribute(rc)

@@ -501,6 +501,21 @@ tags_unknown(rc) if {
 	is_unknown(rc, path)
 }
 
+# tag_paths(type): the attribute paths whose maps make up the tags of a resource of that type, the user's map
+# first (e.g. [["tags"], ["tags_all"]] on AWS). tags_at(rc, paths) and tags_unknown_at(rc, paths) are tags(rc) and
+# tags_unknown(rc) given them: a rule that walks the resources of one type at a time reads the paths once per type.
+tag_paths(type) := p if {
+	p := object.get(_tag_paths_by_type, type, null)
+	p != null
+} else := _tag_paths_of(type)
+
+tags_at(rc, paths) := oppie_policy_tag_maps(rc, paths)
+
+tags_unknown_at(rc, paths) if {
+	some path in paths
+	is_unknown(rc, path)
+}
+
 # tag_path(rc, key): the attribute path of one tag, for result `path`s.
 tag_path(rc, key) := array.concat(tags_path(rc), [key])
 
