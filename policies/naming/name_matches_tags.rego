@@ -22,16 +22,13 @@ import data.oppie.lib
 #     - google_*
 #     - azurerm_*
 deny contains result if {
-	# Only types with a name path can have a name: skip the others as whole types, not resource by resource.
-	some type, typed in lib.resources_by_type
-	lib.name_path({"type": type})
-	some rc in typed
-	parts := lib.name_parts(rc)
-	tags := lib.tags(rc)
+	some entry in lib.named_subjects
+	parts := entry.name_parts
 	some key in ["project", "environment"]
-	tag := tags[key]
+	tag := entry.tags[key]
 	is_string(tag)
 	tag != parts[key]
-	msg := sprintf("%s is named %q but its %s tag is %q; make the name and the tag agree.", [lib.address(rc), lib.name(rc), key, tag])
+	rc := entry.rc
+	msg := sprintf("%s is named %q but its %s tag is %q; make the name and the tag agree.", [lib.address(rc), entry.name, key, tag])
 	result := lib.finding(rc, lib.name_path(rc), msg)
 }

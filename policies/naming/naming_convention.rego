@@ -24,15 +24,12 @@ import data.oppie.lib
 #     - google_*
 #     - azurerm_*
 deny contains result if {
-	# Only types with a name path can have a name: skip the others as whole types, not resource by resource.
-	some type, typed in lib.resources_by_type
-	lib.name_path({"type": type})
-	some rc in typed
-	name := lib.name(rc)
-	not lib.follows_naming(name)
+	some entry in lib.named_subjects
+	not entry.follows_naming
+	rc := entry.rc
 	msg := sprintf(
 		"%s is named %q; name it {project}-{environment}-{service}-{resource} in lower case, e.g. \"shop-dev-api-net\".",
-		[lib.address(rc), name],
+		[lib.address(rc), entry.name],
 	)
 	result := lib.finding(rc, lib.name_path(rc), msg)
 }

@@ -538,9 +538,17 @@ environment(rc) := e if {
 # oppie_policy_naming_facts is a host function of oppie-policy (these cost ~20-40 µs of Rego per resource): it
 # applies the definitions of name, name_parts and _environment below to every subject, given each type's tag paths
 # and name path and naming_pattern.
-_naming_facts := m if {
+_naming := m if {
 	m := oppie_policy_naming_facts(resources_by_type, _tag_paths_by_type, _name_path_by_type, naming_pattern)
-} else := {}
+} else := {"by_rc": {}, "named": []}
+
+_naming_facts := _naming.by_rc
+
+# named_subjects: one entry per judged resource whose name is known (see name(rc)), as
+# {"rc", "name", "follows_naming" (bool), "tags" (tags(rc)), "name_parts" and "environment" where defined}.
+# A rule about names walks this list instead of calling name(rc), follows_naming and tags(rc) for every resource:
+# in regorus each function call costs a few microseconds.
+named_subjects := _naming.named
 
 # _name_path_by_type: type -> name_path of every type the judged resources have (types without one are left out).
 # A comprehension: as a partial rule (`_name_path_by_type[type] := name_path(...)`) whose value is undefined for

@@ -164,11 +164,15 @@ pub(crate) fn index(args: &[Value]) -> Value {
     Value::from(fields)
 }
 
-/// `oppie_policy_naming_facts(by_type, tag_paths, name_paths, naming_pattern)`: for every
-/// resource change in the sets of `by_type` (type -> set), an object with what the library
-/// says about its name and environment; each member is left out where the library's function
-/// is undefined:
+/// `oppie_policy_naming_facts(by_type, tag_paths, name_paths, naming_pattern)`: what the
+/// library says about the name, tags and environment of every resource change in the sets of
+/// `by_type` (type -> set), as `{"by_rc": {rc: facts}, "named": [facts with "rc", ...]}` where
+/// `named` lists the resources that have a `name`, for rules that walk them without a function
+/// call per resource. Each member of `facts` is left out where the library's function is
+/// undefined:
 /// - `name`: the known string at `name_paths[type]`;
+/// - `follows_naming`: whether `name` matches `naming_pattern`;
+/// - `tags`: the tag maps at `tag_paths[type]`, merged (see [`tag_maps`]);
 /// - `name_parts`: `{project, environment, service, resource}` of a name that matches the
 ///   regular expression `naming_pattern` (an invalid pattern matches nothing) and has at least
 ///   four dash-separated parts (`resource` is the fourth part onwards, joined by dashes);
@@ -183,16 +187,31 @@ pub(crate) fn naming_facts(args: &[Value]) -> Value {
     };
     let pattern = compiled(pattern);
     let mut memo = Vec::new();
+    let mut named = Vec::new();
+    let (rc_key, name_key) = (Value::from("rc"), Value::from("name"));
     for (kind, typed) in by_type.iter() {
         let Value::Set(typed) = typed else {
             continue;
         };
         let paths = tag_paths.get(kind).cloned().unwrap_or(Value::Undefined);
         let name_path = name_paths.get(kind);
-        memo.extend(typed.iter().map(|rc| (rc.clone(), facts_of(rc, &paths, name_path, pattern.as_ref()))));
+        for rc in typed.iter() {
+            let facts = facts_of(rc, &paths, name_path, pattern.as_ref());
+            if let Value::Object(fields) = &facts
+                && fields.get(&name_key).is_some()
+            {
+                let mut entry: BTreeMap<Value, Value> = fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                entry.insert(rc_key.clone(), rc.clone());
+                named.push(Value::from(entry));
+            }
+            memo.push((rc.clone(), facts));
+        }
     }
+    let mut result = BTreeMap::new();
     // Built from a vector: sorted runs (one per type) merge with few comparisons.
-    Value::from(memo.into_iter().collect::<BTreeMap<Value, Value>>())
+    result.insert(Value::from("by_rc"), Value::from(memo.into_iter().collect::<BTreeMap<Value, Value>>()));
+    result.insert(Value::from("named"), Value::from(named));
+    Value::from(result)
 }
 
 fn facts_of(rc: &Value, tag_paths: &Value, name_path: Option<&Value>, pattern: Option<&regex::Regex>) -> Value {
@@ -204,6 +223,7 @@ fn facts_of(rc: &Value, tag_paths: &Value, name_path: Option<&Value>, pattern: O
     if let Value::String(name) = &name {
         facts.insert(Value::from("name"), Value::String(name.clone()));
         let follows = pattern.is_some_and(|p| p.is_match(name));
+        facts.insert(Value::from("follows_naming"), Value::Bool(follows));
         let parts: Vec<&str> = name.split('-').collect();
         if follows && parts.len() >= 4 {
             let named = [("project", parts[0].to_string()), ("environment", parts[1].to_string())]
@@ -213,13 +233,17 @@ fn facts_of(rc: &Value, tag_paths: &Value, name_path: Option<&Value>, pattern: O
             facts.insert(Value::from("name_parts"), Value::from(named));
         }
     }
-    let tagged = match tag_maps(&[rc.clone(), tag_paths.clone()]) {
+    let tags = tag_maps(&[rc.clone(), tag_paths.clone()]);
+    let tagged = match &tags {
         Value::Object(tags) => match tags.get(&Value::from("environment")) {
             Some(Value::String(e)) => Some(Value::from(e.to_lowercase())),
             _ => None,
         },
         _ => None,
     };
+    if let Value::Object(_) = tags {
+        facts.insert(Value::from("tags"), tags);
+    }
     let from_name = facts.get(&Value::from("name_parts")).map(|parts| parts[&Value::from("environment")].clone());
     if let Some(environment) = tagged.or(from_name) {
         facts.insert(Value::from("environment"), environment);
@@ -449,11 +473,22 @@ _environment(rc) := lower(e) if {
 
 _fact("name") := _name(input.rc)
 
+_fact("follows_naming") := b if {
+	n := _name(input.rc)
+	b := _follows_bool(n)
+}
+
+_follows_bool(n) := true if {
+	_follows_naming(n)
+} else := false
+
+_fact("tags") := _tags_of(input.rc, input.paths)
+
 _fact("name_parts") := _name_parts(input.rc)
 
 _fact("environment") := _environment(input.rc)
 
-facts_result := {k: v | some k in ["name", "name_parts", "environment"]; v := _fact(k)}
+facts_result := {k: v | some k in ["name", "follows_naming", "name_parts", "environment", "tags"]; v := _fact(k)}
 
 # (regorus leaves a partial rule without entries undefined, where the host function returns empty.)
 _or_empty(name, empty) := v if {
@@ -645,7 +680,15 @@ result := object.union(_tag_map(input.rc, input.paths[1]), _tag_map(input.rc, in
                 Value::from(BTreeMap::from([(Value::from("t"), v(&name_path))])),
                 Value::from(pattern),
             ]);
-            prop_assert_eq!(facts[&v(&rc)].clone(), expected);
+            let by_rc = facts[&Value::from("by_rc")][&v(&rc)].clone();
+            prop_assert_eq!(&by_rc, &expected);
+            let named = facts[&Value::from("named")].clone();
+            if by_rc[&Value::from("name")] == Value::Undefined {
+                prop_assert_eq!(named, Value::new_array());
+            } else {
+                prop_assert_eq!(named[0][&Value::from("rc")].clone(), v(&rc));
+                prop_assert_eq!(named[0][&Value::from("name")].clone(), by_rc[&Value::from("name")].clone());
+            }
         }
     }
 
@@ -656,7 +699,8 @@ result := object.union(_tag_map(input.rc, input.paths[1]), _tag_map(input.rc, in
             Value::Undefined
         );
         let invalid = naming_facts(&[Value::new_object(), Value::new_object(), Value::new_object(), Value::from("(")]);
-        assert_eq!(invalid, Value::new_object());
+        assert_eq!(invalid[&Value::from("by_rc")], Value::new_object());
+        assert_eq!(invalid[&Value::from("named")], Value::new_array());
     }
 
     fn resource_change() -> impl Strategy<Value = serde_json::Value> {
