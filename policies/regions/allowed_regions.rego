@@ -30,9 +30,10 @@ deny contains result if {
 }
 
 _findings contains lib.finding(rc, info.path, msg) if {
-	some rc in lib.subjects
-	info := lib.region_info(rc)
+	some entry in lib.subject_facts
+	info := entry.region
 	not lib.region_allowed(info.name)
+	rc := entry.rc
 	msg := sprintf("%s is placed in %q, which is not an allowed region; use one of %s.", [
 		lib.address(rc), info.name, concat(", ", sort(lib.config_strings("allowed_regions"))),
 	])

@@ -530,25 +530,30 @@ environment(rc) := e if {
 	e := _environment(rc)
 }
 
-# _naming_facts[rc]: {"name", "name_parts", "environment"} of every subject (members left out where name(rc),
-# name_parts(rc) or environment(rc) is undefined), computed once per query: several rules read them for every
-# resource, and functions are not cached between calls, rules are. Read with object.get, not as
-# _naming_facts[rc]: regorus turns a rule reference with a computed key into a path string, writing out the key
-# (here a whole resource change).
-# oppie_policy_naming_facts is a host function of oppie-policy (these cost ~20-40 µs of Rego per resource): it
-# applies the definitions of name, name_parts and _environment below to every subject, given each type's tag paths
-# and name path and naming_pattern.
-_naming := m if {
-	m := oppie_policy_naming_facts(resources_by_type, _tag_paths_by_type, _name_path_by_type, naming_pattern)
-} else := {"by_rc": {}, "named": []}
+# _subject_facts: what name(rc), follows_naming(name(rc)), name_parts(rc), tags(rc), environment(rc) and
+# region_info(rc) give for every subject (members left out where undefined), computed once per query: several rules
+# read them for every resource, and functions are not cached between calls, rules are. `by_rc` maps each subject
+# to its facts (_naming_facts); `all` and `named` list them with the resource as "rc" (subject_facts,
+# named_subjects). _naming_facts is read with object.get, not as _naming_facts[rc]: regorus turns a rule
+# reference with a computed key into a path string, writing out the key (here a whole resource change).
+# oppie_policy_subject_facts is a host function of oppie-policy (these cost ~20-40 µs of Rego per resource): it
+# applies the definitions of name, name_parts, _environment and _region_info below to every subject, given each
+# type's tag paths and name path and naming_pattern.
+_subject_facts := m if {
+	m := oppie_policy_subject_facts(resources_by_type, _tag_paths_by_type, _name_path_by_type, naming_pattern)
+} else := {"by_rc": {}, "all": [], "named": []}
 
-_naming_facts := _naming.by_rc
+_naming_facts := _subject_facts.by_rc
+
+# subject_facts: one entry per subject, {"rc", "tags" (tags(rc)), and "name", "follows_naming", "name_parts",
+# "environment", "region" (region_info(rc)) where defined}, for rules that walk every subject.
+subject_facts := _subject_facts.all
 
 # named_subjects: one entry per judged resource whose name is known (see name(rc)), as
 # {"rc", "name", "follows_naming" (bool), "tags" (tags(rc)), "name_parts" and "environment" where defined}.
 # A rule about names walks this list instead of calling name(rc), follows_naming and tags(rc) for every resource:
 # in regorus each function call costs a few microseconds.
-named_subjects := _naming.named
+named_subjects := _subject_facts.named
 
 # _name_path_by_type: type -> name_path of every type the judged resources have (types without one are left out).
 # A comprehension: as a partial rule (`_name_path_by_type[type] := name_path(...)`) whose value is undefined for
@@ -659,7 +664,16 @@ _name_parts(rc) := {
 # the catalog key or native region of an oppie_* resource; `region`, or `availability_zone` without its zone letter,
 # for AWS; `region`, `zone` without its suffix, or `location` for Google; `location` without spaces for Azure
 # ("East US" -> "eastus"). Undefined when the value is unknown or unset.
-region_info(rc) := {"name": lower(r), "path": ["region"]} if {
+region_info(rc) := i if {
+	f := object.get(_naming_facts, rc, null)
+	f != null
+	i := f.region
+} else := i if {
+	object.get(_naming_facts, rc, null) == null
+	i := _region_info(rc)
+}
+
+_region_info(rc) := {"name": lower(r), "path": ["region"]} if {
 	is_oppie(rc)
 	r := known_string(rc, ["region"])
 } else := info if {

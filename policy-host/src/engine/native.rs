@@ -28,14 +28,14 @@ pub(crate) const MANAGED_CHANGES: &str = "oppie_policy_managed_changes";
 /// Name of [`index`] as the library calls it.
 pub(crate) const INDEX: &str = "oppie_policy_index";
 
-/// Name of [`naming_facts`] as the library calls it.
-pub(crate) const NAMING_FACTS: &str = "oppie_policy_naming_facts";
+/// Name of [`subject_facts`] as the library calls it.
+pub(crate) const SUBJECT_FACTS: &str = "oppie_policy_subject_facts";
 
 /// Registers the host functions on an interpreter.
 pub(crate) fn register(engine: &mut regorus::Engine) -> anyhow::Result<()> {
     engine.add_extension(MANAGED_CHANGES.to_string(), 1, Box::new(|args: Vec<Value>| Ok(managed_changes(&args))))?;
     engine.add_extension(INDEX.to_string(), 2, Box::new(|args: Vec<Value>| Ok(index(&args))))?;
-    engine.add_extension(NAMING_FACTS.to_string(), 4, Box::new(|args: Vec<Value>| Ok(naming_facts(&args))))?;
+    engine.add_extension(SUBJECT_FACTS.to_string(), 4, Box::new(|args: Vec<Value>| Ok(subject_facts(&args))))?;
     engine.add_extension(TAG_MAPS.to_string(), 2, Box::new(|args: Vec<Value>| Ok(tag_maps(&args))))?;
     engine.add_extension(IS_UNKNOWN.to_string(), 2, Box::new(|args: Vec<Value>| Ok(is_unknown(&args))))?;
     engine.add_extension(KNOWN.to_string(), 2, Box::new(|args: Vec<Value>| Ok(known(&args))))
@@ -164,12 +164,12 @@ pub(crate) fn index(args: &[Value]) -> Value {
     Value::from(fields)
 }
 
-/// `oppie_policy_naming_facts(by_type, tag_paths, name_paths, naming_pattern)`: what the
-/// library says about the name, tags and environment of every resource change in the sets of
-/// `by_type` (type -> set), as `{"by_rc": {rc: facts}, "named": [facts with "rc", ...]}` where
-/// `named` lists the resources that have a `name`, for rules that walk them without a function
-/// call per resource. Each member of `facts` is left out where the library's function is
-/// undefined:
+/// `oppie_policy_subject_facts(by_type, tag_paths, name_paths, naming_pattern)`: what the
+/// library says about the name, tags, environment and region of every resource change in the
+/// sets of `by_type` (type -> set), as `{"by_rc": {rc: facts}, "all": [entry, ...],
+/// "named": [entry, ...]}`: an entry is `facts` with the resource as `rc`, and `named` lists
+/// the resources that have a `name`, for rules that walk them without a function call per
+/// resource. Each member of `facts` is left out where the library's function is undefined:
 /// - `name`: the known string at `name_paths[type]`;
 /// - `follows_naming`: whether `name` matches `naming_pattern`;
 /// - `tags`: the tag maps at `tag_paths[type]`, merged (see [`tag_maps`]);
@@ -177,16 +177,18 @@ pub(crate) fn index(args: &[Value]) -> Value {
 ///   regular expression `naming_pattern` (an invalid pattern matches nothing) and has at least
 ///   four dash-separated parts (`resource` is the fourth part onwards, joined by dashes);
 /// - `environment`: the `environment` entry of the tag maps at `tag_paths[type]` (see
-///   [`tag_maps`]) lower-cased when it is a string, else `name_parts.environment`.
+///   [`tag_maps`]) lower-cased when it is a string, else `name_parts.environment`;
+/// - `region`: `{"name", "path"}` of lib.region_info (see [`region_info`]).
 ///
 /// Undefined when an argument has the wrong kind.
-pub(crate) fn naming_facts(args: &[Value]) -> Value {
+pub(crate) fn subject_facts(args: &[Value]) -> Value {
     let [Value::Object(by_type), Value::Object(tag_paths), Value::Object(name_paths), Value::String(pattern)] = args
     else {
         return Value::Undefined;
     };
     let pattern = compiled(pattern);
     let mut memo = Vec::new();
+    let mut all = Vec::new();
     let mut named = Vec::new();
     let (rc_key, name_key) = (Value::from("rc"), Value::from("name"));
     for (kind, typed) in by_type.iter() {
@@ -197,12 +199,14 @@ pub(crate) fn naming_facts(args: &[Value]) -> Value {
         let name_path = name_paths.get(kind);
         for rc in typed.iter() {
             let facts = facts_of(rc, &paths, name_path, pattern.as_ref());
-            if let Value::Object(fields) = &facts
-                && fields.get(&name_key).is_some()
-            {
+            if let Value::Object(fields) = &facts {
                 let mut entry: BTreeMap<Value, Value> = fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
                 entry.insert(rc_key.clone(), rc.clone());
-                named.push(Value::from(entry));
+                let entry = Value::from(entry);
+                if fields.get(&name_key).is_some() {
+                    named.push(entry.clone());
+                }
+                all.push(entry);
             }
             memo.push((rc.clone(), facts));
         }
@@ -210,6 +214,7 @@ pub(crate) fn naming_facts(args: &[Value]) -> Value {
     let mut result = BTreeMap::new();
     // Built from a vector: sorted runs (one per type) merge with few comparisons.
     result.insert(Value::from("by_rc"), Value::from(memo.into_iter().collect::<BTreeMap<Value, Value>>()));
+    result.insert(Value::from("all"), Value::from(all));
     result.insert(Value::from("named"), Value::from(named));
     Value::from(result)
 }
@@ -244,11 +249,69 @@ fn facts_of(rc: &Value, tag_paths: &Value, name_path: Option<&Value>, pattern: O
     if let Value::Object(_) = tags {
         facts.insert(Value::from("tags"), tags);
     }
+    if let Some(region) = region_info(rc) {
+        facts.insert(Value::from("region"), region);
+    }
     let from_name = facts.get(&Value::from("name_parts")).map(|parts| parts[&Value::from("environment")].clone());
     if let Some(environment) = tagged.or(from_name) {
         facts.insert(Value::from("environment"), environment);
     }
     Value::from(facts)
+}
+
+/// lib.region_info(rc): where the resource lives, as `{"name": lower-case region, "path":
+/// attribute}`: `region` of an oppie_* resource; for AWS `region`, else `availability_zone`
+/// without its zone letter; for Google `region`, else `zone` without its suffix, else
+/// `location`; for Azure `location` lower-cased without spaces. `None` when unknown or unset.
+fn region_info(rc: &Value) -> Option<Value> {
+    let Value::String(kind) = &rc[&Value::from("type")] else {
+        return None;
+    };
+    let known_string = |attribute: &str| match known(&[rc.clone(), Value::from(vec![Value::from(attribute)])]) {
+        Value::String(s) => Some(s),
+        _ => None,
+    };
+    let info = |name: String, attribute: &str| {
+        let mut fields = BTreeMap::new();
+        fields.insert(Value::from("name"), Value::from(name));
+        fields.insert(Value::from("path"), Value::from(vec![Value::from(attribute)]));
+        Value::from(fields)
+    };
+    // Counted in characters, as Rego's substring and count do.
+    let without_last = |s: &str, n: usize| s.chars().take(s.chars().count().saturating_sub(n)).collect::<String>();
+    if kind.starts_with("oppie_") {
+        known_string("region").map(|r| info(r.to_lowercase(), "region"))
+    } else if kind.starts_with("aws_") {
+        if let Some(r) = known_string("region") {
+            return Some(info(r.to_lowercase(), "region"));
+        }
+        let az = known_string("availability_zone")?.to_lowercase();
+        static_regex(&AWS_ZONE, r"^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$")
+            .is_match(&az)
+            .then(|| info(without_last(&az, 1), "availability_zone"))
+    } else if kind.starts_with("google_") {
+        if let Some(r) = known_string("region") {
+            return Some(info(r.to_lowercase(), "region"));
+        }
+        if let Some(zone) = known_string("zone").map(|z| z.to_lowercase())
+            && static_regex(&GOOGLE_ZONE, r"^[a-z]+-[a-z]+[0-9]+-[a-z]$").is_match(&zone)
+        {
+            return Some(info(without_last(&zone, 2), "zone"));
+        }
+        known_string("location").map(|l| info(l.to_lowercase(), "location"))
+    } else if kind.starts_with("azurerm_") {
+        known_string("location").map(|l| info(l.to_lowercase().replace(' ', ""), "location"))
+    } else {
+        None
+    }
+}
+
+static AWS_ZONE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+static GOOGLE_ZONE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+
+/// A fixed pattern of this module, compiled once.
+fn static_regex(cell: &'static std::sync::OnceLock<regex::Regex>, pattern: &str) -> &'static regex::Regex {
+    cell.get_or_init(|| regex::Regex::new(pattern).unwrap_or_else(|_| unreachable!("a valid literal pattern")))
 }
 
 thread_local! {
@@ -484,11 +547,48 @@ _follows_bool(n) := true if {
 
 _fact("tags") := _tags_of(input.rc, input.paths)
 
+_fact("region") := _region_info(input.rc)
+
+_known_string(rc, path) := s if {
+	s := known(rc, path)
+	is_string(s)
+}
+
+_region_info(rc) := {"name": lower(r), "path": ["region"]} if {
+	startswith(rc.type, "oppie_")
+	r := _known_string(rc, ["region"])
+} else := info if {
+	startswith(rc.type, "aws_")
+	info := _aws_region(rc)
+} else := info if {
+	startswith(rc.type, "google_")
+	info := _google_region(rc)
+} else := {"name": replace(lower(l), " ", ""), "path": ["location"]} if {
+	startswith(rc.type, "azurerm_")
+	l := _known_string(rc, ["location"])
+}
+
+_aws_region(rc) := {"name": lower(r), "path": ["region"]} if {
+	r := _known_string(rc, ["region"])
+} else := {"name": substring(az, 0, count(az) - 1), "path": ["availability_zone"]} if {
+	az := lower(_known_string(rc, ["availability_zone"]))
+	regex.match(`^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$`, az)
+}
+
+_google_region(rc) := {"name": lower(r), "path": ["region"]} if {
+	r := _known_string(rc, ["region"])
+} else := {"name": substring(z, 0, count(z) - 2), "path": ["zone"]} if {
+	z := lower(_known_string(rc, ["zone"]))
+	regex.match(`^[a-z]+-[a-z]+[0-9]+-[a-z]$`, z)
+} else := {"name": lower(l), "path": ["location"]} if {
+	l := _known_string(rc, ["location"])
+}
+
 _fact("name_parts") := _name_parts(input.rc)
 
 _fact("environment") := _environment(input.rc)
 
-facts_result := {k: v | some k in ["name", "follows_naming", "name_parts", "environment", "tags"]; v := _fact(k)}
+facts_result := {k: v | some k in ["name", "follows_naming", "name_parts", "environment", "tags", "region"]; v := _fact(k)}
 
 # (regorus leaves a partial rule without entries undefined, where the host function returns empty.)
 _or_empty(name, empty) := v if {
@@ -647,16 +747,41 @@ result := object.union(_tag_map(input.rc, input.paths[1]), _tag_map(input.rc, in
             Just(serde_json::json!({"tags": {"environment": true}})),
             Just(serde_json::json!({"tags": true})),
         ];
-        (name, proptest::option::of(environment), unknown).prop_map(|(name, environment, unknown)| {
-            let tags = environment.map_or(serde_json::json!({}), |e| serde_json::json!({"environment": e, "Name": name}));
-            serde_json::json!({"address": "t.x", "type": "t", "change": {"after": {"name": name, "tags": tags}, "after_unknown": unknown}})
-        })
+        let kind = prop_oneof![Just("t"), Just("oppie_x"), Just("aws_x"), Just("google_x"), Just("azurerm_x")];
+        let place = || {
+            prop_oneof![
+                Just(serde_json::Value::Null),
+                Just(serde_json::json!("EU-West-1")),
+                Just(serde_json::json!("us-east-1a")),
+                Just(serde_json::json!("europe-west1-b")),
+                Just(serde_json::json!("East US")),
+                Just(serde_json::json!("bad")),
+                Just(serde_json::json!(5)),
+            ]
+        };
+        let region_unknown = prop_oneof![Just(None), Just(Some("region")), Just(Some("zone"))];
+        (name, proptest::option::of(environment), unknown, kind, [place(), place(), place(), place()], region_unknown)
+            .prop_map(|(name, environment, unknown, kind, places, region_unknown)| {
+                let tags =
+                    environment.map_or(serde_json::json!({}), |e| serde_json::json!({"environment": e, "Name": name}));
+                let mut after = serde_json::json!({"name": name, "tags": tags});
+                for (attribute, value) in ["region", "availability_zone", "zone", "location"].into_iter().zip(places) {
+                    if !value.is_null() {
+                        after[attribute] = value;
+                    }
+                }
+                let mut unknown = unknown;
+                if let Some(attribute) = region_unknown {
+                    unknown[attribute] = serde_json::json!(true);
+                }
+                serde_json::json!({"address": "t.x", "type": kind, "change": {"after": after, "after_unknown": unknown}})
+            })
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
         #[test]
-        fn naming_facts_agree_with_the_rego_definitions(
+        fn subject_facts_agree_with_the_rego_definitions(
             rc in naming_change(),
             name_path in prop_oneof![Just(serde_json::json!(["name"])), Just(serde_json::json!(["tags", "Name"]))],
             pattern in prop_oneof![
@@ -673,15 +798,17 @@ result := object.union(_tag_map(input.rc, input.paths[1]), _tag_map(input.rc, in
             engine.set_input(Value::from_json_str(&input.to_string()).expect("input"));
             let expected = engine.eval_rule("data.reference.facts_result".into()).expect("reference evaluation");
             let v = |j: &serde_json::Value| Value::from_json_str(&j.to_string()).expect("value");
-            let by_type = BTreeMap::from([(Value::from("t"), Value::from(BTreeSet::from([v(&rc)])))]);
-            let facts = naming_facts(&[
+            let kind = v(&rc["type"]);
+            let by_type = BTreeMap::from([(kind.clone(), Value::from(BTreeSet::from([v(&rc)])))]);
+            let facts = subject_facts(&[
                 Value::from(by_type),
-                Value::from(BTreeMap::from([(Value::from("t"), v(&paths))])),
-                Value::from(BTreeMap::from([(Value::from("t"), v(&name_path))])),
+                Value::from(BTreeMap::from([(kind.clone(), v(&paths))])),
+                Value::from(BTreeMap::from([(kind, v(&name_path))])),
                 Value::from(pattern),
             ]);
             let by_rc = facts[&Value::from("by_rc")][&v(&rc)].clone();
             prop_assert_eq!(&by_rc, &expected);
+            prop_assert_eq!(facts[&Value::from("all")][0][&Value::from("rc")].clone(), v(&rc));
             let named = facts[&Value::from("named")].clone();
             if by_rc[&Value::from("name")] == Value::Undefined {
                 prop_assert_eq!(named, Value::new_array());
@@ -693,12 +820,12 @@ result := object.union(_tag_map(input.rc, input.paths[1]), _tag_map(input.rc, in
     }
 
     #[test]
-    fn naming_facts_need_the_right_kinds() {
+    fn subject_facts_need_the_right_kinds() {
         assert_eq!(
-            naming_facts(&[Value::Null, Value::new_object(), Value::new_object(), Value::from("")]),
+            subject_facts(&[Value::Null, Value::new_object(), Value::new_object(), Value::from("")]),
             Value::Undefined
         );
-        let invalid = naming_facts(&[Value::new_object(), Value::new_object(), Value::new_object(), Value::from("(")]);
+        let invalid = subject_facts(&[Value::new_object(), Value::new_object(), Value::new_object(), Value::from("(")]);
         assert_eq!(invalid[&Value::from("by_rc")], Value::new_object());
         assert_eq!(invalid[&Value::from("named")], Value::new_array());
     }
