@@ -167,7 +167,8 @@ pub(crate) fn index(args: &[Value]) -> Value {
 /// `oppie_policy_subject_facts(by_type, tag_paths, name_paths, naming_pattern)`: what the
 /// library says about the name, tags, environment and region of every resource change in the
 /// sets of `by_type` (type -> set), as `{"by_rc": {rc: facts}, "all": [entry, ...],
-/// "named": [entry, ...]}`: an entry is `facts` with the resource as `rc`, and `named` lists
+/// "named": [entry, ...]}` (the map's values are the entries too): an entry is `facts` with
+/// the resource as `rc`, and `named` lists
 /// the resources that have a `name`, for rules that walk them without a function call per
 /// resource. Each member of `facts` is left out where the library's function is undefined:
 /// - `name`: the known string at `name_paths[type]`;
@@ -198,17 +199,16 @@ pub(crate) fn subject_facts(args: &[Value]) -> Value {
         let paths = tag_paths.get(kind).cloned().unwrap_or(Value::Undefined);
         let name_path = name_paths.get(kind);
         for rc in typed.iter() {
-            let facts = facts_of(rc, &paths, name_path, pattern.as_ref());
-            if let Value::Object(fields) = &facts {
-                let mut entry: BTreeMap<Value, Value> = fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                entry.insert(rc_key.clone(), rc.clone());
-                let entry = Value::from(entry);
-                if fields.get(&name_key).is_some() {
-                    named.push(entry.clone());
-                }
-                all.push(entry);
+            // One object per resource, shared by the map and the lists (`rc` is one more member).
+            let mut entry = facts_of(rc, &paths, name_path, pattern.as_ref());
+            entry.insert(rc_key.clone(), rc.clone());
+            let named_entry = entry.contains_key(&name_key);
+            let entry = Value::from(entry);
+            if named_entry {
+                named.push(entry.clone());
             }
-            memo.push((rc.clone(), facts));
+            all.push(entry.clone());
+            memo.push((rc.clone(), entry));
         }
     }
     let mut result = BTreeMap::new();
@@ -219,7 +219,12 @@ pub(crate) fn subject_facts(args: &[Value]) -> Value {
     Value::from(result)
 }
 
-fn facts_of(rc: &Value, tag_paths: &Value, name_path: Option<&Value>, pattern: Option<&regex::Regex>) -> Value {
+fn facts_of(
+    rc: &Value,
+    tag_paths: &Value,
+    name_path: Option<&Value>,
+    pattern: Option<&regex::Regex>,
+) -> BTreeMap<Value, Value> {
     let mut facts = BTreeMap::new();
     let name = match name_path {
         Some(path) => known(&[rc.clone(), path.clone()]),
@@ -256,7 +261,7 @@ fn facts_of(rc: &Value, tag_paths: &Value, name_path: Option<&Value>, pattern: O
     if let Some(environment) = tagged.or(from_name) {
         facts.insert(Value::from("environment"), environment);
     }
-    Value::from(facts)
+    facts
 }
 
 /// lib.region_info(rc): where the resource lives, as `{"name": lower-case region, "path":
@@ -588,7 +593,10 @@ _fact("name_parts") := _name_parts(input.rc)
 
 _fact("environment") := _environment(input.rc)
 
-facts_result := {k: v | some k in ["name", "follows_naming", "name_parts", "environment", "tags", "region"]; v := _fact(k)}
+facts_result := object.union(
+	{k: v | some k in ["name", "follows_naming", "name_parts", "environment", "tags", "region"]; v := _fact(k)},
+	{"rc": input.rc},
+)
 
 # (regorus leaves a partial rule without entries undefined, where the host function returns empty.)
 _or_empty(name, empty) := v if {
