@@ -28,7 +28,8 @@ deny contains result if {
 	some type, path in _size_paths
 	some rc in lib.resources(type)
 	size := lib.known_string(rc, path)
-	class := lib.size_class(size)
+	class := object.get(_classes, size, null)
+	class != null
 	env := lib.environment(rc)
 	allowed := lib.allowed_sizes(env)
 	not class in allowed
@@ -46,4 +47,14 @@ _size_paths := {
 	"google_sql_database_instance": ["settings", 0, "tier"],
 	"azurerm_postgresql_flexible_server": ["sku_name"],
 	"azurerm_mysql_flexible_server": ["sku_name"],
+}
+
+# _classes: the size class of every size the input uses, worked out once per size rather than once per resource.
+_classes := {size: class |
+	some size in {size |
+		some type, path in _size_paths
+		some rc in lib.resources(type)
+		size := lib.known_string(rc, path)
+	}
+	class := lib.size_class(size)
 }

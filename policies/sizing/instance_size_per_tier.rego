@@ -33,7 +33,8 @@ deny contains result if {
 	some type, path in _size_paths
 	some rc in lib.resources(type)
 	size := lib.known_string(rc, path)
-	class := lib.size_class(size)
+	class := object.get(_classes, size, null)
+	class != null
 	env := lib.environment(rc)
 	allowed := lib.allowed_sizes(env)
 	not class in allowed
@@ -55,4 +56,14 @@ _size_paths := {
 	"azurerm_virtual_machine": ["vm_size"],
 	"azurerm_linux_virtual_machine_scale_set": ["sku"],
 	"azurerm_windows_virtual_machine_scale_set": ["sku"],
+}
+
+# _classes: the size class of every size the input uses, worked out once per size rather than once per resource.
+_classes := {size: class |
+	some size in {size |
+		some type, path in _size_paths
+		some rc in lib.resources(type)
+		size := lib.known_string(rc, path)
+	}
+	class := lib.size_class(size)
 }

@@ -826,7 +826,13 @@ _vcpu_class(n) := "xl" if n > 4
 
 # allowed_sizes(env): the size classes config.sizes_per_tier allows for an environment tier (undefined for an
 # environment the table does not list).
-allowed_sizes(env) := _strings(config.sizes_per_tier[env])
+allowed_sizes(env) := a if {
+	a := object.get(_allowed_sizes_by_env, env, null)
+	a != null
+}
+
+# _allowed_sizes_by_env: allowed_sizes of every tier config.sizes_per_tier lists, worked out once per query.
+_allowed_sizes_by_env := {env: _strings(list) | some env, list in collection(config.sizes_per_tier)}
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Network exposure
