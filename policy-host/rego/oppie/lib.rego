@@ -522,28 +522,37 @@ tag_path(rc, key) := array.concat(tags_path(rc), [key])
 # environment(rc): the environment tier from the `environment` tag (label), lower-cased; when the tag is missing,
 # the environment segment of a name that follows the naming convention.
 environment(rc) := e if {
-	f := object.get(_naming_facts, rc, null)
-	f != null
+	f := object.get(_facts_by_address, rc.address, null)
+	f.rc == rc
 	e := f.environment
 } else := e if {
-	object.get(_naming_facts, rc, null) == null
+	not _has_facts(rc)
 	e := _environment(rc)
 }
 
 # _subject_facts: what name(rc), follows_naming(name(rc)), name_parts(rc), tags(rc), environment(rc) and
 # region_info(rc) give for every subject (members left out where undefined), computed once per query: several rules
-# read them for every resource, and functions are not cached between calls, rules are. `by_rc` maps each subject
-# to its facts (_naming_facts); `all` and `named` list them with the resource as "rc" (subject_facts,
-# named_subjects). _naming_facts is read with object.get, not as _naming_facts[rc]: regorus turns a rule
-# reference with a computed key into a path string, writing out the key (here a whole resource change).
+# read them for every resource, and functions are not cached between calls, rules are. `by_address` holds each
+# subject's entry (its facts and "rc") under its address (_facts_by_address); `all` and `named` list the entries
+# (subject_facts, named_subjects). _facts_by_address is read with object.get, not as _facts_by_address[key]:
+# regorus turns a rule reference with a computed key into a path string and scans every module for it.
 # oppie_policy_subject_facts is a host function of oppie-policy (these cost ~20-40 µs of Rego per resource): it
 # applies the definitions of name, name_parts, _environment and _region_info below to every subject, given each
 # type's tag paths and name path and naming_pattern.
 _subject_facts := m if {
 	m := oppie_policy_subject_facts(resources_by_type, _tag_paths_by_type, _name_path_by_type, naming_pattern)
-} else := {"by_rc": {}, "all": [], "named": []}
+} else := {"by_address": {}, "all": [], "named": []}
 
-_naming_facts := _subject_facts.by_rc
+# _facts_by_address: the facts of the subjects by address (addresses two subjects share are left out). An entry
+# counts for rc when its "rc" is rc itself: that comparison is a pointer comparison for the very value, where a map
+# keyed by the whole resource would compare it field by field on every lookup.
+_facts_by_address := _subject_facts.by_address
+
+# _has_facts(rc): rc is a subject with an entry in _facts_by_address.
+_has_facts(rc) if {
+	f := object.get(_facts_by_address, rc.address, null)
+	f.rc == rc
+}
 
 # subject_facts: one entry per subject, {"rc", "tags" (tags(rc)), and "name", "follows_naming", "name_parts",
 # "environment", "region" (region_info(rc)) where defined}, for rules that walk every subject.
@@ -602,18 +611,18 @@ native_name_paths := {
 name_path(rc) := ["name"] if {
 	is_oppie(rc)
 } else := p if {
-	# object.get, not native_name_paths[rc.type]: see _naming_facts on computed keys.
+	# object.get, not native_name_paths[rc.type]: see _subject_facts on computed keys.
 	p := object.get(native_name_paths, rc.type, null)
 	p != null
 }
 
 # name(rc): the resource's name when known (undefined when unknown, unset or not covered).
 name(rc) := n if {
-	f := object.get(_naming_facts, rc, null)
-	f != null
+	f := object.get(_facts_by_address, rc.address, null)
+	f.rc == rc
 	n := f.name
 } else := n if {
-	object.get(_naming_facts, rc, null) == null
+	not _has_facts(rc)
 	n := known_string(rc, name_path(rc))
 }
 
@@ -636,11 +645,11 @@ follows_naming(s) if {
 
 # name_parts(rc): {project, environment, service, resource} of a name that follows the default convention.
 name_parts(rc) := p if {
-	f := object.get(_naming_facts, rc, null)
-	f != null
+	f := object.get(_facts_by_address, rc.address, null)
+	f.rc == rc
 	p := f.name_parts
 } else := p if {
-	object.get(_naming_facts, rc, null) == null
+	not _has_facts(rc)
 	p := _name_parts(rc)
 }
 
@@ -665,11 +674,11 @@ _name_parts(rc) := {
 # for AWS; `region`, `zone` without its suffix, or `location` for Google; `location` without spaces for Azure
 # ("East US" -> "eastus"). Undefined when the value is unknown or unset.
 region_info(rc) := i if {
-	f := object.get(_naming_facts, rc, null)
-	f != null
+	f := object.get(_facts_by_address, rc.address, null)
+	f.rc == rc
 	i := f.region
 } else := i if {
-	object.get(_naming_facts, rc, null) == null
+	not _has_facts(rc)
 	i := _region_info(rc)
 }
 

@@ -2,8 +2,9 @@
 //!
 //! `check` prices a plan on one thread while another builds the copy policies read; holding a
 //! parsed `resource_changes` next to that copy would push a big plan's peak memory up by
-//! about half. Here the text is read twice instead: once for `configuration` (everything else
-//! is skipped without being kept), once handing each change to the pricer and dropping it.
+//! about half. Here the text is read twice instead: once for the parts of `configuration`
+//! pricing uses (everything else is skipped without being kept), once handing each change to
+//! the pricer and dropping it.
 
 use std::fmt;
 
@@ -25,16 +26,65 @@ pub(super) struct Priced {
 /// object whose `resource_changes` is an array (a state, a trimmed plan or a broken document:
 /// the caller prices those from a parsed copy).
 pub(super) fn price_changes(text: &str) -> Option<Priced> {
-    #[derive(serde::Deserialize)]
-    struct Head {
-        configuration: Option<Value>,
-    }
     let head: Head = serde_json::from_str(text).ok()?;
-    let context = PlanContext::from_plan(&serde_json::json!({ "configuration": head.configuration }));
+    let configuration = head.configuration.map(|c| {
+        serde_json::json!({"provider_config": c.provider_config, "root_module": c.root_module.map(Module::into_value)})
+    });
+    let context = PlanContext::from_plan(&serde_json::json!({ "configuration": configuration }));
     let mut priced = Priced { resources: Vec::new(), not_priceable: 0 };
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let found = Document { context: &context, priced: &mut priced }.deserialize(&mut deserializer).ok()?;
     found.then_some(priced)
+}
+
+/// What pricing reads of a plan's `configuration` (the provider configurations and which one
+/// each resource uses); the expressions, a third of a big plan, are skipped unread. A member
+/// of an unexpected kind fails the whole read, and the plan is priced the slow way.
+#[derive(serde::Deserialize)]
+struct Head {
+    configuration: Option<Configuration>,
+}
+
+#[derive(serde::Deserialize)]
+struct Configuration {
+    provider_config: Option<Value>,
+    root_module: Option<Module>,
+}
+
+#[derive(serde::Deserialize)]
+struct Module {
+    resources: Option<Vec<ConfiguredResource>>,
+    module_calls: Option<std::collections::BTreeMap<String, ModuleCall>>,
+}
+
+#[derive(serde::Deserialize)]
+struct ConfiguredResource {
+    address: Option<Value>,
+    provider_config_key: Option<Value>,
+}
+
+#[derive(serde::Deserialize)]
+struct ModuleCall {
+    module: Option<Module>,
+}
+
+impl Module {
+    /// The module as the JSON `PlanContext::from_plan` reads.
+    fn into_value(self) -> Value {
+        let resources: Vec<Value> = self
+            .resources
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| serde_json::json!({"address": r.address, "provider_config_key": r.provider_config_key}))
+            .collect();
+        let calls: serde_json::Map<String, Value> = self
+            .module_calls
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, call)| (name, serde_json::json!({"module": call.module.map(Module::into_value)})))
+            .collect();
+        serde_json::json!({"resources": resources, "module_calls": calls})
+    }
 }
 
 /// The top-level object: `resource_changes` priced, every other member skipped. Yields

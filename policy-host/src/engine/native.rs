@@ -166,9 +166,9 @@ pub(crate) fn index(args: &[Value]) -> Value {
 
 /// `oppie_policy_subject_facts(by_type, tag_paths, name_paths, naming_pattern)`: what the
 /// library says about the name, tags, environment and region of every resource change in the
-/// sets of `by_type` (type -> set), as `{"by_rc": {rc: facts}, "all": [entry, ...],
-/// "named": [entry, ...]}` (the map's values are the entries too): an entry is `facts` with
-/// the resource as `rc`, and `named` lists
+/// sets of `by_type` (type -> set), as `{"by_address": {address: entry}, "all": [entry, ...],
+/// "named": [entry, ...]}`: an entry is `facts` with the resource as `rc`; `by_address` leaves
+/// out the addresses several resources share and those that are not strings; `named` lists
 /// the resources that have a `name`, for rules that walk them without a function call per
 /// resource. Each member of `facts` is left out where the library's function is undefined:
 /// - `name`: the known string at `name_paths[type]`;
@@ -188,7 +188,7 @@ pub(crate) fn subject_facts(args: &[Value]) -> Value {
         return Value::Undefined;
     };
     let pattern = compiled(pattern);
-    let mut memo = Vec::new();
+    let mut subjects = Vec::new();
     let mut all = Vec::new();
     let mut named = Vec::new();
     let (rc_key, name_key) = (Value::from("rc"), Value::from("name"));
@@ -208,12 +208,22 @@ pub(crate) fn subject_facts(args: &[Value]) -> Value {
                 named.push(entry.clone());
             }
             all.push(entry.clone());
-            memo.push((rc.clone(), entry));
+            subjects.push((rc.clone(), entry));
         }
     }
+    // By address, for the addresses only one subject has (deposed objects share theirs): the
+    // library checks that the entry's `rc` is the resource it holds, which compares pointers,
+    // where a lookup keyed by the whole resource compares it field by field.
+    let mut by_address: BTreeMap<Value, Option<Value>> = BTreeMap::new();
+    for (rc, entry) in &subjects {
+        let address = &rc[&Value::from("address")];
+        if let Value::String(_) = address {
+            by_address.entry(address.clone()).and_modify(|slot| *slot = None).or_insert_with(|| Some(entry.clone()));
+        }
+    }
+    let by_address: BTreeMap<Value, Value> = by_address.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
     let mut result = BTreeMap::new();
-    // Built from a vector: sorted runs (one per type) merge with few comparisons.
-    result.insert(Value::from("by_rc"), Value::from(memo.into_iter().collect::<BTreeMap<Value, Value>>()));
+    result.insert(Value::from("by_address"), Value::from(by_address));
     result.insert(Value::from("all"), Value::from(all));
     result.insert(Value::from("named"), Value::from(named));
     Value::from(result)
@@ -814,7 +824,7 @@ result := object.union(_tag_map(input.rc, input.paths[1]), _tag_map(input.rc, in
                 Value::from(BTreeMap::from([(kind, v(&name_path))])),
                 Value::from(pattern),
             ]);
-            let by_rc = facts[&Value::from("by_rc")][&v(&rc)].clone();
+            let by_rc = facts[&Value::from("by_address")][&Value::from("t.x")].clone();
             prop_assert_eq!(&by_rc, &expected);
             prop_assert_eq!(facts[&Value::from("all")][0][&Value::from("rc")].clone(), v(&rc));
             let named = facts[&Value::from("named")].clone();
@@ -828,13 +838,26 @@ result := object.union(_tag_map(input.rc, input.paths[1]), _tag_map(input.rc, in
     }
 
     #[test]
+    fn a_shared_address_has_no_entry_by_address() {
+        let v = |j: serde_json::Value| Value::from_json_str(&j.to_string()).expect("value");
+        let rc = |n: u32, address: &str| v(serde_json::json!({"address": address, "type": "t", "n": n, "change": {}}));
+        let set = BTreeSet::from([rc(1, "t.a"), rc(2, "t.a"), rc(3, "t.b")]);
+        let by_type = Value::from(BTreeMap::from([(Value::from("t"), Value::from(set))]));
+        let facts = subject_facts(&[by_type, Value::new_object(), Value::new_object(), Value::from(".*")]);
+        let by_address = &facts[&Value::from("by_address")];
+        assert_eq!(by_address[&Value::from("t.a")], Value::Undefined, "deposed objects share an address");
+        assert_eq!(by_address[&Value::from("t.b")][&Value::from("rc")], rc(3, "t.b"));
+        assert_eq!(facts[&Value::from("all")].as_array().map(|a| a.len()).ok(), Some(3));
+    }
+
+    #[test]
     fn subject_facts_need_the_right_kinds() {
         assert_eq!(
             subject_facts(&[Value::Null, Value::new_object(), Value::new_object(), Value::from("")]),
             Value::Undefined
         );
         let invalid = subject_facts(&[Value::new_object(), Value::new_object(), Value::new_object(), Value::from("(")]);
-        assert_eq!(invalid[&Value::from("by_rc")], Value::new_object());
+        assert_eq!(invalid[&Value::from("by_address")], Value::new_object());
         assert_eq!(invalid[&Value::from("named")], Value::new_array());
     }
 
