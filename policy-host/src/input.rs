@@ -310,9 +310,9 @@ pub fn resource_lines(input: &Input) -> std::collections::HashMap<String, u32> {
     let mut lines = std::collections::HashMap::new();
     let bytes = text.as_bytes();
     let (mut line, mut scanned) = (1u32, 0usize);
-    let needle = b"\"address\"";
+    let needle = "\"address\"";
     let mut from = 0;
-    while let Some(found) = find(bytes, needle, from) {
+    while let Some(found) = find(text, needle, from) {
         line += count_newlines(bytes.get(scanned..found).unwrap_or_default());
         scanned = found;
         from = found + needle.len();
@@ -335,8 +335,9 @@ pub fn resource_lines(input: &Input) -> std::collections::HashMap<String, u32> {
     lines
 }
 
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|p| p + from)
+/// Position of `needle` in `text` at or after `from` (a char boundary: the end of an earlier match).
+fn find(text: &str, needle: &str, from: usize) -> Option<usize> {
+    text.get(from..)?.find(needle).map(|p| p + from)
 }
 
 fn count_newlines(bytes: &[u8]) -> u32 {
