@@ -128,7 +128,8 @@ lines = [
     "",
     "Each request is the provider's plan-time document: `POST /v1/check` with a plan whose `resource_changes` holds one "
     "distinct resource (a rotating mix of oppie_firewall, oppie_bucket, oppie_instance, oppie_network, oppie_subnet); "
-    "the answer is the full `check --format json` document. The load generator "
+    "the answer is the `check --format json` document, whose rule catalogue lists the rules its findings cite "
+    "(the server's default; `?rules=all` returns all 37). The load generator "
     "(`policy-host/examples/loadgen.rs`) keeps N keep-alive connections busy back to back on the same machine, so it "
     "competes with the server for the 2 cores. The machine is shared: the load average before each run is in the "
     "table (above 2 means other processes were also asking for the 2 cores, which inflates every figure).",
