@@ -23,11 +23,12 @@ import data.oppie.lib
 #     - azurerm_*
 deny contains result if {
 	# Taggability depends on the type alone: skip whole types at once instead of testing every resource.
-	some type, typed in lib.resources_by_type
+	some type, facts in lib.subject_facts_by_type
 	lib.is_taggable({"type": type})
-	some rc in typed
-	value := lib.tags(rc).environment
+	some f in facts
+	value := f.tags.environment
 	is_string(value)
+	rc := f.rc
 	not value in _environments
 	msg := sprintf("%s has environment = %q; use one of %s.", [lib.address(rc), value, concat(", ", _environments)])
 	result := lib.finding(rc, lib.tag_path(rc, "environment"), msg)

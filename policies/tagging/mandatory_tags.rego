@@ -25,31 +25,20 @@ import data.oppie.lib
 #     - google_*
 #     - azurerm_*
 deny contains result if {
-	# Taggability depends on the type alone: skip whole types at once instead of testing every resource.
-	some type, typed in lib.resources_by_type
+	# Taggability depends on the type alone: skip whole types at once instead of testing every resource. The
+	# library worked out each resource's tags (and whether a tag map is unknown) once for every rule.
+	some type, facts in lib.subject_facts_by_type
 	lib.is_taggable({"type": type})
-	paths := lib.tag_paths(type)
-	some rc in typed
-	not lib.tags_unknown_at(rc, paths)
-	tags := lib.tags_at(rc, paths)
-	missing := [key | some key in _mandatory; _missing(tags, key)]
-	count(missing) > 0
+	some gap in lib.missing_tags(facts, _mandatory)
+	rc := gap.entry.rc
 	attr := lib.tag_attribute(rc)
 	msg := sprintf("%s is missing the %s %s; add them to %s (or the provider's default %s).", [
-		lib.address(rc), _noun(attr, count(missing)), concat(", ", missing), attr, attr,
+		lib.address(rc), _noun(attr, count(gap.missing)), concat(", ", gap.missing), attr, attr,
 	])
 	result := lib.finding(rc, lib.tags_path(rc), msg)
 }
 
-# The configured keys, read once per query instead of once per resource.
 _mandatory := lib.config_strings("mandatory_tags")
-
-_missing(tags, key) if {
-	not tags[key]
-} else := true if {
-	is_string(tags[key])
-	trim_space(tags[key]) == ""
-}
 
 _noun("labels", 1) := "label"
 

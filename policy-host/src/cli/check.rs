@@ -49,33 +49,46 @@ pub(super) struct CheckArgs {
 pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
     // Every input is decoded before anything is evaluated: a bad file stops the run (exit 2).
-    // A plan is priced from its text on a second thread while the copy policies read is built.
+    // A plan is priced from its text on a second thread while the copy policies read is built;
+    // the same thread then compiles the policies with those costs (see `with_costs`).
     let mut inputs = Vec::with_capacity(args.inputs.len());
-    let mut reports = Vec::with_capacity(args.inputs.len());
-    for path in &args.inputs {
+    let mut costed: Vec<Costed> = Vec::new();
+    for (index, path) in args.inputs.iter().enumerate() {
         let (name, text) = read_text(path)?;
-        let (report, input) = std::thread::scope(|scope| {
-            let pricing = (!args.no_costs)
-                .then(|| scope.spawn(|| oppie_policy::cost::price_text(&name, &text, &Default::default())));
+        let (priced, input) = std::thread::scope(|scope| {
+            let known = &costed;
+            let pricing = (!args.no_costs).then(|| {
+                scope.spawn(|| {
+                    let report = oppie_policy::cost::price_text(&name, &text, &Default::default());
+                    tracing::debug!("{name}: priced at {:?}", started.elapsed());
+                    with_costs(args, &report, known)
+                })
+            });
             let input = Input::from_json_str(&name, &text);
+            tracing::debug!("{name}: parsed at {:?}", started.elapsed());
             (pricing.map(|p| p.join()), input)
         });
-        if let Some(report) = report {
-            reports.push(report.map_err(|_| anyhow::anyhow!("{name}: pricing failed"))?);
-        }
         inputs.push(input?);
-        tracing::debug!("{name}: priced and parsed at {:?}", started.elapsed());
+        match priced {
+            Some(Ok(Ok(Some(Priced::Shares(group))))) => costed[group].members.push(index),
+            Some(Ok(Ok(Some(Priced::New(document, set))))) => {
+                costed.push(Costed { document, members: vec![index], set: *set });
+            }
+            Some(Ok(Ok(None))) | None => {}
+            Some(Ok(Err(e))) => return Err(e),
+            Some(Err(_)) => anyhow::bail!("{name}: pricing failed"),
+        }
+        tracing::debug!("{name}: priced, parsed and compiled at {:?}", started.elapsed());
     }
     // Inputs whose resources were priced are evaluated with their costs as `data.oppie.costs`
     // (one policy set per distinct cost document); the plain set is built only if needed.
-    let costed = with_costs(args, &reports)?;
-    let set_of = |index: usize| costed.iter().find(|(members, _)| members.contains(&index)).map(|(_, set)| set);
+    let set_of = |index: usize| costed.iter().find(|c| c.members.contains(&index)).map(|c| &c.set);
     let plain = if !costed.is_empty() && (0..inputs.len()).all(|i| set_of(i).is_some()) {
         None
     } else {
         Some(args.policy.builder()?.namespaces(args.namespaces.clone()).build()?)
     };
-    let Some(policies) = plain.as_ref().or_else(|| costed.first().map(|(_, set)| set)) else {
+    let Some(policies) = plain.as_ref().or_else(|| costed.first().map(|c| &c.set)) else {
         anyhow::bail!("no policy set was built");
     };
     for line in policies.describe() {
@@ -127,36 +140,43 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     Ok(code)
 }
 
-/// Builds a policy set per distinct set of costs (`reports[i]` prices input `i`), with the
-/// costs as the data document `{"oppie": {"costs": {address: monthly USD}}}` (see
-/// `cost::costs_document`). Inputs with nothing priced use the plain set; inputs with equal
-/// costs share one set, so the usual single plan compiles the policies once.
+/// A policy set compiled with one cost document, and the inputs it evaluates.
+struct Costed {
+    document: serde_json::Value,
+    members: Vec<usize>,
+    set: oppie_policy::PolicySet,
+}
+
+/// What pricing one input gave: the policy set of an earlier input with the same costs, or a
+/// new one.
+enum Priced {
+    Shares(usize),
+    New(serde_json::Value, Box<oppie_policy::PolicySet>),
+}
+
+/// The policy set for an input priced as `report`: its costs become the data document
+/// `{"oppie": {"costs": {address: monthly USD}}}` (see `cost::costs_document`). `None` when
+/// nothing was priced (the plain set serves it); inputs with equal costs share one set, so the
+/// usual single plan compiles the policies once.
 fn with_costs(
     args: &CheckArgs,
-    reports: &[oppie_policy::cost::CostReport],
-) -> anyhow::Result<Vec<(Vec<usize>, oppie_policy::PolicySet)>> {
-    let mut groups: Vec<(serde_json::Value, Vec<usize>)> = Vec::new();
-    for (index, report) in reports.iter().enumerate() {
-        if report.monthly_by_address().is_empty() {
-            continue;
-        }
-        let document = oppie_policy::cost::costs_document(report);
-        match groups.iter_mut().find(|(d, _)| *d == document) {
-            Some((_, members)) => members.push(index),
-            None => groups.push((document, vec![index])),
-        }
+    report: &oppie_policy::cost::CostReport,
+    known: &[Costed],
+) -> anyhow::Result<Option<Priced>> {
+    if report.monthly_by_address().is_empty() {
+        return Ok(None);
     }
-    let mut sets = Vec::with_capacity(groups.len());
-    for (document, members) in groups {
-        let set = args
-            .policy
-            .builder()?
-            .namespaces(args.namespaces.clone())
-            .data_document("<oppie-policy costs>", document)
-            .build()?;
-        sets.push((members, set));
+    let document = oppie_policy::cost::costs_document(report);
+    if let Some(group) = known.iter().position(|c| c.document == document) {
+        return Ok(Some(Priced::Shares(group)));
     }
-    Ok(sets)
+    let set = args
+        .policy
+        .builder()?
+        .namespaces(args.namespaces.clone())
+        .data_document("<oppie-policy costs>", document.clone())
+        .build()?;
+    Ok(Some(Priced::New(document, Box::new(set))))
 }
 
 /// Reads a plan or state file (or stdin for `-`) as decoded text, with its name for messages.

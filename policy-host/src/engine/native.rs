@@ -31,11 +31,15 @@ pub(crate) const INDEX: &str = "oppie_policy_index";
 /// Name of [`subject_facts`] as the library calls it.
 pub(crate) const SUBJECT_FACTS: &str = "oppie_policy_subject_facts";
 
+/// Name of [`missing_tags`] as the library calls it.
+pub(crate) const MISSING_TAGS: &str = "oppie_policy_missing_tags";
+
 /// Registers the host functions on an interpreter.
 pub(crate) fn register(engine: &mut regorus::Engine) -> anyhow::Result<()> {
     engine.add_extension(MANAGED_CHANGES.to_string(), 1, Box::new(|args: Vec<Value>| Ok(managed_changes(&args))))?;
     engine.add_extension(INDEX.to_string(), 2, Box::new(|args: Vec<Value>| Ok(index(&args))))?;
     engine.add_extension(SUBJECT_FACTS.to_string(), 4, Box::new(|args: Vec<Value>| Ok(subject_facts(&args))))?;
+    engine.add_extension(MISSING_TAGS.to_string(), 2, Box::new(|args: Vec<Value>| Ok(missing_tags(&args))))?;
     engine.add_extension(TAG_MAPS.to_string(), 2, Box::new(|args: Vec<Value>| Ok(tag_maps(&args))))?;
     engine.add_extension(IS_UNKNOWN.to_string(), 2, Box::new(|args: Vec<Value>| Ok(is_unknown(&args))))?;
     engine.add_extension(KNOWN.to_string(), 2, Box::new(|args: Vec<Value>| Ok(known(&args))))
@@ -167,13 +171,15 @@ pub(crate) fn index(args: &[Value]) -> Value {
 /// `oppie_policy_subject_facts(by_type, tag_paths, name_paths, naming_pattern)`: what the
 /// library says about the name, tags, environment and region of every resource change in the
 /// sets of `by_type` (type -> set), as `{"by_address": {address: entry}, "all": [entry, ...],
-/// "named": [entry, ...]}`: an entry is `facts` with the resource as `rc`; `by_address` leaves
-/// out the addresses several resources share and those that are not strings; `named` lists
-/// the resources that have a `name`, for rules that walk them without a function call per
-/// resource. Each member of `facts` is left out where the library's function is undefined:
+/// "named": [entry, ...], "by_type": {type: [entry, ...]}}`: an entry is `facts` with the
+/// resource as `rc`; `by_address` leaves out the addresses several resources share and those
+/// that are not strings; `named` lists the resources that have a `name`, and `by_type` the
+/// entries of each type, for rules that walk them without a function call per resource. Each
+/// member of `facts` is left out where the library's function is undefined:
 /// - `name`: the known string at `name_paths[type]`;
 /// - `follows_naming`: whether `name` matches `naming_pattern`;
 /// - `tags`: the tag maps at `tag_paths[type]`, merged (see [`tag_maps`]);
+/// - `tags_unknown`: `true` when one of those maps is unknown (lib.tags_unknown);
 /// - `name_parts`: `{project, environment, service, resource}` of a name that matches the
 ///   regular expression `naming_pattern` (an invalid pattern matches nothing) and has at least
 ///   four dash-separated parts (`resource` is the fourth part onwards, joined by dashes);
@@ -191,11 +197,13 @@ pub(crate) fn subject_facts(args: &[Value]) -> Value {
     let mut subjects = Vec::new();
     let mut all = Vec::new();
     let mut named = Vec::new();
+    let mut grouped = BTreeMap::new();
     let (rc_key, name_key) = (Value::from("rc"), Value::from("name"));
     for (kind, typed) in by_type.iter() {
         let Value::Set(typed) = typed else {
             continue;
         };
+        let first = all.len();
         let paths = tag_paths.get(kind).cloned().unwrap_or(Value::Undefined);
         let name_path = name_paths.get(kind);
         for rc in typed.iter() {
@@ -210,6 +218,7 @@ pub(crate) fn subject_facts(args: &[Value]) -> Value {
             all.push(entry.clone());
             subjects.push((rc.clone(), entry));
         }
+        grouped.insert(kind.clone(), Value::from(all[first..].to_vec()));
     }
     // By address, for the addresses only one subject has (deposed objects share theirs): the
     // library checks that the entry's `rc` is the resource it holds, which compares pointers,
@@ -226,7 +235,50 @@ pub(crate) fn subject_facts(args: &[Value]) -> Value {
     result.insert(Value::from("by_address"), Value::from(by_address));
     result.insert(Value::from("all"), Value::from(all));
     result.insert(Value::from("named"), Value::from(named));
+    result.insert(Value::from("by_type"), Value::from(grouped));
     Value::from(result)
+}
+
+/// `oppie_policy_missing_tags(entries, keys)`: for each subject facts entry (see
+/// [`subject_facts`]) whose tag maps are known (no `tags_unknown`), the keys of `keys` its
+/// `tags` lack: absent, `false`, or a string of white space only (Rego's `trim_space`). Gives
+/// `[{"entry": entry, "missing": [key, ...]}, ...]` in the order of `entries` and `keys`,
+/// leaving out the entries that lack none; undefined when an argument is not an array.
+pub(crate) fn missing_tags(args: &[Value]) -> Value {
+    let [Value::Array(entries), Value::Array(keys)] = args else {
+        return Value::Undefined;
+    };
+    let (tags_key, unknown_key) = (Value::from("tags"), Value::from("tags_unknown"));
+    let mut gaps = Vec::new();
+    for entry in entries.iter() {
+        let Value::Object(fields) = entry else {
+            continue;
+        };
+        // `not f.tags_unknown`: only a value of false (or none) lets the entry through.
+        if fields.get(&unknown_key).is_some_and(|v| *v != Value::Bool(false)) {
+            continue;
+        }
+        let tags = match fields.get(&tags_key) {
+            Some(Value::Object(tags)) => Some(tags),
+            _ => None,
+        };
+        let missing: Vec<Value> = keys
+            .iter()
+            .filter(|key| match tags.and_then(|t| t.get(key)) {
+                None | Some(Value::Bool(false)) => true,
+                Some(Value::String(s)) => s.trim().is_empty(),
+                Some(_) => false,
+            })
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            let mut gap = BTreeMap::new();
+            gap.insert(Value::from("entry"), entry.clone());
+            gap.insert(Value::from("missing"), Value::from(missing));
+            gaps.push(Value::from(gap));
+        }
+    }
+    Value::from(gaps)
 }
 
 fn facts_of(
@@ -254,6 +306,11 @@ fn facts_of(
         }
     }
     let tags = tag_maps(&[rc.clone(), tag_paths.clone()]);
+    if let Value::Array(paths) = tag_paths
+        && paths.iter().any(|path| is_unknown(&[rc.clone(), path.clone()]) == Value::Bool(true))
+    {
+        facts.insert(Value::from("tags_unknown"), Value::Bool(true));
+    }
     let tagged = match &tags {
         Value::Object(tags) => match tags.get(&Value::from("environment")) {
             Some(Value::String(e)) => Some(Value::from(e.to_lowercase())),
@@ -562,6 +619,11 @@ _follows_bool(n) := true if {
 
 _fact("tags") := _tags_of(input.rc, input.paths)
 
+_fact("tags_unknown") := true if {
+	some path in input.paths
+	is_unknown(input.rc, path)
+}
+
 _fact("region") := _region_info(input.rc)
 
 _known_string(rc, path) := s if {
@@ -603,8 +665,16 @@ _fact("name_parts") := _name_parts(input.rc)
 
 _fact("environment") := _environment(input.rc)
 
+missing_result := [{"entry": f, "missing": m} |
+	some f in input.entries
+	not f.tags_unknown
+	tags := object.get(f, "tags", {})
+	m := [key | some key in input.keys; v := object.get(tags, key, false); trim_space(object.get({false: ""}, v, v)) == ""]
+	count(m) > 0
+]
+
 facts_result := object.union(
-	{k: v | some k in ["name", "follows_naming", "name_parts", "environment", "tags", "region"]; v := _fact(k)},
+	{k: v | some k in ["name", "follows_naming", "name_parts", "environment", "tags", "tags_unknown", "region"]; v := _fact(k)},
 	{"rc": input.rc},
 )
 
@@ -835,6 +905,50 @@ result := object.union(_tag_map(input.rc, input.paths[1]), _tag_map(input.rc, in
                 prop_assert_eq!(named[0][&Value::from("name")].clone(), by_rc[&Value::from("name")].clone());
             }
         }
+    }
+
+    fn facts_entry() -> impl Strategy<Value = serde_json::Value> {
+        let value = prop_oneof![
+            leaf(),
+            Just(serde_json::json!(" \t")),
+            Just(serde_json::json!("\u{a0}")),
+            Just(serde_json::json!({"oppie_unknown": "known after apply"})),
+        ];
+        let tags = proptest::collection::btree_map("(project|owner|Owner|x)", value, 0..4);
+        (proptest::option::of(tags), proptest::option::of(leaf()), any::<u8>()).prop_map(|(tags, unknown, n)| {
+            let mut entry = serde_json::json!({"rc": {"n": n}});
+            if let Some(tags) = tags {
+                entry["tags"] = serde_json::Value::Object(tags.into_iter().collect());
+            }
+            if let Some(unknown) = unknown {
+                entry["tags_unknown"] = unknown;
+            }
+            entry
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn missing_tags_agree_with_the_rego_definition(
+            entries in proptest::collection::vec(facts_entry(), 0..5),
+            keys in proptest::collection::vec("(project|owner|x|y)", 0..4),
+        ) {
+            let input = serde_json::json!({"entries": entries, "keys": keys});
+            let mut engine = regorus::Engine::new();
+            engine.set_strict_builtin_errors(false);
+            engine.add_policy("reference.rego".into(), REFERENCE.into()).expect("reference policy");
+            engine.set_input(Value::from_json_str(&input.to_string()).expect("input"));
+            let expected = engine.eval_rule("data.reference.missing_result".into()).expect("reference evaluation");
+            let v = |j: &serde_json::Value| Value::from_json_str(&j.to_string()).expect("value");
+            prop_assert_eq!(missing_tags(&[v(&input["entries"]), v(&input["keys"])]), expected);
+        }
+    }
+
+    #[test]
+    fn missing_tags_need_arrays() {
+        assert_eq!(missing_tags(&[Value::new_object(), Value::new_array()]), Value::Undefined);
+        assert_eq!(missing_tags(&[Value::new_array()]), Value::Undefined);
     }
 
     #[test]
