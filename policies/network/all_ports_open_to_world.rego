@@ -29,12 +29,11 @@ import data.oppie.lib
 #     - azurerm_network_security_group
 #     - azurerm_network_security_rule
 deny contains result if {
-	some entry in lib.ingress_rules
+	some entry in lib.world_open_ingress
 	lib.covers_all_ports(entry)
-	lib.open_to_world(entry)
 	msg := sprintf(
 		"%s allows %s from %s; open only the ports the service needs.",
-		[lib.address(entry.rc), _traffic(entry.protocol), concat(", ", lib.world_sources(entry))],
+		[lib.address(entry.rc), _traffic(entry.protocol), concat(", ", entry.world_sources)],
 	)
 	result := lib.finding(entry.rc, entry.path, msg)
 }

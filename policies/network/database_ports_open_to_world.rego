@@ -28,8 +28,7 @@ import data.oppie.lib
 #     - azurerm_network_security_group
 #     - azurerm_network_security_rule
 deny contains result if {
-	some entry in lib.ingress_rules
-	lib.open_to_world(entry)
+	some entry in lib.world_open_ingress
 	not lib.covers_all_ports(entry)
 	# lib.covers_port(entry, p), written out: a function call per port and entry costs more than the test.
 	entry.protocol in {"tcp", "all"}
@@ -37,7 +36,7 @@ deny contains result if {
 	count(ports) > 0
 	msg := sprintf(
 		"%s allows database port(s) %s from %s; allow only the application's network or security group.",
-		[lib.address(entry.rc), concat(", ", [format_int(p, 10) | some p in ports]), concat(", ", lib.world_sources(entry))],
+		[lib.address(entry.rc), concat(", ", [format_int(p, 10) | some p in ports]), concat(", ", entry.world_sources)],
 	)
 	result := lib.finding(entry.rc, entry.path, msg)
 }

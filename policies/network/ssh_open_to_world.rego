@@ -30,12 +30,11 @@ import data.oppie.lib
 #     - azurerm_network_security_group
 #     - azurerm_network_security_rule
 deny contains result if {
-	some entry in lib.ingress_rules
+	some entry in lib.world_open_ingress
 	lib.covers_port(entry, 22)
-	lib.open_to_world(entry)
 	msg := sprintf(
 		"%s allows SSH (port 22) from %s; limit the sources to known networks or use a bastion or VPN.",
-		[lib.address(entry.rc), concat(", ", lib.world_sources(entry))],
+		[lib.address(entry.rc), concat(", ", entry.world_sources)],
 	)
 	result := lib.finding(entry.rc, entry.path, msg)
 }

@@ -32,7 +32,9 @@ warn contains result if {
 	some key, _ in tag_map
 	is_string(key)
 	not key in _settled
-	some standard in _standard_spellings[_normalise(key)]
+	# object.get, not _standard_spellings[...]: regorus turns a rule reference with a computed key into a path
+	# string and scans every module for it, for every key of every resource.
+	some standard in object.get(_standard_spellings, _normalise(key), [])
 	key != standard
 	msg := sprintf("%s has tag %q; rename it to %q.", [lib.address(rc), key, standard])
 	result := lib.finding(rc, array.concat(path, [key]), msg)
@@ -48,9 +50,12 @@ _settled contains standard if {
 
 # _standard_spellings[normalised]: the mandatory tag keys by normalised spelling, worked out once per query rather
 # than once per tag of every resource.
-_standard_spellings[normalised] contains standard if {
-	some standard in lib.config_strings("mandatory_tags")
+_standard_spellings := {normalised: standards |
+	some standard in _mandatory
 	normalised := _normalise(standard)
+	standards := {s | some s in _mandatory; _normalise(s) == normalised}
 }
+
+_mandatory := lib.config_strings("mandatory_tags")
 
 _normalise(s) := replace(replace(lower(s), "-", ""), "_", "")

@@ -1077,6 +1077,15 @@ world_sources(entry) := [s | some s in entry.sources; is_world_source(s)]
 # open_to_world(entry): at least one source of the entry is the whole internet.
 open_to_world(entry) if count(world_sources(entry)) > 0
 
+# world_open_ingress: the ingress_rules entries open to the whole internet (open_to_world), each with its
+# "world_sources" (world_sources(entry)) added. Exposure rules walk these instead of testing every entry: the
+# sources are looked at once per query, not once per entry and rule.
+world_open_ingress contains object.union(entry, {"world_sources": sources}) if {
+	some entry in ingress_rules
+	sources := [s | some s in entry.sources; is_string(s); lower(s) in config.world_sources]
+	count(sources) > 0
+}
+
 # ---------------------------------------------------------------------------------------------------------------------
 # IAM policy documents
 # ---------------------------------------------------------------------------------------------------------------------
