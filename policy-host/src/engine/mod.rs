@@ -1,6 +1,7 @@
 //! The evaluation engines behind one trait: Rego source via regorus, OPA WASM bundles via wasmtime.
 //! An engine knows its rules and evaluates each one separately, so one failure stays local.
 
+mod affinity;
 pub(crate) mod applicability;
 mod native;
 pub mod rego;

@@ -1,7 +1,7 @@
 //! The Rego engine: regorus with every policy file, the built-in `data.oppie.lib` and data documents.
 //! Finds the conftest rules, attaches METADATA, and evaluates each rule on its own with a time budget.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,6 +11,7 @@ use std::time::Duration;
 use regorus::unstable::{Expr, Rule, RuleHead};
 use regorus::utils::limits::ExecutionTimerConfig;
 
+use super::affinity;
 use super::applicability::{self, TypeFilter};
 use super::{Engine, EvalError, RuleResult, rule_values};
 use crate::error::{Error, Location, Result};
@@ -179,7 +180,10 @@ impl RegoEngine {
         });
 
         let catalogue = Catalogue::build(&mut engine, &loaded, options)?;
-        let (serial, parallel) = Shard::split(&catalogue.units, options.threads);
+        let packages = module_packages(&engine)?;
+        let uses = affinity::Uses::of(engine.get_modules(), &packages);
+        let helpers: Vec<_> = catalogue.documents.iter().map(|document| uses.helpers(document)).collect();
+        let (serial, parallel) = Shard::split(&catalogue.units, &helpers, options.threads);
         // Added after the catalogue, so the batch rules are never taken for checks or tests.
         if let Some(batches) = batch_module(std::iter::once(&serial).chain(&parallel)) {
             engine
@@ -421,18 +425,23 @@ impl Shard {
 
     /// One shard with every unit, and one per worker of `threads` (0: one per core, at most
     /// [`MAX_WORKERS`]; none when that is a single thread). A worker's shard also holds every
-    /// unit, starting at its own offset: workers claim units as they reach them (see [`Claims`]).
-    fn split(units: &[Unit], threads: usize) -> (Self, Vec<Self>) {
+    /// unit, in its own order (see [`affinity::worker_orders`]: the units whose `helpers`
+    /// overlap most first): workers claim units as they reach them (see [`Claims`]).
+    fn split(units: &[Unit], helpers: &[BTreeSet<affinity::Document>], threads: usize) -> (Self, Vec<Self>) {
         let all: Vec<usize> = (0..units.len()).collect();
         let workers = match threads {
             0 => std::thread::available_parallelism().map_or(1, usize::from).clamp(1, MAX_WORKERS),
             n => n,
         };
         let parallel = if workers > 1 && all.len() > 1 {
-            (0..workers)
-                .map(|w| {
-                    let mut order = all.clone();
-                    order.rotate_left(w * all.len() / workers);
+            affinity::worker_orders(helpers, workers)
+                .into_iter()
+                .enumerate()
+                .map(|(w, order)| {
+                    if tracing::enabled!(tracing::Level::TRACE) {
+                        let names: Vec<String> = order.iter().map(|&i| unit_label(units, i)).collect();
+                        tracing::trace!("worker {} takes the rules in this order: {}", w + 1, names.join(" "));
+                    }
                     Self::new(w + 1, order, units)
                 })
                 .collect()
@@ -440,6 +449,15 @@ impl Shard {
             Vec::new()
         };
         (Self::new(0, all, units), parallel)
+    }
+}
+
+/// The rule path of unit `index`, for logs.
+fn unit_label(units: &[Unit], index: usize) -> String {
+    match units.get(index) {
+        Some(Unit::Document { path }) => path.clone(),
+        Some(Unit::Definition { components, .. }) => components.join("."),
+        None => String::new(),
     }
 }
 
@@ -815,6 +833,8 @@ fn head_name(rule: &Rule) -> Option<(String, bool)> {
 struct Catalogue {
     rules: Vec<RuleInfo>,
     units: Vec<Unit>,
+    /// The rule document of each unit.
+    documents: Vec<affinity::Document>,
     tests: Vec<TestRule>,
 }
 
@@ -918,6 +938,7 @@ impl Catalogue {
 
         let mut rules = Vec::new();
         let mut units = Vec::new();
+        let mut unit_documents = Vec::new();
         for ((package, name), (kind, definitions)) in documents {
             // Most specific first: document, then package, then subpackages from nearest up.
             let mut general = document_notes.get(&(package.clone(), name.clone())).cloned().unwrap_or_default();
@@ -951,6 +972,7 @@ impl Catalogue {
                 Some(first) if infos.iter().all(|i| same(i, first)) => {
                     rules.push(first.clone());
                     units.push(Unit::Document { path: rule_path(&components) });
+                    unit_documents.push((package.clone(), name.clone()));
                 }
                 _ => {
                     for (info, definition) in infos.into_iter().zip(&definitions) {
@@ -965,11 +987,12 @@ impl Catalogue {
                             rule: definition.rule,
                             components: components.clone(),
                         });
+                        unit_documents.push((package.clone(), name.clone()));
                     }
                 }
             }
         }
-        Ok(Self { rules, units, tests })
+        Ok(Self { rules, units, documents: unit_documents, tests })
     }
 }
 
