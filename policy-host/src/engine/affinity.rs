@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use regorus::unstable::{Module, Rule, RuleHead};
 
+use super::text::{chains, identifiers};
+
 /// A rule document: package components and rule name.
 pub(crate) type Document = (Vec<String>, String);
 
@@ -110,68 +112,6 @@ fn head(rule: &Rule) -> Option<(String, bool)> {
     (!name.is_empty()).then_some((name, is_function))
 }
 
-/// The dotted identifier chains of a rule's text (`lib.subject_facts`, `data.a.b`, `name`),
-/// skipping string literals and comments. A chain after a `.` (a field of a value) is left out.
-fn chains(text: &str) -> Vec<Vec<&str>> {
-    chains_with_offsets(text)
-        .into_iter()
-        .filter(|chain| chain.first().is_some_and(|(at, _)| *at == 0 || text.as_bytes()[at - 1] != b'.'))
-        .map(|chain| chain.into_iter().map(|(_, word)| word).collect())
-        .collect()
-}
-
-/// Every dotted identifier chain of `text` with the offset of each identifier, skipping string
-/// literals, comments and numbers.
-fn chains_with_offsets(text: &str) -> Vec<Vec<(usize, &str)>> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    let ident_start = |b: u8| b.is_ascii_alphabetic() || b == b'_';
-    let ident_part = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    while i < bytes.len() {
-        match bytes[i] {
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            quote @ (b'"' | b'`') => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != quote {
-                    if quote == b'"' && bytes[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
-            b if ident_start(b) => {
-                let mut chain = Vec::new();
-                loop {
-                    let start = i;
-                    while i < bytes.len() && ident_part(bytes[i]) {
-                        i += 1;
-                    }
-                    chain.push((start, &text[start..i]));
-                    if i + 1 < bytes.len() && bytes[i] == b'.' && ident_start(bytes[i + 1]) {
-                        i += 1;
-                    } else {
-                        break;
-                    }
-                }
-                out.push(chain);
-            }
-            b if b.is_ascii_digit() => {
-                while i < bytes.len() && ident_part(bytes[i]) {
-                    i += 1;
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    out
-}
-
 /// The names a rule's text binds: function parameters, `some`/`every` variables and `x :=`
 /// assignments (an over-approximation is harmless: a shadowed name only hides an edge).
 fn locals(text: &str) -> BTreeSet<&str> {
@@ -201,11 +141,6 @@ fn locals(text: &str) -> BTreeSet<&str> {
         }
     }
     out
-}
-
-/// The identifiers of a text with their byte offsets, skipping strings and comments.
-fn identifiers(text: &str) -> Vec<(usize, &str)> {
-    chains_with_offsets(text).into_iter().flatten().collect()
 }
 
 /// The rule document a chain names, if any: `alias.rule` through an import, `data.pkg.rule`,
@@ -375,6 +310,5 @@ wide := facts + count(index)
     fn degenerate_inputs() {
         assert!(worker_orders(&[], 2).iter().all(Vec::is_empty));
         assert_eq!(worker_orders(&[BTreeSet::new()], 3), vec![vec![0]]);
-        assert_eq!(chains("a.b \"x.y\" `r.s` # c.d\n e1.f .g 1.5"), vec![vec!["a", "b"], vec!["e1", "f"]]);
     }
 }

@@ -3,8 +3,10 @@
 
 mod affinity;
 pub(crate) mod applicability;
+mod imports;
 mod native;
 pub mod rego;
+mod text;
 pub mod wasm;
 
 use std::time::Duration;

@@ -13,6 +13,7 @@ use regorus::utils::limits::ExecutionTimerConfig;
 
 use super::affinity;
 use super::applicability::{self, TypeFilter};
+use super::imports;
 use super::{Engine, EvalError, RuleResult, rule_values};
 use crate::error::{Error, Location, Result};
 use crate::input::Input;
@@ -145,22 +146,28 @@ impl RegoEngine {
         // OPA semantics: a builtin error makes the expression undefined instead of failing the rule.
         engine.set_strict_builtin_errors(false);
         engine.set_gather_prints(true);
-        let mut loaded: Vec<&RegoSource> = Vec::with_capacity(sources.len() + 1);
+        let mut loaded: Vec<RegoSource> = Vec::with_capacity(sources.len() + 1);
         for source in sources {
-            add_source(&mut engine, source)?;
-            loaded.push(source);
+            // References through import aliases written out as data paths (see `imports`); a
+            // file that then fails to parse is loaded as written, which reports its own error.
+            let rewritten = imports::write_out_aliases(&source.text).map(|text| RegoSource { text, ..source.clone() });
+            match rewritten {
+                Some(rewritten) if add_source(&mut engine, &rewritten).is_ok() => loaded.push(rewritten),
+                _ => {
+                    add_source(&mut engine, source)?;
+                    loaded.push(source.clone());
+                }
+            }
         }
-        let lib =
-            RegoSource { name: BUILTIN_LIB_NAME.to_string(), text: BUILTIN_LIB.to_string(), version: RegoVersion::V1 };
         let packages = module_packages(&engine)?;
         if !packages.iter().any(|p| p == &["oppie", "lib"]) {
+            let lib = RegoSource {
+                name: BUILTIN_LIB_NAME.to_string(),
+                text: BUILTIN_LIB.to_string(),
+                version: RegoVersion::V1,
+            };
             add_source(&mut engine, &lib)?;
-            loaded.push(&lib);
-        }
-        let shadows = import_shadows(&mut engine)?;
-        for shadow in &shadows {
-            add_source(&mut engine, shadow)?;
-            loaded.push(shadow);
+            loaded.push(lib);
         }
         for document in data {
             let value: regorus::Value = serde_json::from_value(document.value.clone()).map_err(|e| Error::Input {
@@ -696,102 +703,6 @@ fn module_packages(engine: &regorus::Engine) -> Result<Vec<Vec<String>>> {
     Ok(packages.into_iter().map(|p| p.components).collect())
 }
 
-/// Label prefix of the generated forwarding modules.
-const SHADOW_PREFIX: &str = "<generated import forwarding>";
-
-/// Generates forwarding rules that keep imported packages from being evaluated whole.
-///
-/// regorus resolves a reference through an import alias (`lib.subjects` after
-/// `import data.oppie.lib`) by evaluating the entire imported package and then selecting the
-/// field, so every rule of a helper library runs whenever any policy touches it, and an
-/// expensive helper nobody uses can dominate. A rule that exists at the alias's path wins over
-/// the import, so for each package `P` importing package `T` as `N` this emits
-/// `package P.N` with `X := data.T.X` for every non-function rule `X` of `T`: the reference
-/// then costs exactly the rule it names. Skipped when `P.N` is already a package or `N` a rule
-/// of `P`; functions are unaffected (regorus resolves them through the import precisely).
-fn import_shadows(engine: &mut regorus::Engine) -> Result<Vec<RegoSource>> {
-    use std::collections::{BTreeSet, HashMap};
-    let packages = module_packages(engine)?;
-    let modules = engine.get_modules().clone();
-    let mut rules_of: HashMap<Vec<String>, BTreeSet<String>> = HashMap::new();
-    for (module, package) in modules.iter().zip(&packages) {
-        let names = rules_of.entry(package.clone()).or_default();
-        for rule in &module.policy {
-            if let Some((name, false)) = head_name(rule) {
-                names.insert(name);
-            }
-        }
-    }
-    let mut wanted: BTreeMap<(Vec<String>, String), Vec<String>> = BTreeMap::new();
-    for (module, package) in modules.iter().zip(&packages) {
-        for import in &module.imports {
-            let Some(mut target) = static_path(&import.refr) else {
-                continue;
-            };
-            if target.first().map(String::as_str) != Some("data") || target.len() < 2 {
-                continue;
-            }
-            target.remove(0);
-            let alias = match &import.r#as {
-                Some(span) => span.text().to_string(),
-                None => target.last().cloned().unwrap_or_default(),
-            };
-            let mut shadow = package.clone();
-            shadow.push(alias.clone());
-            let clashes = rules_of.contains_key(&shadow)
-                || rules_of.get(package).is_some_and(|names| names.contains(&alias))
-                || target == *package;
-            if !clashes && rules_of.contains_key(&target) {
-                wanted.insert((package.clone(), alias), target);
-            }
-        }
-    }
-    let mut sources = Vec::new();
-    for ((package, alias), target) in wanted {
-        let Some(names) = rules_of.get(&target) else {
-            continue;
-        };
-        let mut shadow = package.clone();
-        shadow.push(alias);
-        let Some(name) = rule_path(&shadow).strip_prefix("data.").map(str::to_string) else {
-            continue; // a package whose first component is not an identifier: left as is
-        };
-        let mut text = format!("package {name}\n");
-        for name in names {
-            let mut path = target.clone();
-            path.push(name.clone());
-            text.push_str(&format!("{name} := {}\n", rule_path(&path)));
-        }
-        sources.push(RegoSource {
-            name: format!("{SHADOW_PREFIX}/{}.rego", shadow.join(".")),
-            text,
-            version: RegoVersion::V1,
-        });
-    }
-    Ok(sources)
-}
-
-/// `data.a.b` (dots or string brackets) as components; `None` for anything dynamic.
-fn static_path(expr: &Expr) -> Option<Vec<String>> {
-    match expr {
-        Expr::Var { span, .. } => Some(vec![span.text().to_string()]),
-        Expr::RefDot { refr, field, .. } => {
-            let mut path = static_path(refr)?;
-            path.push(field.0.text().to_string());
-            Some(path)
-        }
-        Expr::RefBrack { refr, index, .. } => match index.as_ref() {
-            Expr::String { value, .. } => {
-                let mut path = static_path(refr)?;
-                path.push(value.as_string().ok()?.to_string());
-                Some(path)
-            }
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 /// Rule data path in Rego reference syntax: `data.a.b["not-an-ident"].deny`.
 fn rule_path(components: &[String]) -> String {
     let mut path = String::from("data");
@@ -848,7 +759,7 @@ struct Definition {
 }
 
 impl Catalogue {
-    fn build(engine: &mut regorus::Engine, sources: &[&RegoSource], options: &RegoOptions) -> Result<Self> {
+    fn build(engine: &mut regorus::Engine, sources: &[RegoSource], options: &RegoOptions) -> Result<Self> {
         let packages = module_packages(engine)?;
         let modules = engine.get_modules().clone();
         // METADATA blocks per module, keyed by the line of the statement they annotate.
@@ -866,10 +777,6 @@ impl Catalogue {
         for (index, module) in modules.iter().enumerate() {
             let package = packages.get(index).cloned().unwrap_or_default();
             let file = sources.get(index).map_or("policy", |s| s.name.as_str());
-            if file.starts_with(SHADOW_PREFIX) {
-                // Generated forwarding rules (see `import_shadows`) are never checks or tests.
-                continue;
-            }
             let mut notes = blocks.get(index).cloned().unwrap_or_default();
             if let Some(block) = notes.remove(&module.package.span.line) {
                 let target = match block.annotation.scope {
