@@ -119,3 +119,52 @@ fn rules_skipped_by_resource_types_would_have_found_nothing() {
         );
     }
 }
+
+/// A set that evaluates small inputs with narrower interpreters (the server's) finds exactly
+/// what the full set finds: on every corpus plan below the parallel threshold and on
+/// one-resource plans of each oppie type, twice each (the second use reuses the interpreter).
+#[test]
+fn specialised_sets_find_the_same_as_the_full_set() {
+    let policies = repo().join("policies");
+    let full = oppie_policy::PolicySet::builder().policy(&policies).build().expect("full set");
+    let narrow = oppie_policy::PolicySet::builder().policy(&policies).specialise(true).build().expect("narrow set");
+    let mut inputs: Vec<oppie_policy::Input> = Vec::new();
+    for (kind, after) in [
+        (
+            "oppie_firewall",
+            serde_json::json!({"name": "x", "ingress": [{"protocol": "tcp", "ports": "22", "sources": ["0.0.0.0/0"]}]}),
+        ),
+        (
+            "oppie_bucket",
+            serde_json::json!({"name": "shop-prod-api-logs", "versioning": false, "tags": {"environment": "prod"}}),
+        ),
+        ("oppie_instance", serde_json::json!({"size": "xl", "public_ip": true, "tags": {"environment": "dev"}})),
+        ("oppie_network", serde_json::json!({"name": "shop-prod-core-net", "cidr": "10.0.0.0/16"})),
+        (
+            "aws_security_group",
+            serde_json::json!({"ingress": [{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}]}),
+        ),
+    ] {
+        let plan = serde_json::json!({"format_version": "1.2", "resource_changes": [{
+            "address": format!("{kind}.r"), "mode": "managed", "type": kind, "name": "r",
+            "change": {"actions": ["create"], "before": null, "after": after, "after_unknown": {}}}]});
+        inputs.push(oppie_policy::Input::from_json_value(kind, &plan).expect("plan"));
+    }
+    for plan in corpus_plans().unwrap_or_default() {
+        let input = oppie_policy::Input::from_path(&plan).expect("corpus plan");
+        if input.json_text().len() < 512 * 1024 {
+            inputs.push(input);
+        }
+    }
+    assert!(inputs.len() > 5);
+    let key = |f: &oppie_policy::Finding| serde_json::to_string(f).unwrap_or_default();
+    for input in &inputs {
+        let mut expected: Vec<String> = full.evaluate(input).iter().map(key).collect();
+        expected.sort();
+        for _ in 0..2 {
+            let mut got: Vec<String> = narrow.evaluate(input).iter().map(key).collect();
+            got.sort();
+            assert_eq!(got, expected, "{}", input.name());
+        }
+    }
+}

@@ -91,6 +91,10 @@ struct PolicyArgs {
     /// Evaluate WASM modules through the ABI 1.0 context calls even if they export opa_eval.
     #[arg(long, hide = true)]
     wasm_classic_abi: bool,
+    /// Evaluate small inputs with interpreters narrowed to the files their rules need, as the
+    /// server does (for timing it with `check --repeat`).
+    #[arg(long, hide = true)]
+    specialise: bool,
 }
 
 impl PolicyArgs {
@@ -104,7 +108,8 @@ impl PolicyArgs {
             })
             .classic_wasm_abi(self.wasm_classic_abi)
             .threads(self.threads)
-            .all_rules(self.all_rules);
+            .all_rules(self.all_rules)
+            .specialise(self.specialise);
         if self.policies.is_empty() {
             let dir = oppie_policy::policy_set::default_policy_dir()
                 .ok_or_else(|| anyhow::anyhow!("no --policy given, and neither ./policies nor ./policy exists"))?;
@@ -163,6 +168,9 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    if !matches!(cli.command, Command::Serve(_)) {
+        crate::return_memory_early();
+    }
     let result = match &cli.command {
         Command::Check(args) => check::run(args),
         Command::Test(args) => test::run(args, cli.verbose),

@@ -53,7 +53,7 @@ pub(super) struct ServeArgs {
     /// Largest request body (bytes; suffixes KiB, MiB, GiB).
     #[arg(long, value_name = "BYTES", default_value = "8MiB", value_parser = parse_size)]
     max_body: usize,
-    /// Evaluations running at once (0: one per core).
+    /// Evaluations running at once (0: two per core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     max_concurrency: usize,
     /// Requests that may wait for an evaluation slot; beyond it requests get 503 / UNAVAILABLE.

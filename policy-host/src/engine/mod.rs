@@ -4,6 +4,7 @@
 mod affinity;
 pub(crate) mod applicability;
 mod imports;
+mod narrowing;
 mod native;
 pub mod rego;
 mod text;

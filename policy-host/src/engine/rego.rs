@@ -14,6 +14,7 @@ use regorus::utils::limits::ExecutionTimerConfig;
 use super::affinity;
 use super::applicability::{self, TypeFilter};
 use super::imports;
+use super::narrowing::Narrowing;
 use super::{Engine, EvalError, RuleResult, rule_values};
 use crate::error::{Error, Location, Result};
 use crate::input::Input;
@@ -86,11 +87,21 @@ pub struct RegoOptions {
     pub threads: usize,
     /// Evaluate every rule, also those whose METADATA `resource_types` the input does not hold.
     pub all_rules: bool,
+    /// Evaluate small inputs with an interpreter that holds only the policies their rules need,
+    /// one per set of rules that apply (see [`Narrowing`]): worth it in a long-lived process
+    /// (the server, the provider); a one-off check would pay the extra compile.
+    pub specialise: bool,
 }
 
 impl Default for RegoOptions {
     fn default() -> Self {
-        Self { rule_timeout: Duration::from_secs(10), namespaces: Vec::new(), threads: 0, all_rules: false }
+        Self {
+            rule_timeout: Duration::from_secs(10),
+            namespaces: Vec::new(),
+            threads: 0,
+            all_rules: false,
+            specialise: false,
+        }
     }
 }
 
@@ -121,6 +132,8 @@ pub struct TestRule {
 pub struct RegoEngine {
     template: Mutex<regorus::Engine>,
     pool: Mutex<Vec<regorus::Engine>>,
+    /// Identifies this engine's interpreters in the threads' own stashes (see [`STASH`]).
+    token: Arc<()>,
     rules: Vec<RuleInfo>,
     units: Vec<Unit>,
     /// The resource types each unit's rule is limited to (METADATA `resource_types`).
@@ -135,6 +148,10 @@ pub struct RegoEngine {
     files: usize,
     /// Time budget of one rule; a batch of n rules gets n budgets.
     rule_timeout: Duration,
+    /// The rule document of each unit.
+    documents: Vec<affinity::Document>,
+    /// Narrower interpreters for small inputs, when [`RegoOptions::specialise`] is on.
+    narrowing: Option<Narrowing>,
 }
 
 impl RegoEngine {
@@ -200,11 +217,17 @@ impl RegoEngine {
             engine.eval_query("true".to_string(), false).map_err(|e| policy_error(&batches.name, &e))?;
         }
         let filters = catalogue.rules.iter().map(|rule| TypeFilter::from_custom(&rule.custom)).collect();
+        let narrowing = (options.specialise && !options.all_rules)
+            .then(|| Narrowing::new(sources, data, options, &loaded[..sources.len()], &packages))
+            .flatten();
         Ok(Self {
+            documents: catalogue.documents,
+            narrowing,
             filters,
             all_rules: options.all_rules,
             template: Mutex::new(engine),
             pool: Mutex::new(Vec::new()),
+            token: Arc::new(()),
             rules: catalogue.rules,
             units: catalogue.units,
             serial,
@@ -213,6 +236,21 @@ impl RegoEngine {
             files: sources.len(),
             rule_timeout: options.rule_timeout,
         })
+    }
+
+    /// How many units (rule documents or definitions evaluated on their own) there are.
+    pub(crate) fn units_len(&self) -> usize {
+        self.units.len()
+    }
+
+    /// The rule document of each unit.
+    pub(crate) fn unit_documents(&self) -> &[affinity::Document] {
+        &self.documents
+    }
+
+    /// The rule of each unit.
+    pub(crate) fn rule_infos(&self) -> &[RuleInfo] {
+        &self.rules
     }
 
     /// The `test_*` rules of every package (for `oppie-policy test`).
@@ -242,7 +280,20 @@ impl RegoEngine {
         serde_json::to_value(&results).map_err(|e| Error::Query(e.to_string()))
     }
 
+    /// An interpreter for this thread: the one it used last if it has one (its values were
+    /// allocated here, so freeing them stays on this thread's heap), else one from the shared
+    /// pool, else a copy of the template.
     fn checkout(&self) -> regorus::Engine {
+        let own = STASH.with(|stash| {
+            let mut stash = stash.borrow_mut();
+            stash.retain(|(owner, _)| owner.strong_count() > 0);
+            let at =
+                stash.iter().position(|(owner, _)| owner.upgrade().is_some_and(|o| Arc::ptr_eq(&o, &self.token)))?;
+            Some(stash.swap_remove(at).1)
+        });
+        if let Some(engine) = own {
+            return engine;
+        }
         let pooled = self.pool.lock().ok().and_then(|mut pool| pool.pop());
         match pooled {
             Some(engine) => engine,
@@ -253,11 +304,42 @@ impl RegoEngine {
         }
     }
 
+    /// Keeps `engine` for this thread's next evaluation (a thread keeps one per policy set) or,
+    /// from a thread about to end (a worker of a parallel evaluation), in the shared pool.
     fn checkin(&self, engine: regorus::Engine) {
-        if let Ok(mut pool) = self.pool.lock() {
+        self.checkin_to(engine, true);
+    }
+
+    fn checkin_to(&self, engine: regorus::Engine, this_thread: bool) {
+        if !this_thread {
+            if let Ok(mut pool) = self.pool.lock() {
+                pool.push(engine);
+            }
+            return;
+        }
+        let spare = STASH.with(|stash| {
+            let mut stash = stash.borrow_mut();
+            let mine = stash.iter().any(|(owner, _)| owner.upgrade().is_some_and(|o| Arc::ptr_eq(&o, &self.token)));
+            if mine {
+                Some(engine)
+            } else {
+                stash.push((Arc::downgrade(&self.token), engine));
+                None
+            }
+        });
+        if let Some(engine) = spare
+            && let Ok(mut pool) = self.pool.lock()
+        {
             pool.push(engine);
         }
     }
+}
+
+thread_local! {
+    /// The interpreter each thread used last, per policy set (by its engine's token; entries of
+    /// dropped sets are cleared on the next checkout).
+    static STASH: std::cell::RefCell<Vec<(std::sync::Weak<()>, regorus::Engine)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Engine for RegoEngine {
@@ -294,6 +376,19 @@ impl Engine for RegoEngine {
         let applies: Vec<bool> = self.filters.iter().map(|filter| filter.applies(types.as_ref())).collect();
         let applies = &applies;
         let large = input.json_text().len() >= PARALLEL_INPUT_BYTES;
+        if !large
+            && let Some(narrower) =
+                self.narrowing.as_ref().and_then(|n| n.engine_for(applies, &self.documents, &self.rules))
+        {
+            // Rules that do not apply pass; the others take their results from the narrower set.
+            let mut results: Vec<RuleResult> = vec![Ok(Vec::new()); self.units.len()];
+            for (result, &unit) in narrower.engine.evaluate(input).into_iter().zip(&narrower.units) {
+                if let Some(slot) = results.get_mut(unit) {
+                    *slot = result;
+                }
+            }
+            return results;
+        }
         if large && !self.parallel.is_empty() {
             // Rules are independent: on a big plan each core takes rules as it gets to them.
             // Each worker computes the helper library it needs once, in its own interpreter.
@@ -556,7 +651,7 @@ impl RegoEngine {
             tracing::info!(target: "rego_print", "{line}");
         }
         engine.set_input(regorus::Value::Undefined);
-        self.checkin(engine);
+        self.checkin_to(engine, claims.is_none());
         results
     }
 }

@@ -21,7 +21,21 @@ pub struct Loaded {
     pub revision: String,
     /// When it was compiled.
     pub loaded_at: SystemTime,
+    /// Moving average of how long small documents took with this set, in microseconds; a new
+    /// set starts as if they were slow, so it must show they are quick before any runs on a
+    /// runtime thread (see `Evaluator`).
+    pub(crate) small_eval_micros: std::sync::atomic::AtomicU64,
 }
+
+impl Loaded {
+    fn new(set: PolicySet, revision: String) -> Self {
+        Self { set, revision, loaded_at: SystemTime::now(), small_eval_micros: UNPROVEN_MICROS.into() }
+    }
+}
+
+/// Where a new set's moving average of small evaluations starts: after about 50 quick
+/// evaluations (on blocking threads) it falls under the inline threshold.
+const UNPROVEN_MICROS: u64 = 1_000_000;
 
 /// What a reload did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +72,7 @@ impl Store {
     pub(crate) fn open(builder: PolicySetBuilder, watched: Vec<PathBuf>, metrics: Arc<Metrics>) -> Result<Self> {
         let revision = fingerprint(&watched)?;
         let set = builder.clone().build()?;
-        let loaded = Loaded { set, revision, loaded_at: SystemTime::now() };
+        let loaded = Loaded::new(set, revision);
         metrics.loaded(&loaded.revision, loaded.set.rules().len(), true);
         Ok(Self {
             builder,
@@ -86,7 +100,7 @@ impl Store {
                 return Ok(None);
             }
             let set = store.builder.clone().build()?;
-            Ok(Some(Loaded { set, revision, loaded_at: SystemTime::now() }))
+            Ok(Some(Loaded::new(set, revision)))
         });
         let outcome = match built.await {
             Ok(Ok(None)) => Reload::Unchanged,
