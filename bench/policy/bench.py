@@ -90,7 +90,7 @@ def main():
     parser.add_argument("--wasm-bundle", required=True)
     parser.add_argument("--small-plan", required=True)
     parser.add_argument("--checkov", help="checkov executable (omit to skip)")
-    parser.add_argument("--cold-runs", type=int, default=3)
+    parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--warm-runs", type=int, default=5)
     parser.add_argument("--wasm-runs", type=int, default=20000)
     parser.add_argument("--out", required=True)

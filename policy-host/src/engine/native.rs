@@ -36,13 +36,92 @@ pub(crate) const MISSING_TAGS: &str = "oppie_policy_missing_tags";
 
 /// Registers the host functions on an interpreter.
 pub(crate) fn register(engine: &mut regorus::Engine) -> anyhow::Result<()> {
-    engine.add_extension(MANAGED_CHANGES.to_string(), 1, Box::new(|args: Vec<Value>| Ok(managed_changes(&args))))?;
-    engine.add_extension(INDEX.to_string(), 2, Box::new(|args: Vec<Value>| Ok(index(&args))))?;
-    engine.add_extension(SUBJECT_FACTS.to_string(), 4, Box::new(|args: Vec<Value>| Ok(subject_facts(&args))))?;
+    engine.add_extension(
+        MANAGED_CHANGES.to_string(),
+        1,
+        Box::new(|args: Vec<Value>| Ok(memoised(MANAGED_CHANGES, &args, managed_changes))),
+    )?;
+    engine.add_extension(INDEX.to_string(), 2, Box::new(|args: Vec<Value>| Ok(memoised(INDEX, &args, index))))?;
+    engine.add_extension(
+        SUBJECT_FACTS.to_string(),
+        4,
+        Box::new(|args: Vec<Value>| Ok(memoised(SUBJECT_FACTS, &args, subject_facts))),
+    )?;
     engine.add_extension(MISSING_TAGS.to_string(), 2, Box::new(|args: Vec<Value>| Ok(missing_tags(&args))))?;
     engine.add_extension(TAG_MAPS.to_string(), 2, Box::new(|args: Vec<Value>| Ok(tag_maps(&args))))?;
     engine.add_extension(IS_UNKNOWN.to_string(), 2, Box::new(|args: Vec<Value>| Ok(is_unknown(&args))))?;
     engine.add_extension(KNOWN.to_string(), 2, Box::new(|args: Vec<Value>| Ok(known(&args))))
+}
+
+/// The results of the whole-plan host functions ([`managed_changes`], [`index`],
+/// [`subject_facts`]) in one evaluation, shared by its parallel workers: each worker has its own
+/// interpreter, and a worker that reaches the subject facts after another one computed them
+/// takes them instead of computing them again. Both workers compute the first ones at the same
+/// time; the result published first is the one both go on with, so the arguments of the next
+/// call are the very same values in both (compared by pointer; see [`same`]).
+#[derive(Default)]
+pub(crate) struct Memo(std::sync::Mutex<Vec<(&'static str, Vec<Value>, Value)>>);
+
+impl Memo {
+    fn find(&self, name: &str, args: &[Value]) -> Option<Value> {
+        let entries = self.0.lock().ok()?;
+        entries
+            .iter()
+            .find(|(n, a, _)| *n == name && a.len() == args.len() && a.iter().zip(args).all(|(x, y)| same(x, y)))
+            .map(|(_, _, v)| v.clone())
+    }
+
+    /// Stores `value` unless another worker stored one first; returns the one stored.
+    fn publish(&self, name: &'static str, args: &[Value], value: Value) -> Value {
+        let Ok(mut entries) = self.0.lock() else {
+            return value;
+        };
+        if let Some((_, _, found)) = entries
+            .iter()
+            .find(|(n, a, _)| *n == name && a.len() == args.len() && a.iter().zip(args).all(|(x, y)| same(x, y)))
+        {
+            return found.clone();
+        }
+        entries.push((name, args.to_vec(), value.clone()));
+        value
+    }
+}
+
+/// Equal values: the same container (a pointer comparison, for the plan-sized arguments) or,
+/// failing that, equal contents.
+fn same(a: &Value, b: &Value) -> bool {
+    let shared = match (a, b) {
+        (Value::Object(x), Value::Object(y)) => std::ptr::eq(&**x, &**y),
+        (Value::Array(x), Value::Array(y)) => std::ptr::eq(&**x, &**y),
+        (Value::Set(x), Value::Set(y)) => std::ptr::eq(&**x, &**y),
+        _ => false,
+    };
+    shared || a == b
+}
+
+thread_local! {
+    /// The memo of the parallel evaluation this thread works on, if any.
+    static MEMO: std::cell::RefCell<Option<std::sync::Arc<Memo>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with `memo` as this thread's memo.
+pub(crate) fn with_memo<T>(memo: Option<std::sync::Arc<Memo>>, f: impl FnOnce() -> T) -> T {
+    MEMO.with(|cell| cell.replace(memo));
+    let result = f();
+    MEMO.with(|cell| cell.take());
+    result
+}
+
+/// `compute(args)`, or the result another worker of this evaluation got for the same arguments.
+fn memoised(name: &'static str, args: &[Value], compute: fn(&[Value]) -> Value) -> Value {
+    let Some(memo) = MEMO.with(|cell| cell.borrow().clone()) else {
+        return compute(args);
+    };
+    if let Some(found) = memo.find(name, args) {
+        return found;
+    }
+    let value = compute(args);
+    memo.publish(name, args, value)
 }
 
 /// `oppie_policy_is_unknown(rc, path)`: `true` when `after_unknown` marks the value at `path`
@@ -943,6 +1022,23 @@ result := object.union(_tag_map(input.rc, input.paths[1]), _tag_map(input.rc, in
             let v = |j: &serde_json::Value| Value::from_json_str(&j.to_string()).expect("value");
             prop_assert_eq!(missing_tags(&[v(&input["entries"]), v(&input["keys"])]), expected);
         }
+    }
+
+    #[test]
+    fn the_memo_keeps_the_first_result_and_matches_shared_or_equal_arguments() {
+        let big = Value::from(vec![Value::from(1), Value::from(2)]);
+        let memo = std::sync::Arc::new(Memo::default());
+        let first = with_memo(Some(memo.clone()), || memoised(INDEX, &[big.clone(), Value::from("j")], index));
+        // Another worker's result for the same arguments loses to the one published first.
+        let second = memo.publish(INDEX, &[big.clone(), Value::from("j")], Value::from(7));
+        assert_eq!(second, first);
+        assert_eq!(memo.find(INDEX, &[big.clone(), Value::from("j")]), Some(first));
+        let equal_copy = Value::from(vec![Value::from(1), Value::from(2)]);
+        assert!(memo.find(INDEX, &[equal_copy, Value::from("j")]).is_some(), "equal contents match too");
+        assert!(memo.find(INDEX, &[big.clone(), Value::from("k")]).is_none());
+        assert!(memo.find(SUBJECT_FACTS, &[big, Value::from("j")]).is_none());
+        // Without a memo the function is simply called.
+        assert_eq!(memoised(INDEX, &[Value::Null], |_| Value::from(3)), Value::from(3));
     }
 
     #[test]

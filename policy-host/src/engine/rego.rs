@@ -15,6 +15,7 @@ use super::affinity;
 use super::applicability::{self, TypeFilter};
 use super::imports;
 use super::narrowing::Narrowing;
+use super::native;
 use super::{Engine, EvalError, RuleResult, rule_values};
 use crate::error::{Error, Location, Result};
 use crate::input::Input;
@@ -460,16 +461,20 @@ struct Turn {
 /// Which worker of a parallel evaluation took each unit. Workers walk the units in different
 /// orders and each evaluates the units it claims first, so the work evens out however unequal
 /// the rules are (dealing them out in advance left one core idle for a third of the time).
-struct Claims(Vec<AtomicUsize>);
+struct Claims {
+    owners: Vec<AtomicUsize>,
+    /// What the workers computed of the whole-plan helpers (see [`native::Memo`]).
+    memo: Arc<native::Memo>,
+}
 
 impl Claims {
     fn new(units: usize) -> Self {
-        Self((0..units).map(|_| AtomicUsize::new(0)).collect())
+        Self { owners: (0..units).map(|_| AtomicUsize::new(0)).collect(), memo: Arc::default() }
     }
 
     /// Claims unit `index` for `worker`: `true` when it was free or is already the worker's.
     fn claim(&self, index: usize, worker: usize) -> bool {
-        let Some(owner) = self.0.get(index) else {
+        let Some(owner) = self.owners.get(index) else {
             return false;
         };
         match owner.compare_exchange(0, worker + 1, Ordering::AcqRel, Ordering::Acquire) {
@@ -613,7 +618,8 @@ impl RegoEngine {
             self.set_budget(&mut engine, self.rule_timeout.saturating_mul(rules));
             let turn = Turn { applies: applies.to_vec(), claims: claims.clone() };
             TURN.with(|cell| cell.replace(Some(turn)));
-            let value = engine.eval_rule(batch.path.clone());
+            let memo = claims.as_ref().map(|(claims, _)| Arc::clone(&claims.memo));
+            let value = native::with_memo(memo, || engine.eval_rule(batch.path.clone()));
             TURN.with(|cell| cell.take());
             value.map(|value| unpack_batch(&value, &chosen))
         });
