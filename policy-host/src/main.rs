@@ -11,7 +11,7 @@ fn main() -> std::process::ExitCode {
     cli::main()
 }
 
-/// For one-off commands (`check`, `cost`, `eval`, `test`): makes mimalloc hand freed pages back
+/// For one-off commands (`check` without `--repeat`, `cost`, `eval`, `test`): makes mimalloc hand freed pages back
 /// at once (and commit arenas reserved from now on as they are used). The evaluation threads
 /// free most of what they allocate, and mimalloc's default delay keeps it resident: on a
 /// 10,000-resource plan this lowers peak RSS from about 201 MB to 183 MB. Not for the server,
