@@ -26,16 +26,18 @@ warn contains result if {
 	some type, typed in lib.resources_by_type
 	lib.is_taggable({"type": type})
 	path := lib.tags_path({"type": type}) # the same for every resource of the type
-	some rc in typed
-	tag_map := lib.known(rc, path)
-	is_object(tag_map)
-	some key, _ in tag_map
+	# Judge the few distinct keys of the type's tag maps, then find the resources that have a misspelt one.
+	some key in lib.map_keys(typed, path)
 	is_string(key)
 	not key in _settled
 	# object.get, not _standard_spellings[...]: regorus turns a rule reference with a computed key into a path
-	# string and scans every module for it, for every key of every resource.
+	# string and scans every module for it.
 	some standard in object.get(_standard_spellings, _normalise(key), [])
 	key != standard
+	some rc in typed
+	tag_map := lib.known(rc, path)
+	is_object(tag_map)
+	key in object.keys(tag_map)
 	msg := sprintf("%s has tag %q; rename it to %q.", [lib.address(rc), key, standard])
 	result := lib.finding(rc, array.concat(path, [key]), msg)
 }

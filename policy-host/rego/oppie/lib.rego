@@ -296,6 +296,12 @@ has_unknown(rc, path) if {
 # (oppie_policy_known is a host function of oppie-policy: `not is_unknown(rc, path)`, then the after-value at path.)
 known(rc, path) := oppie_policy_known(rc, path)
 
+# map_keys(resources, path): every key of the maps at path of the resources (a set or list), where known(rc, path)
+# is an object; keys with null values count. A rule about keys can first judge the few distinct keys and then look
+# only for the resources that have a bad one. oppie_policy_map_keys is a host function of oppie-policy; it applies
+# {k | some rc in resources; m := known(rc, path); is_object(m); some k, _ in m}.
+map_keys(resources, path) := oppie_policy_map_keys(resources, path)
+
 # value_or(rc, path, fallback): the after-value at path; `fallback` when it is absent (e.g. an attribute an older
 # provider version does not have), the `unknown` sentinel when it is known only after apply.
 value_or(rc, path, _) := unknown if is_unknown(rc, path)

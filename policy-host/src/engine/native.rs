@@ -31,6 +31,9 @@ pub(crate) const INDEX: &str = "oppie_policy_index";
 /// Name of [`subject_facts`] as the library calls it.
 pub(crate) const SUBJECT_FACTS: &str = "oppie_policy_subject_facts";
 
+/// Name of [`map_keys`] as the library calls it.
+pub(crate) const MAP_KEYS: &str = "oppie_policy_map_keys";
+
 /// Name of [`missing_tags`] as the library calls it.
 pub(crate) const MISSING_TAGS: &str = "oppie_policy_missing_tags";
 
@@ -47,6 +50,7 @@ pub(crate) fn register(engine: &mut regorus::Engine) -> anyhow::Result<()> {
         4,
         Box::new(|args: Vec<Value>| Ok(memoised(SUBJECT_FACTS, &args, subject_facts))),
     )?;
+    engine.add_extension(MAP_KEYS.to_string(), 2, Box::new(|args: Vec<Value>| Ok(map_keys(&args))))?;
     engine.add_extension(MISSING_TAGS.to_string(), 2, Box::new(|args: Vec<Value>| Ok(missing_tags(&args))))?;
     engine.add_extension(TAG_MAPS.to_string(), 2, Box::new(|args: Vec<Value>| Ok(tag_maps(&args))))?;
     engine.add_extension(IS_UNKNOWN.to_string(), 2, Box::new(|args: Vec<Value>| Ok(is_unknown(&args))))?;
@@ -316,6 +320,27 @@ pub(crate) fn subject_facts(args: &[Value]) -> Value {
     result.insert(Value::from("named"), Value::from(named));
     result.insert(Value::from("by_type"), Value::from(grouped));
     Value::from(result)
+}
+
+/// `oppie_policy_map_keys(resources, path)`: the set of every key of the maps at `path` of
+/// `resources` (a set or array of resource changes), where [`known`] gives an object; keys
+/// with null values count. Undefined when `resources` is not a collection.
+pub(crate) fn map_keys(args: &[Value]) -> Value {
+    let [resources, path] = args else {
+        return Value::Undefined;
+    };
+    let members: Vec<&Value> = match resources {
+        Value::Set(set) => set.iter().collect(),
+        Value::Array(items) => items.iter().collect(),
+        _ => return Value::Undefined,
+    };
+    let mut keys = BTreeSet::new();
+    for rc in members {
+        if let Value::Object(map) = known(&[rc.clone(), path.clone()]) {
+            keys.extend(map.keys().cloned());
+        }
+    }
+    Value::from(keys)
 }
 
 /// `oppie_policy_missing_tags(entries, keys)`: for each subject facts entry (see
@@ -744,6 +769,8 @@ _fact("name_parts") := _name_parts(input.rc)
 
 _fact("environment") := _environment(input.rc)
 
+keys_result := {k | some rc in input.rcs; m := known(rc, input.path); is_object(m); some k, _ in m}
+
 missing_result := [{"entry": f, "missing": m} |
 	some f in input.entries
 	not f.tags_unknown
@@ -1041,8 +1068,28 @@ result := object.union(_tag_map(input.rc, input.paths[1]), _tag_map(input.rc, in
         assert_eq!(memoised(INDEX, &[Value::Null], |_| Value::from(3)), Value::from(3));
     }
 
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn map_keys_agree_with_the_rego_definition(
+            rcs in proptest::collection::vec(change(), 0..4),
+            path in prop_oneof![Just(serde_json::json!(["tags"])), Just(serde_json::json!(["settings", 0, "user_labels"])), Just(serde_json::json!(["labels"]))],
+        ) {
+            let input = serde_json::json!({"rcs": rcs, "path": path});
+            let mut engine = regorus::Engine::new();
+            engine.set_strict_builtin_errors(false);
+            engine.add_policy("reference.rego".into(), REFERENCE.into()).expect("reference policy");
+            engine.set_input(Value::from_json_str(&input.to_string()).expect("input"));
+            let expected = engine.eval_rule("data.reference.keys_result".into()).expect("reference evaluation");
+            let v = |j: &serde_json::Value| Value::from_json_str(&j.to_string()).expect("value");
+            let expected = if expected == Value::Undefined { Value::new_set() } else { expected };
+            prop_assert_eq!(map_keys(&[v(&input["rcs"]), v(&path)]), expected);
+        }
+    }
+
     #[test]
     fn missing_tags_need_arrays() {
+        assert_eq!(map_keys(&[Value::Null, Value::new_array()]), Value::Undefined);
         assert_eq!(missing_tags(&[Value::new_object(), Value::new_array()]), Value::Undefined);
         assert_eq!(missing_tags(&[Value::new_array()]), Value::Undefined);
     }
