@@ -305,7 +305,11 @@ fn type_name(value: &regorus::Value) -> &'static str {
 /// The line on which each resource address appears in the document, preferring its entry in
 /// `resource_changes` (reports point there). Addresses are found as `"address": "..."` pairs.
 pub fn resource_lines(input: &Input) -> std::collections::HashMap<String, u32> {
-    let text = input.json_text();
+    resource_lines_in(input.json_text())
+}
+
+/// [`resource_lines`] of a document's text (so it can be worked out while the text is parsed).
+pub fn resource_lines_in(text: &str) -> std::collections::HashMap<String, u32> {
     let changes_at = top_level_key_position(text, "resource_changes").map(|(line, _)| line).unwrap_or(0);
     let mut lines = std::collections::HashMap::new();
     let bytes = text.as_bytes();

@@ -58,32 +58,45 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     // Every input is decoded before anything is evaluated: a bad file stops the run (exit 2).
     // A plan is priced from its text on a second thread while the copy policies read is built;
     // the same thread then compiles the policies with those costs (see `with_costs`).
+    let locate = matches!(args.format, Format::Sarif | Format::Github | Format::Json);
     let mut inputs = Vec::with_capacity(args.inputs.len());
+    let mut lines = Vec::with_capacity(args.inputs.len());
     let mut costed: Vec<Costed> = Vec::new();
     for (index, path) in args.inputs.iter().enumerate() {
         let (name, text) = read_text(path)?;
-        let (priced, input) = std::thread::scope(|scope| {
+        // The second thread also finds the line of every resource for the report (a scan of
+        // the whole text), which would otherwise come after the evaluation.
+        let (helped, input) = std::thread::scope(|scope| {
             let known = &costed;
-            let pricing = (!args.no_costs).then(|| {
+            let helper = (!args.no_costs || locate).then(|| {
                 scope.spawn(|| {
-                    let report = oppie_policy::cost::price_text(&name, &text, &Default::default());
-                    tracing::debug!("{name}: priced at {:?}", started.elapsed());
-                    with_costs(args, &report, known)
+                    let priced = (!args.no_costs).then(|| {
+                        let report = oppie_policy::cost::price_text(&name, &text, &Default::default());
+                        tracing::debug!("{name}: priced at {:?}", started.elapsed());
+                        with_costs(args, &report, known)
+                    });
+                    let found = locate.then(|| oppie_policy::input::resource_lines_in(&text));
+                    (priced, found)
                 })
             });
             let input = Input::from_json_str(&name, &text);
             tracing::debug!("{name}: parsed at {:?}", started.elapsed());
-            (pricing.map(|p| p.join()), input)
+            (helper.map(|h| h.join()), input)
         });
         inputs.push(input?);
+        let (priced, found) = match helped {
+            Some(Ok((priced, found))) => (priced, found),
+            Some(Err(_)) => anyhow::bail!("{name}: pricing failed"),
+            None => (None, None),
+        };
+        lines.push(found.unwrap_or_default());
         match priced {
-            Some(Ok(Ok(Some(Priced::Shares(group))))) => costed[group].members.push(index),
-            Some(Ok(Ok(Some(Priced::New(document, set))))) => {
+            Some(Ok(Some(Priced::Shares(group)))) => costed[group].members.push(index),
+            Some(Ok(Some(Priced::New(document, set)))) => {
                 costed.push(Costed { document, members: vec![index], set: *set });
             }
-            Some(Ok(Ok(None))) | None => {}
-            Some(Ok(Err(e))) => return Err(e),
-            Some(Err(_)) => anyhow::bail!("{name}: pricing failed"),
+            Some(Ok(None)) | None => {}
+            Some(Err(e)) => return Err(e),
         }
         tracing::debug!("{name}: priced, parsed and compiled at {:?}", started.elapsed());
     }
@@ -102,7 +115,6 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         tracing::info!("loaded {line}");
     }
     tracing::debug!("inputs priced and policies loaded in {:?}", started.elapsed());
-    let locate = matches!(args.format, Format::Sarif | Format::Github | Format::Json);
     let mut files = Vec::with_capacity(inputs.len());
     for (index, input) in inputs.iter().enumerate() {
         let policies = set_of(index).unwrap_or(policies);
@@ -115,7 +127,7 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         if args.profile {
             print_profile(policies, input);
         }
-        files.push(FileReport::new(input, findings, locate));
+        files.push(FileReport::with_lines(input, findings, std::mem::take(&mut lines[index])));
     }
     let report = Report { files, rules: policies.rules().into_iter().cloned().collect(), fail_on: args.fail_on };
     let colour = match args.color.as_str() {

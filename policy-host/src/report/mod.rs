@@ -66,12 +66,18 @@ pub struct FileReport {
 impl FileReport {
     /// Builds the report for one input; `locate` computes resource lines (costly on big plans).
     pub fn new(input: &Input, findings: Vec<Finding>, locate: bool) -> Self {
+        let lines = if locate { crate::input::resource_lines(input) } else { HashMap::new() };
+        Self::with_lines(input, findings, lines)
+    }
+
+    /// The same with the resource lines already worked out (see `input::resource_lines_in`).
+    pub fn with_lines(input: &Input, findings: Vec<Finding>, resource_lines: HashMap<String, u32>) -> Self {
         Self {
             path: input.name().to_string(),
             kind: input.kind(),
             format_version: input.format_version().map(str::to_string),
             findings,
-            resource_lines: if locate { crate::input::resource_lines(input) } else { HashMap::new() },
+            resource_lines,
         }
     }
 
