@@ -50,12 +50,14 @@ _retention_attributes := {
 
 _findings contains lib.finding(rc, [attr], msg) if {
 	some type, attr in _retention_attributes
-	some rc in lib.resources(type)
-	lib.in_protected_environment(rc)
+	# The library's facts (environment included) for the type's resources, worked out once for every rule.
+	some f in object.get(lib.subject_facts_by_type, type, [])
+	f.environment in lib.config.protected_environments
+	rc := f.rc
 	not _is_replica(rc)
 	days := lib.known_number(rc, [attr])
 	days < _min_days
-	msg := sprintf("%s keeps backups for %v days in %s; set %s to at least %v.", [lib.address(rc), days, lib.environment(rc), attr, _min_days])
+	msg := sprintf("%s keeps backups for %v days in %s; set %s to at least %v.", [lib.address(rc), days, f.environment, attr, _min_days])
 }
 
 _is_replica(rc) if lib.known_string(rc, ["replicate_source_db"])

@@ -34,10 +34,12 @@ import data.oppie.lib
 #     - google_container_cluster
 deny contains result if {
 	some type, attr in _protection_attributes
-	some rc in lib.resources(type)
-	lib.in_protected_environment(rc)
+	# The library's facts (environment included) for the type's resources, worked out once for every rule.
+	some f in object.get(lib.subject_facts_by_type, type, [])
+	f.environment in lib.config.protected_environments
+	rc := f.rc
 	lib.known_false(rc, [attr])
-	msg := sprintf("%s can be deleted without a second step in %s; set %s = true.", [lib.address(rc), lib.environment(rc), attr])
+	msg := sprintf("%s can be deleted without a second step in %s; set %s = true.", [lib.address(rc), f.environment, attr])
 	result := lib.finding(rc, [attr], msg)
 }
 

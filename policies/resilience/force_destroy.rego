@@ -22,9 +22,11 @@ import data.oppie.lib
 #     - google_storage_bucket
 deny contains result if {
 	some type in {"oppie_bucket", "aws_s3_bucket", "google_storage_bucket"}
-	some rc in lib.resources(type)
-	lib.in_protected_environment(rc)
+	# The library's facts (environment included) for the type's resources, worked out once for every rule.
+	some f in object.get(lib.subject_facts_by_type, type, [])
+	f.environment in lib.config.protected_environments
+	rc := f.rc
 	lib.known_true(rc, ["force_destroy"])
-	msg := sprintf("%s is in %s and can be destroyed with all its objects; set force_destroy = false.", [lib.address(rc), lib.environment(rc)])
+	msg := sprintf("%s is in %s and can be destroyed with all its objects; set force_destroy = false.", [lib.address(rc), f.environment])
 	result := lib.finding(rc, ["force_destroy"], msg)
 }

@@ -31,11 +31,13 @@ import data.oppie.lib
 #     - azurerm_windows_virtual_machine_scale_set
 deny contains result if {
 	some type, path in _size_paths
-	some rc in lib.resources(type)
+	# The library's facts (environment included) for the type's resources, worked out once for every rule.
+	some f in object.get(lib.subject_facts_by_type, type, [])
+	rc := f.rc
 	size := lib.known_string(rc, path)
 	class := object.get(_classes, size, null)
 	class != null
-	env := lib.environment(rc)
+	env := f.environment
 	allowed := lib.allowed_sizes(env)
 	not class in allowed
 	msg := sprintf("%s uses size %q (class %s), which %s does not allow; use one of the classes %s.", [
