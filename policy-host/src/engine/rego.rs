@@ -456,6 +456,9 @@ thread_local! {
 struct Turn {
     applies: Vec<bool>,
     claims: Option<(Arc<Claims>, usize)>,
+    /// With trace logging on: when this thread started each unit it evaluated, for the
+    /// per-rule timeline of a batch.
+    started: Option<Vec<(usize, std::time::Instant)>>,
 }
 
 /// Which worker of a parallel evaluation took each unit. Workers walk the units in different
@@ -497,6 +500,13 @@ fn unit_applies(args: Vec<regorus::Value>) -> anyhow::Result<regorus::Value> {
             }
         })
     });
+    if applies {
+        TURN.with(|cell| {
+            if let Some(started) = cell.borrow_mut().as_mut().and_then(|turn| turn.started.as_mut()) {
+                started.push((index.unwrap_or(usize::MAX), std::time::Instant::now()));
+            }
+        });
+    }
     Ok(regorus::Value::Bool(applies))
 }
 
@@ -559,6 +569,17 @@ impl Shard {
     }
 }
 
+/// Logs how long each unit of a batch took on this thread: from its start to the next one's.
+fn trace_timeline(units: &[Unit], started: &[(usize, std::time::Instant)], end: std::time::Instant) {
+    let ends = started.iter().skip(1).map(|(_, at)| *at).chain(std::iter::once(end));
+    let lines: Vec<String> = started
+        .iter()
+        .zip(ends)
+        .map(|((index, at), next)| format!("{:>9.3?} {}", next.duration_since(*at), unit_label(units, *index)))
+        .collect();
+    tracing::trace!("batch timeline on this thread:\n{}", lines.join("\n"));
+}
+
 /// The rule path of unit `index`, for logs.
 fn unit_label(units: &[Unit], index: usize) -> String {
     match units.get(index) {
@@ -616,11 +637,15 @@ impl RegoEngine {
         let started = std::time::Instant::now();
         let outcome = shard.batch.as_ref().map(|batch| {
             self.set_budget(&mut engine, self.rule_timeout.saturating_mul(rules));
-            let turn = Turn { applies: applies.to_vec(), claims: claims.clone() };
+            let timeline = tracing::enabled!(tracing::Level::TRACE).then(Vec::new);
+            let turn = Turn { applies: applies.to_vec(), claims: claims.clone(), started: timeline };
             TURN.with(|cell| cell.replace(Some(turn)));
             let memo = claims.as_ref().map(|(claims, _)| Arc::clone(&claims.memo));
             let value = native::with_memo(memo, || engine.eval_rule(batch.path.clone()));
-            TURN.with(|cell| cell.take());
+            let turn = TURN.with(|cell| cell.take());
+            if let Some(started) = turn.and_then(|turn| turn.started) {
+                trace_timeline(&self.units, &started, std::time::Instant::now());
+            }
             value.map(|value| unpack_batch(&value, &chosen))
         });
         tracing::debug!("{} rules in one batch in {:?}", chosen.len(), started.elapsed());
