@@ -46,6 +46,13 @@ pub(super) struct CheckArgs {
     no_costs: bool,
 }
 
+impl CheckArgs {
+    /// Whether the inputs are evaluated more than once (`--repeat`).
+    pub(super) fn repeats(&self) -> bool {
+        self.repeat > 0
+    }
+}
+
 pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
     // Every input is decoded before anything is evaluated: a bad file stops the run (exit 2).

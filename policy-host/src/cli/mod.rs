@@ -168,6 +168,16 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    // A process that evaluates again and again (the server, `check --repeat`) keeps its freed
+    // pages; a one-off command returns them at once (see `return_memory_early`).
+    let repeats = match &cli.command {
+        Command::Serve(_) => true,
+        Command::Check(args) => args.repeats(),
+        _ => false,
+    };
+    if !repeats {
+        crate::return_memory_early();
+    }
     let result = match &cli.command {
         Command::Check(args) => check::run(args),
         Command::Test(args) => test::run(args, cli.verbose),
