@@ -27,7 +27,7 @@ pub struct Input {
     name: String,
     kind: DocumentKind,
     format_version: Option<String>,
-    text: Arc<str>,
+    text: Arc<String>,
     value: regorus::Value,
 }
 
@@ -57,9 +57,14 @@ impl Input {
 
     /// Parses and validates a plan or state document from JSON text.
     pub fn from_json_str(name: &str, text: &str) -> Result<Self> {
-        let value = parse_json(name, text)?;
-        let (kind, format_version) = classify(name, text, &value)?;
-        Ok(Self { name: name.to_string(), kind, format_version: Some(format_version), text: Arc::from(text), value })
+        Self::from_shared_text(name, Arc::new(text.to_string()))
+    }
+
+    /// [`Input::from_json_str`] for text the caller shares (no copy of a plan that may be large).
+    pub fn from_shared_text(name: &str, text: Arc<String>) -> Result<Self> {
+        let value = parse_json(name, &text)?;
+        let (kind, format_version) = classify(name, &text, &value)?;
+        Ok(Self { name: name.to_string(), kind, format_version: Some(format_version), text, value })
     }
 
     /// Builds a plan or state input from an in-memory JSON value (used by the provider at plan time).
@@ -79,7 +84,7 @@ impl Input {
             name: name.to_string(),
             kind: DocumentKind::Other,
             format_version: None,
-            text: Arc::from(text.as_ref()),
+            text: Arc::new(text.into_owned()),
             value,
         })
     }

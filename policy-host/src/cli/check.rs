@@ -64,6 +64,7 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     let mut costed: Vec<Costed> = Vec::new();
     for (index, path) in args.inputs.iter().enumerate() {
         let (name, text) = read_text(path)?;
+        let text = std::sync::Arc::new(text);
         // The second thread also finds the line of every resource for the report (a scan of
         // the whole text), which would otherwise come after the evaluation.
         let (helped, input) = std::thread::scope(|scope| {
@@ -79,7 +80,7 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
                     (priced, found)
                 })
             });
-            let input = Input::from_json_str(&name, &text);
+            let input = Input::from_shared_text(&name, std::sync::Arc::clone(&text));
             tracing::debug!("{name}: parsed at {:?}", started.elapsed());
             (helper.map(|h| h.join()), input)
         });
@@ -207,7 +208,15 @@ fn read_text(path: &Path) -> anyhow::Result<(String, String)> {
     } else {
         (path.display().to_string(), std::fs::read(path).map_err(|e| oppie_policy::Error::io(path, e))?)
     };
-    let text = oppie_policy::input::decode_text(&name, &bytes)?.into_owned();
+    // UTF-8 without a byte order mark (what Terraform writes) is taken as it is, not copied.
+    let whole = match oppie_policy::input::decode_text(&name, &bytes)? {
+        std::borrow::Cow::Borrowed(text) if text.len() == bytes.len() => None,
+        decoded => Some(decoded.into_owned()),
+    };
+    let text = match whole {
+        Some(text) => text,
+        None => String::from_utf8(bytes).context("the text decoded as UTF-8 a moment ago")?,
+    };
     Ok((name, text))
 }
 
