@@ -877,189 +877,23 @@ is_world_source(s) if {
 # ingress_rules: every known rule letting traffic in, normalised across clouds as
 # {"rc", "path" (attribute path of the sources), "protocol" ("tcp"|"udp"|"icmp"|"all"|other, lower case),
 #  "port_ranges" ([[from, to], ...]; [[0, 65535]] for all ports), "sources" (list of strings)}.
-# Covers oppie_firewall ingress blocks, aws_security_group / aws_default_security_group ingress blocks,
-# aws_security_group_rule (type ingress), aws_vpc_security_group_ingress_rule, google_compute_firewall
-# (INGRESS, allow blocks, not disabled), azurerm_network_security_group security_rule blocks and
-# azurerm_network_security_rule (Inbound, Allow). Entries whose ports or protocol are unknown are left out.
-ingress_rules contains entry if {
-	some rc in resources("oppie_firewall")
-	some b in blocks(rc, "ingress")
-	protocol := _oppie_protocol(rc, b)
-	port_ranges := _oppie_ports(rc, b)
-	entry := {
-		"rc": rc, "path": ["ingress", b.index, "sources"], "protocol": protocol,
-		"port_ranges": port_ranges, "sources": _string_list(object.get(b.block, "sources", [])),
-	}
-}
-
-ingress_rules contains entry if {
-	some type in {"aws_security_group", "aws_default_security_group"}
-	some rc in resources(type)
-	some b in blocks(rc, "ingress")
-	protocol := _aws_protocol(b.block.protocol)
-	port_ranges := _aws_ports(protocol, b.block.from_port, b.block.to_port)
-	some attr in ["cidr_blocks", "ipv6_cidr_blocks"]
-	entry := {
-		"rc": rc, "path": ["ingress", b.index, attr], "protocol": protocol,
-		"port_ranges": port_ranges, "sources": _string_list(object.get(b.block, attr, [])),
-	}
-}
-
-ingress_rules contains entry if {
-	some rc in resources("aws_security_group_rule")
-	known_string(rc, ["type"]) == "ingress"
-	protocol := _aws_protocol(known_string(rc, ["protocol"]))
-	port_ranges := _aws_ports(protocol, known(rc, ["from_port"]), known(rc, ["to_port"]))
-	some attr in ["cidr_blocks", "ipv6_cidr_blocks"]
-	entry := {
-		"rc": rc, "path": [attr], "protocol": protocol,
-		"port_ranges": port_ranges, "sources": _string_list(_list_or_empty(rc, [attr])),
-	}
-}
-
-ingress_rules contains entry if {
-	some rc in resources("aws_vpc_security_group_ingress_rule")
-	protocol := _aws_protocol(known_string(rc, ["ip_protocol"]))
-	port_ranges := _aws_ports(protocol, object.get(_after_obj(rc), "from_port", null), object.get(_after_obj(rc), "to_port", null))
-	not is_unknown(rc, ["from_port"])
-	not is_unknown(rc, ["to_port"])
-	some attr in ["cidr_ipv4", "cidr_ipv6"]
-	source := known_string(rc, [attr])
-	entry := {"rc": rc, "path": [attr], "protocol": protocol, "port_ranges": port_ranges, "sources": [source]}
-}
-
-ingress_rules contains entry if {
-	some rc in resources("google_compute_firewall")
-	_gcp_direction(rc) == "INGRESS"
-	not known_true(rc, ["disabled"])
-	sources := _gcp_sources(rc)
-	some b in blocks(rc, "allow")
-	protocol := _gcp_protocol(b.block.protocol)
-	port_ranges := _port_strings(object.get(b.block, "ports", []))
-	entry := {"rc": rc, "path": ["source_ranges"], "protocol": protocol, "port_ranges": port_ranges, "sources": sources}
-}
-
-ingress_rules contains entry if {
-	some rc in resources("azurerm_network_security_group")
-	some b in blocks(rc, "security_rule")
-	some attr in ["source_address_prefix", "source_address_prefixes"]
-	entry := _azure_entry(rc, b.block, ["security_rule", b.index], attr)
-}
-
-ingress_rules contains entry if {
-	some rc in resources("azurerm_network_security_rule")
-	some attr in ["source_address_prefix", "source_address_prefixes"]
-	entry := _azure_entry(rc, _after_obj(rc), [], attr)
-}
-
-_list_or_empty(rc, path) := l if {
-	l := known_list(rc, path)
-} else := []
-
-_string_list(l) := [s | some s in l; is_string(s)] if {
-	is_array(l)
-} else := []
-
-# oppie_firewall: protocol tcp|udp|icmp|all; ports "443", "8000-8080", or unset for all ports.
-_oppie_protocol(rc, b) := lower(b.block.protocol) if {
-	is_string(b.block.protocol)
-	not is_unknown(rc, ["ingress", b.index, "protocol"])
-}
-
-_oppie_ports(rc, b) := [[0, 65535]] if {
-	not is_unknown(rc, ["ingress", b.index, "ports"])
-	is_null(object.get(b.block, "ports", null))
-}
-
-_oppie_ports(rc, b) := _port_strings([b.block.ports]) if {
-	not is_unknown(rc, ["ingress", b.index, "ports"])
-	is_string(b.block.ports)
-}
-
-# AWS: protocol "-1"/"all" means every protocol and port; numbers 6/17/1 are tcp/udp/icmp.
-_aws_protocol(p) := _protocol_names[lower(format_int(p, 10))] if is_number(p)
-
-_aws_protocol(p) := object.get(_protocol_names, lower(p), lower(p)) if is_string(p)
-
-_protocol_names := {"-1": "all", "all": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "*": "all"}
-
-_aws_ports("all", _, _) := [[0, 65535]]
-
-_aws_ports(protocol, from, to) := [[from, to]] if {
-	protocol != "all"
-	is_number(from)
-	is_number(to)
-}
-
-_gcp_direction(rc) := d if {
-	d := known_string(rc, ["direction"])
-} else := "INGRESS" if {
-	not is_unknown(rc, ["direction"])
-}
-
-# Google: no source at all means 0.0.0.0/0.
-_gcp_sources(rc) := ranges if {
-	ranges := _string_list(known_list(rc, ["source_ranges"]))
-	count(ranges) > 0
-} else := ["0.0.0.0/0"] if {
-	not has_unknown(rc, ["source_ranges"])
-	not has_unknown(rc, ["source_tags"])
-	not has_unknown(rc, ["source_service_accounts"])
-	count(_string_list(object.get(_after_obj(rc), "source_ranges", []))) == 0
-	count(_string_list(object.get(_after_obj(rc), "source_tags", []))) == 0
-	count(_string_list(object.get(_after_obj(rc), "source_service_accounts", []))) == 0
-}
-
-_gcp_protocol(p) := _protocol_names[lower(p)] if is_string(p)
-
-_gcp_protocol(p) := lower(p) if {
-	is_string(p)
-	not _protocol_names[lower(p)]
-}
-
-# Azure: Inbound + Allow; prefixes and port ranges come as single strings or lists.
-_azure_entry(rc, rule, base, attr) := {
-	"rc": rc,
-	"path": array.concat(base, [attr]),
-	"protocol": _aws_protocol(rule.protocol),
-	"port_ranges": _port_strings(array.concat(_one_or_many(rule, "destination_port_range"), _one_or_many(rule, "destination_port_ranges"))),
-	"sources": _one_or_many(rule, attr),
-} if {
-	is_string(rule.direction)
-	lower(rule.direction) == "inbound"
-	is_string(rule.access)
-	lower(rule.access) == "allow"
-	is_string(rule.protocol)
-	not has_unknown(rc, array.concat(base, ["destination_port_range"]))
-	not has_unknown(rc, array.concat(base, ["destination_port_ranges"]))
-	# Azure requires one of the two port attributes; with neither known there is nothing to judge.
-	count(array.concat(_one_or_many(rule, "destination_port_range"), _one_or_many(rule, "destination_port_ranges"))) > 0
-}
-
-_one_or_many(obj, key) := [obj[key]] if {
-	is_string(obj[key])
-	obj[key] != ""
-} else := _string_list(obj[key]) if {
-	is_array(obj[key])
-} else := []
-
-# _port_strings(list): port ranges from strings like "22", "1000-2000", "*"; an empty list means all ports.
-_port_strings(list) := [[0, 65535]] if count(list) == 0
-
-_port_strings(list) := [r | some s in list; r := _port_range(s)] if count(list) > 0
-
-_port_range(s) := [0, 65535] if s == "*"
-
-_port_range(s) := [to_number(s), to_number(s)] if {
-	is_string(s)
-	regex.match(`^[0-9]+$`, s)
-}
-
-_port_range(s) := [to_number(parts[0]), to_number(parts[1])] if {
-	is_string(s)
-	regex.match(`^[0-9]+-[0-9]+$`, s)
-	parts := split(s, "-")
-}
+# Covers, among the judged resources (see subjects):
+# - oppie_firewall ingress blocks: protocol as written (lower case); `ports` "443", "8000-8080", or unset for all;
+# - aws_security_group / aws_default_security_group ingress blocks and aws_security_group_rule (type ingress), one
+#   entry per CIDR list (cidr_blocks, ipv6_cidr_blocks); aws_vpc_security_group_ingress_rule, one per known CIDR
+#   (cidr_ipv4, cidr_ipv6). Protocol "-1"/"all" means every protocol and port; numbers 6/17/1/58 are
+#   tcp/udp/icmp/icmpv6; other protocols need numeric from_port and to_port;
+# - google_compute_firewall: direction INGRESS (the default), not disabled, one entry per `allow` block, with
+#   source_ranges as sources; a firewall with no source_ranges, source_tags or source_service_accounts at all is
+#   open to 0.0.0.0/0;
+# - azurerm_network_security_group security_rule blocks and azurerm_network_security_rule: Inbound and Allow, one
+#   entry per source attribute (source_address_prefix, source_address_prefixes); prefixes and port ranges come as
+#   single strings or lists, and a rule with no known port range is left out.
+# Port strings: "22", "1000-2000", "*" (all); an empty list means all ports; other strings are left out. Entries
+# whose protocol or ports are unknown are left out.
+# (oppie_policy_ingress_rules is a host function of oppie-policy: in Rego this cost ~10 µs per resource it looked
+# at, reading a dozen attributes through known and is_unknown.)
+ingress_rules := oppie_policy_ingress_rules(resources_by_type)
 
 # covers_port(entry, port): the ingress entry lets TCP traffic reach port.
 covers_port(entry, port) if {
@@ -1085,12 +919,9 @@ open_to_world(entry) if count(world_sources(entry)) > 0
 
 # world_open_ingress: the ingress_rules entries open to the whole internet (open_to_world), each with its
 # "world_sources" (world_sources(entry)) added. Exposure rules walk these instead of testing every entry: the
-# sources are looked at once per query, not once per entry and rule.
-world_open_ingress contains object.union(entry, {"world_sources": sources}) if {
-	some entry in ingress_rules
-	sources := [s | some s in entry.sources; is_string(s); lower(s) in config.world_sources]
-	count(sources) > 0
-}
+# sources are looked at once per query, not once per entry and rule. (oppie_policy_world_open_ingress is a host
+# function of oppie-policy: the entries with a source whose lower case is in config.world_sources.)
+world_open_ingress := oppie_policy_world_open_ingress(ingress_rules, config.world_sources)
 
 # ---------------------------------------------------------------------------------------------------------------------
 # IAM policy documents

@@ -1,13 +1,15 @@
 //! Host functions of the built-in `data.oppie.lib`: the per-attribute helpers every rule calls
 //! for every resource (`is_unknown`, `known`), the effective tag map, the one pass that sorts
 //! a plan's resource changes into subjects and by-type groups, and the name and environment of
-//! every subject, computed natively.
+//! every subject, and the firewall rules that let traffic in ([`ingress`]), computed natively.
 //!
 //! In regorus each builtin call or function clause costs a microsecond or two, so the Rego
 //! versions cost 10-15 µs per `known` call, about 100 µs per resource for the tag map and 15 µs
 //! per resource for the sorting. The policy-facing semantics stay in `lib.rego` (which paths hold
 //! the tags of which resource type, which resources are judged); these functions only do the
 //! mechanical part. The tests hold each to the Rego definition it replaced.
+
+mod ingress;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -49,6 +51,16 @@ pub(crate) fn register(engine: &mut regorus::Engine) -> anyhow::Result<()> {
         SUBJECT_FACTS.to_string(),
         4,
         Box::new(|args: Vec<Value>| Ok(memoised(SUBJECT_FACTS, &args, subject_facts))),
+    )?;
+    engine.add_extension(
+        ingress::INGRESS_RULES.to_string(),
+        1,
+        Box::new(|args: Vec<Value>| Ok(memoised(ingress::INGRESS_RULES, &args, ingress::ingress_rules))),
+    )?;
+    engine.add_extension(
+        ingress::WORLD_OPEN_INGRESS.to_string(),
+        2,
+        Box::new(|args: Vec<Value>| Ok(memoised(ingress::WORLD_OPEN_INGRESS, &args, ingress::world_open_ingress))),
     )?;
     engine.add_extension(MAP_KEYS.to_string(), 2, Box::new(|args: Vec<Value>| Ok(map_keys(&args))))?;
     engine.add_extension(MISSING_TAGS.to_string(), 2, Box::new(|args: Vec<Value>| Ok(missing_tags(&args))))?;
