@@ -57,5 +57,5 @@ python3 bench/policy/bench.py \
   --small-plan "$small" \
   --out "$out" \
   --results "$root/bench/policy/RESULTS.md" \
-  --command "bench/policy/run.sh $*" \
+  --command "$(echo bench/policy/run.sh "$@")" \
   "${runs[@]}" "${checkov_args[@]}"
