@@ -277,7 +277,7 @@ fn data_file_dir(name: &str) -> Option<Vec<String>> {
 pub(crate) fn parse_data(name: &str, bytes: &[u8]) -> Result<serde_json::Value> {
     let text = crate::input::decode_text(name, bytes)?;
     if name.ends_with(".json") {
-        return serde_json::from_str(&text).map_err(|e| crate::input::json_error(name, &e));
+        return serde_json::from_str(&text).map_err(|e| crate::input::json_error(name, &text, &e));
     }
     yaml_serde::from_str(&text).map_err(|e| {
         let (line, column) = e.location().map_or((0, 0), |l| (l.line() as u32, l.column() as u32));

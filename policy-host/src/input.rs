@@ -204,13 +204,17 @@ pub(crate) fn line_col_of(text: &str, offset: usize) -> (u32, u32) {
 /// Parses JSON into the engine's value type, mapping syntax errors to `file:line:col`.
 pub(crate) fn parse_json(name: &str, text: &str) -> Result<regorus::Value> {
     regorus::Value::from_json_str(text).map_err(|e| match e.downcast_ref::<serde_json::Error>() {
-        Some(json) => json_error(name, json),
+        Some(json) => json_error(name, text, json),
         None => Error::Input { location: Location::file(name), message: format!("invalid JSON: {e}") },
     })
 }
 
-/// Turns a serde_json error into an input error that says where and what was expected.
-pub(crate) fn json_error(name: &str, e: &serde_json::Error) -> Error {
+/// Turns a serde_json error on `text` into an input error that says where and what was expected.
+pub(crate) fn json_error(name: &str, text: &str, e: &serde_json::Error) -> Error {
+    if text.trim().is_empty() {
+        let message = "the file is empty: expected a JSON document".to_string();
+        return Error::Input { location: Location::new(name, 1, 1), message };
+    }
     let full = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
     let detail = full.strip_suffix(&suffix).unwrap_or(&full);
@@ -221,7 +225,8 @@ pub(crate) fn json_error(name: &str, e: &serde_json::Error) -> Error {
         _ => format!("invalid JSON: {detail}"),
     };
     let line = u32::try_from(e.line()).unwrap_or(u32::MAX);
-    let column = u32::try_from(e.column()).unwrap_or(u32::MAX);
+    // At the end of a line serde_json says column 0; editors count from 1.
+    let column = u32::try_from(e.column()).unwrap_or(u32::MAX).max(1);
     Error::Input { location: Location::new(name, line, column), message }
 }
 

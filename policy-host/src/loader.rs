@@ -34,7 +34,8 @@ impl Sources {
     ///
     /// In a directory, `*_test.rego` files are skipped unless `include_tests`, `data.json` and
     /// `data.yaml` files land under their directory's path (the bundle convention), and a
-    /// `.manifest` with `rego_version` sets the syntax of its files unless `version` is explicit.
+    /// `.manifest` with `rego_version` sets the syntax of its files; `version` (the command line's
+    /// choice) applies where no manifest says, as OPA's `--v0-compatible` does.
     pub fn add_policy_path(&mut self, path: &Path, version: RegoVersion, include_tests: bool) -> Result<()> {
         if bundle::is_bundle(path) {
             return self.add_bundle(path, version);
@@ -50,9 +51,9 @@ impl Sources {
                 std::io::Error::new(std::io::ErrorKind::NotFound, "no such policy file or directory"),
             ));
         }
-        let version = match version {
-            RegoVersion::Auto => directory_version(path)?,
-            explicit => explicit,
+        let version = match directory_version(path)? {
+            RegoVersion::Auto => version,
+            declared => declared,
         };
         for file in walk(path)? {
             let name = file.display().to_string();
@@ -115,10 +116,10 @@ impl Sources {
 
     fn add_bundle(&mut self, path: &Path, version: RegoVersion) -> Result<()> {
         let bundle = bundle::read(path)?;
-        let version = match (version, bundle.manifest.rego_version) {
-            (RegoVersion::Auto, Some(0)) => RegoVersion::V0,
-            (RegoVersion::Auto, Some(_)) => RegoVersion::V1,
-            (explicit, _) => explicit,
+        let version = match bundle.manifest.rego_version {
+            Some(0) => RegoVersion::V0,
+            Some(_) => RegoVersion::V1,
+            None => version,
         };
         for (file, text) in bundle.rego {
             self.rego.push(RegoSource { name: format!("{}:{file}", bundle.path), text, version });
@@ -228,9 +229,14 @@ mod tests {
         let mut sources = Sources::default();
         sources.add_policy_path(dir.path(), RegoVersion::Auto, false).unwrap();
         assert_eq!(sources.rego[0].version, RegoVersion::V0);
-        let mut forced = Sources::default();
-        forced.add_policy_path(dir.path(), RegoVersion::V1, false).unwrap();
-        assert_eq!(forced.rego[0].version, RegoVersion::V1);
+        // The manifest wins over the command line's choice, which applies where none says.
+        let mut flagged = Sources::default();
+        flagged.add_policy_path(dir.path(), RegoVersion::V1, false).unwrap();
+        assert_eq!(flagged.rego[0].version, RegoVersion::V0);
+        std::fs::remove_file(dir.path().join(".manifest")).unwrap();
+        let mut undeclared = Sources::default();
+        undeclared.add_policy_path(dir.path(), RegoVersion::V1, false).unwrap();
+        assert_eq!(undeclared.rego[0].version, RegoVersion::V1);
     }
 
     #[test]

@@ -214,7 +214,7 @@ fn every_format_renders() {
     let first = github.stdout.lines().next().unwrap();
     assert!(first.starts_with("::error file="), "{first}");
     assert!(
-        first.contains(",line=10,title=LVL-HARD (hard-mandatory)::oppie_bucket.logs: oppie_bucket.logs is public"),
+        first.contains(",line=10,title=LVL-HARD (hard-mandatory)::oppie_bucket.logs is public (at public)"),
         "{first}"
     );
 

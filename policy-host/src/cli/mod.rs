@@ -169,7 +169,7 @@ pub fn main() -> ExitCode {
     };
     init_logging(cli.verbose);
     // A process that evaluates again and again (the server, `check --repeat`) keeps its freed
-    // pages; a one-off command returns them at once (see `return_memory_early`).
+    // pages; a one-off command returns them after 50 ms (see `return_memory_early`).
     let repeats = match &cli.command {
         Command::Serve(_) => true,
         Command::Check(args) => args.repeats(),
@@ -189,15 +189,41 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", describe(&e));
             ExitCode::from(EXIT_ERROR)
         }
     }
 }
 
+/// The error and its causes joined by ": ", leaving out a cause the text so far already says
+/// (the library's errors name their path and their cause in one message).
+fn describe(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_says_each_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such policy file or directory");
+        let error = anyhow::Error::from(oppie_policy::Error::io("policies/x", io));
+        assert_eq!(describe(&error), "policies/x: no such policy file or directory");
+        let wrapped = anyhow::anyhow!("inner cause").context("reading the plan");
+        assert_eq!(describe(&wrapped), "reading the plan: inner cause");
+    }
 
     #[test]
     fn durations_parse() {

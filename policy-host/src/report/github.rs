@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{Report, Status, path_text, status};
+use super::{Report, Status, path_text, plural, status};
 use crate::rules::Enforcement;
 
 /// Escapes a workflow command's message (`%`, CR, LF), per GitHub's toolkit.
@@ -34,10 +34,7 @@ pub(super) fn render(report: &Report) -> String {
             let _ = write!(properties, ",line={line}");
         }
         let _ = write!(properties, ",title={}", escape_property(&title));
-        let mut message = match &finding.resource {
-            Some(address) => format!("{address}: {}", finding.message),
-            None => finding.message.clone(),
-        };
+        let mut message = super::message_with_address(finding);
         if let Some(path) = path_text(finding) {
             let _ = write!(message, " (at {path})");
         }
@@ -49,12 +46,16 @@ pub(super) fn render(report: &Report) -> String {
     let s = report.summary();
     let _ = writeln!(
         out,
-        "oppie-policy: {}: {} failures, {} warnings, {} errors, {} exceptions ({} rules, failing at {})",
+        "oppie-policy: {}: {} failure{}, {} warning{}, {} error{}, {} exception{} ({} rules, failing at {})",
         if report.passed() { "PASS" } else { "FAIL" },
         s.failures,
+        plural(s.failures),
         s.warnings,
+        plural(s.warnings),
         s.errors,
+        plural(s.errors),
         s.exceptions,
+        plural(s.exceptions),
         s.rules,
         report.fail_on
     );
@@ -65,13 +66,18 @@ pub(super) fn render(report: &Report) -> String {
 pub fn step_summary(report: &Report) -> String {
     let s = report.summary();
     let mut out = format!(
-        "### oppie-policy: {}\n\n{} failures, {} warnings, {} errors, {} exceptions across {} file(s) and {} rules (failing at {}).\n",
+        "### oppie-policy: {}\n\n{} failure{}, {} warning{}, {} error{}, {} exception{} across {} file{} and {} rules (failing at {}).\n",
         if report.passed() { "passed" } else { "failed" },
         s.failures,
+        plural(s.failures),
         s.warnings,
+        plural(s.warnings),
         s.errors,
+        plural(s.errors),
         s.exceptions,
+        plural(s.exceptions),
         s.files,
+        plural(s.files),
         s.rules,
         report.fail_on
     );

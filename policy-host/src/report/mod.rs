@@ -201,6 +201,22 @@ pub(crate) fn status(finding: &Finding, fail_on: Enforcement) -> Status {
     }
 }
 
+/// "s" for a count other than one.
+pub(crate) fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// The finding's message led by its resource address, for formats that show a message without
+/// its resource; not twice when the message already starts with the address (as the library's do).
+pub(crate) fn message_with_address(finding: &Finding) -> String {
+    match &finding.resource {
+        Some(address) if !finding.message.starts_with(&format!("{address} ")) => {
+            format!("{address}: {}", finding.message)
+        }
+        _ => finding.message.clone(),
+    }
+}
+
 /// `ingress[0].sources` for a path.
 pub(crate) fn path_text(finding: &Finding) -> Option<String> {
     let path = finding.path.as_ref()?;

@@ -106,10 +106,7 @@ pub(super) fn render(report: &Report) -> String {
             });
             let rule_index = add_rule(descriptor, &finding.rule_id, &mut rules);
             let state = status(finding, report.fail_on);
-            let mut message = finding.message.clone();
-            if let Some(address) = &finding.resource {
-                message = format!("{address}: {message}");
-            }
+            let mut message = super::message_with_address(finding);
             if let Some(path) = path_text(finding) {
                 message.push_str(&format!(" (at {path})"));
             }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{Report, Status, path_text, status};
+use super::{Report, Status, path_text, plural, status};
 use crate::findings::Finding;
 
 const RESET: &str = "\x1b[0m";
@@ -110,10 +110,6 @@ pub(super) fn render(report: &Report, colour: bool) -> String {
         report.fail_on
     );
     out
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use regorus::Value;
 
-use super::{lookup, object_or_empty, unknown_at};
+use super::{lookup, object_or_empty, set_or_array, unknown_at};
 
 /// Name of [`ingress_rules`] as the library calls it.
 pub(crate) const INGRESS_RULES: &str = "oppie_policy_ingress_rules";
@@ -32,14 +32,7 @@ pub(crate) fn ingress_rules(args: &[Value]) -> Value {
         return Value::Undefined;
     };
     let mut entries = BTreeSet::new();
-    let of_type = |kind: &str| -> Vec<&Value> {
-        match by_type.get(&Value::from(kind)) {
-            Some(Value::Set(items)) => items.iter().collect(),
-            Some(Value::Array(items)) => items.iter().collect(),
-            Some(Value::Object(items)) => items.values().collect(),
-            _ => Vec::new(),
-        }
-    };
+    let of_type = |kind: &str| by_type.get(&Value::from(kind)).map(members).unwrap_or_default();
     for rc in of_type("oppie_firewall") {
         oppie_firewall(&Change::new(rc), &mut entries);
     }
@@ -75,17 +68,10 @@ pub(crate) fn world_open_ingress(args: &[Value]) -> Value {
     let [rules, world] = args else {
         return Value::Undefined;
     };
-    let rules: Vec<&Value> = match rules {
-        Value::Set(items) => items.iter().collect(),
-        Value::Array(items) => items.iter().collect(),
-        _ => return Value::Undefined,
+    let Some(rules) = set_or_array(rules) else {
+        return Value::Undefined;
     };
-    let world: Vec<&Value> = match world {
-        Value::Array(items) => items.iter().collect(),
-        Value::Set(items) => items.iter().collect(),
-        Value::Object(items) => items.values().collect(),
-        _ => Vec::new(),
-    };
+    let world = members(world);
     let sources_key = Value::from("sources");
     let mut open = BTreeSet::new();
     for entry in rules {

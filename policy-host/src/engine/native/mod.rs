@@ -213,10 +213,8 @@ pub(crate) fn index(args: &[Value]) -> Value {
     let (Some(all), Some(Value::String(judge))) = (args.first(), args.get(1)) else {
         return Value::Undefined;
     };
-    let items: Vec<&Value> = match all {
-        Value::Set(items) => items.iter().collect(),
-        Value::Array(items) => items.iter().collect(),
-        _ => return Value::Undefined,
+    let Some(items) = set_or_array(all) else {
+        return Value::Undefined;
     };
     let (create, update, no_op) = (Value::from("create"), Value::from("update"), Value::from("no-op"));
     // Collected into vectors and turned into sets at the end: a set built from a sorted vector
@@ -341,10 +339,8 @@ pub(crate) fn map_keys(args: &[Value]) -> Value {
     let [resources, path] = args else {
         return Value::Undefined;
     };
-    let members: Vec<&Value> = match resources {
-        Value::Set(set) => set.iter().collect(),
-        Value::Array(items) => items.iter().collect(),
-        _ => return Value::Undefined,
+    let Some(members) = set_or_array(resources) else {
+        return Value::Undefined;
     };
     let mut keys = BTreeSet::new();
     for rc in members {
@@ -555,6 +551,15 @@ fn unknown_sentinel() -> Value {
     let mut fields = BTreeMap::new();
     fields.insert(Value::from("oppie_unknown"), Value::from("known after apply"));
     Value::from(fields)
+}
+
+/// The members of a set or the elements of an array; `None` for anything else.
+fn set_or_array(value: &Value) -> Option<Vec<&Value>> {
+    match value {
+        Value::Set(items) => Some(items.iter().collect()),
+        Value::Array(items) => Some(items.iter().collect()),
+        _ => None,
+    }
 }
 
 fn object_or_empty(value: &Value) -> Value {

@@ -70,6 +70,31 @@ fn classic_context_path_gives_the_same_results() {
 }
 
 #[test]
+fn abi_1_3_modules_use_opa_eval_too() {
+    let wat = fixture("plan_rules.wat").replace(
+        "\"opa_wasm_abi_minor_version\") i32 (i32.const 2)",
+        "\"opa_wasm_abi_minor_version\") i32 (i32.const 3)",
+    );
+    let engine = load(&wat, EvalPath::Best);
+    assert_eq!(engine.abi, (1, 3));
+    check_semantics(&engine);
+}
+
+#[test]
+fn builtins_without_arguments_and_with_four_are_served() {
+    for path in [EvalPath::Best, EvalPath::Classic] {
+        let results = by_name(&load(&fixture("plan_rules.wat"), path), &plan("dev"));
+        // time.now_ns through opa_builtin0, then sprintf through opa_builtin2.
+        let now = results["warn_now"].clone().expect("warn_now evaluates");
+        let text = now.first().and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let digits = text.strip_prefix("now ").unwrap_or_default();
+        assert!(!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()), "{text:?}");
+        // regex.template_match through opa_builtin4.
+        assert_eq!(results["warn_template"], Ok(vec![json!("template matched")]));
+    }
+}
+
+#[test]
 fn abi_1_1_and_1_0_modules_run_through_the_context_calls() {
     for minor in [1, 0] {
         let engine = load(&with_minor(&fixture("plan_rules.wat"), minor), EvalPath::Best);
@@ -172,7 +197,10 @@ fn modules_outside_the_abi_are_refused_at_load() {
     let abi2 = fixture("plan_rules.wat")
         .replace("\"opa_wasm_abi_version\") i32 (i32.const 1)", "\"opa_wasm_abi_version\") i32 (i32.const 2)");
     assert!(err(&abi2).contains("unsupported OPA WASM ABI version 2"), "{}", err(&abi2));
-    let no_rules = fixture("plan_rules.wat").replace("/deny", "/allow").replace("plan/warn", "plan/info");
+    let no_rules = fixture("plan_rules.wat")
+        .replace("/deny", "/allow")
+        .replace("plan/warn", "plan/info")
+        .replace("/warn_", "/info_");
     assert!(err(&no_rules).contains("no deny, violation or warn entrypoint"), "{}", err(&no_rules));
     assert!(err("not wasm at all").contains("invalid WASM module"));
 }
