@@ -42,13 +42,40 @@ impl Plan {
 /// What `create` and `update` return through.
 pub struct ApplyResponse {
     /// The new state. Starts as the planned state; fill every unknown in it. On error,
-    /// leave what exists in it (a half-created object stays tracked, marked tainted);
-    /// set it null only if nothing was created.
+    /// leave what exists in it (a half-created object stays tracked, marked tainted).
     pub state: Object,
     /// Private data to store with the object.
     pub private: Private,
     /// Warnings (errors are returned).
     pub diagnostics: Diagnostics,
+    /// What a failed create left behind, when the resource said so (see [`ApplyResponse::created`]).
+    exists: Option<bool>,
+}
+
+impl ApplyResponse {
+    /// A response starting from `state` (the plan) and `private`.
+    pub fn new(state: Object, private: Private) -> Self {
+        ApplyResponse { state, private, diagnostics: Diagnostics::new(), exists: None }
+    }
+
+    /// Says the remote object exists from now on: should the create fail after this, the
+    /// state is kept (Terraform marks it tainted) so the object is never orphaned, even
+    /// when the state still equals the plan (an id known at plan time, such as a name).
+    pub fn created(&mut self) {
+        self.exists = Some(true);
+    }
+
+    /// Says no remote object exists (a create that failed before the cloud accepted it):
+    /// a failed create then leaves no state behind, whatever `state` holds.
+    pub fn not_created(&mut self) {
+        self.exists = Some(false);
+    }
+
+    /// What the resource said about the object: `None` when it said nothing, and a failed
+    /// create then keeps the state only if the resource changed it from the plan.
+    pub fn exists(&self) -> Option<bool> {
+        self.exists
+    }
 }
 
 /// What `read` returns through.

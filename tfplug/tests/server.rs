@@ -22,6 +22,9 @@ struct TestProvider;
 
 struct Slow;
 struct Panicky;
+/// Fails its create the way `name` says: after the cloud took it (`created`), before
+/// (`refused`), or with the plan's state left as it was and nothing said (`silent`).
+struct HalfCreated;
 
 fn schema() -> Schema {
     Schema::new(
@@ -82,6 +85,38 @@ impl Resource<()> for Panicky {
 }
 
 #[tfplug::async_trait]
+impl Resource<()> for HalfCreated {
+    fn type_name(&self) -> &str {
+        "test_half"
+    }
+    fn schema(&self) -> Schema {
+        schema()
+    }
+    async fn create(&self, _: &Context<()>, c: &Object, resp: &mut ApplyResponse) -> Result<(), Diagnostics> {
+        // The id is known at plan time here (like a bucket named by its name), so the
+        // state equals the plan whatever happens.
+        match c.attr("name").as_str() {
+            Some("created") => resp.created(),
+            Some("refused") => {
+                resp.state.set_attr("id", &"would-be")?;
+                resp.not_created();
+            }
+            _ => {}
+        }
+        Err(Diagnostics::error("Create failed", "after the first step"))
+    }
+    async fn read(&self, _ctx: &Context<()>, _resp: &mut ReadResponse) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+    async fn update(&self, _: &Context<()>, _: &Object, _: &Object, _: &mut ApplyResponse) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+    async fn delete(&self, _: &Context<()>, _: &Object, _: &Private) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+}
+
+#[tfplug::async_trait]
 impl tfplug::Provider for TestProvider {
     type Client = ();
     fn type_name(&self) -> &str {
@@ -97,7 +132,7 @@ impl tfplug::Provider for TestProvider {
         Ok(())
     }
     fn resources(&self) -> Vec<Arc<dyn Resource<()>>> {
-        vec![Arc::new(Slow), Arc::new(Panicky)]
+        vec![Arc::new(Slow), Arc::new(Panicky), Arc::new(HalfCreated)]
     }
 }
 
@@ -166,6 +201,26 @@ async fn stop_provider_cancels_in_flight_work_and_keeps_serving() {
 }
 
 #[tokio::test]
+async fn a_failed_create_keeps_its_state_exactly_when_the_object_exists() {
+    let r = start().await;
+    let mut client = ProviderClient::new(r.channel.clone());
+    for (name, kept) in [("created", true), ("refused", false), ("silent", false)] {
+        let planned = Value::object([("name", Value::from(name)), ("id", Value::from(name))]);
+        let mut req = apply_create("test_half");
+        req.planned_state = Some(msgpack(&planned, &ty()));
+        req.config = Some(msgpack(&Value::object([("name", Value::from(name)), ("id", Value::Null)]), &ty()));
+        let resp = client.apply_resource_change(req).await.unwrap().into_inner();
+        assert!(resp.diagnostics.iter().any(|d| d.summary == "Create failed"), "{name}: {:?}", resp.diagnostics);
+        let state = tfplug::cty::msgpack::decode(&resp.new_state.unwrap().msgpack, &ty()).unwrap();
+        assert_eq!(!state.is_null(), kept, "{name}: {state:?}");
+        if kept {
+            assert_eq!(state, planned, "{name}: the id known at plan time is kept");
+        }
+    }
+    r.shutdown.cancel();
+}
+
+#[tokio::test]
 async fn a_panicking_resource_becomes_an_error_diagnostic() {
     let r = start().await;
     let mut client = ProviderClient::new(r.channel.clone());
@@ -215,7 +270,7 @@ async fn every_rpc_answers_with_diagnostics_not_status_errors() {
         .into_inner();
     assert!(garbage.diagnostics[0].summary.contains("Invalid"), "{:?}", garbage.diagnostics);
     let meta = c.get_metadata(pb::get_metadata::Request {}).await.unwrap().into_inner();
-    assert_eq!(meta.resources.len(), 2);
+    assert_eq!(meta.resources.len(), 3);
     assert!(meta.server_capabilities.unwrap().plan_destroy);
 }
 

@@ -456,24 +456,26 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 return Ok(Diagnostics::new());
             }
             let creating = prior.is_null();
-            let mut resp = ApplyResponse {
-                state: Object::new(planned.clone(), e.ty.clone()),
-                private,
-                diagnostics: Diagnostics::new(),
-            };
+            let mut resp = ApplyResponse::new(Object::new(planned.clone(), e.ty.clone()), private);
             let config_obj = Object::new(config, e.ty.clone());
             let r = if creating {
                 guard::run(&req.type_name, e.imp.create(&ctx, &config_obj, &mut resp)).await
             } else {
                 guard::run(&req.type_name, e.imp.update(&ctx, &prior_obj, &config_obj, &mut resp)).await
             };
+            let exists = resp.exists();
             let mut diags = resp.diagnostics;
             let failed = r.is_err();
             diags.absorb(r);
-            let untouched = *resp.state.value() == planned;
+            // A failed create keeps its state only if an object exists: as the resource
+            // says, else as far as it recorded anything (a state still equal to the plan).
+            let untouched = match exists {
+                Some(exists) if creating => !exists,
+                _ => *resp.state.value() == planned,
+            };
             let mut state = if failed && untouched {
-                // The resource recorded nothing: nothing was created, or the update did
-                // not get as far as changing anything that it knows of.
+                // Nothing was created, or the update did not get as far as changing
+                // anything that it knows of.
                 prior
             } else {
                 shaped(resp.state.into_value(), &e.ty, &mut diags)
