@@ -8,8 +8,9 @@ mod data_sources;
 mod docs;
 mod functions;
 mod governance;
+mod kinds;
 mod provider;
-mod resources;
+
 
 fn main() -> std::process::ExitCode {
     tfplug::main(provider::OppieProvider, provider::ADDRESS)

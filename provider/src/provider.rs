@@ -307,12 +307,12 @@ impl tfplug::Provider for OppieProvider {
 
     fn resources(&self) -> Vec<Arc<dyn Resource<Client>>> {
         crate::governance::govern(vec![
-            Arc::new(crate::resources::environment::Environment),
-            Arc::new(crate::resources::network::Network),
-            Arc::new(crate::resources::subnet::Subnet),
-            Arc::new(crate::resources::firewall::Firewall),
-            Arc::new(crate::resources::instance::Instance),
-            Arc::new(crate::resources::bucket::Bucket),
+            Arc::new(crate::kinds::environment::Environment),
+            Arc::new(crate::kinds::network::Network),
+            Arc::new(crate::kinds::subnet::Subnet),
+            Arc::new(crate::kinds::firewall::Firewall),
+            Arc::new(crate::kinds::instance::Instance),
+            Arc::new(crate::kinds::bucket::Bucket),
         ])
     }
 

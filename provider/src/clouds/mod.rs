@@ -7,15 +7,10 @@
 
 pub mod aws;
 pub mod azure;
-pub mod bucket;
 pub mod error;
-pub mod firewall;
 pub mod gcp;
 pub mod http;
-pub mod instance;
-pub mod network;
 mod oauth;
-pub mod subnet;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -33,12 +28,20 @@ pub type Native = BTreeMap<String, String>;
 
 /// Everything one cloud offers in one region.
 pub trait Backend:
-    network::Networks + subnet::Subnets + firewall::Firewalls + instance::Instances + bucket::Buckets
+    crate::kinds::network::Networks
+    + crate::kinds::subnet::Subnets
+    + crate::kinds::firewall::Firewalls
+    + crate::kinds::instance::Instances
+    + crate::kinds::bucket::Buckets
 {
 }
 
 impl<T> Backend for T where
-    T: network::Networks + subnet::Subnets + firewall::Firewalls + instance::Instances + bucket::Buckets
+    T: crate::kinds::network::Networks
+        + crate::kinds::subnet::Subnets
+        + crate::kinds::firewall::Firewalls
+        + crate::kinds::instance::Instances
+        + crate::kinds::bucket::Buckets
 {
 }
 

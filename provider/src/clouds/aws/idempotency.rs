@@ -24,7 +24,7 @@ impl AwsRegion {
     /// Runs `create` until it succeeds, a retry would not help, or attempts run out;
     /// before each retry (and after a final transient failure) `lookup` finds an object
     /// the failed attempt made anyway.
-    pub(super) async fn create_once<C, CF, L, LF>(&self, create: C, lookup: L) -> Result<String, CloudError>
+    pub(crate) async fn create_once<C, CF, L, LF>(&self, create: C, lookup: L) -> Result<String, CloudError>
     where
         C: Fn() -> CF,
         CF: Future<Output = Result<String, CloudError>>,

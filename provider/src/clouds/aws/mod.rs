@@ -1,15 +1,10 @@
 //! The AWS backend: EC2 for networks, subnets, firewalls and instances, S3 for buckets,
 //! through the official Rust SDK. One [`AwsRegion`] holds the clients of one region.
 
-mod bucket;
 mod client;
-mod errors;
-mod firewall;
-mod idempotency;
-mod instance;
-mod network;
-mod subnet;
-mod tags;
+pub mod errors;
+pub mod idempotency;
+pub mod tags;
 
 use std::future::Future;
 use std::time::Duration;
@@ -20,22 +15,26 @@ use crate::clouds::CloudError;
 
 /// The clients of one AWS region; implements every backend trait.
 pub struct AwsRegion {
-    region: String,
-    ec2: aws_sdk_ec2::Client,
-    s3: aws_sdk_s3::Client,
-    max_attempts: u32,
+    /// The native region name.
+    pub(crate) region: String,
+    /// EC2 client.
+    pub(crate) ec2: aws_sdk_ec2::Client,
+    /// S3 client.
+    pub(crate) s3: aws_sdk_s3::Client,
+    /// Attempts per call.
+    pub(crate) max_attempts: u32,
 }
 
 impl AwsRegion {
     /// The EC2 ARN of `kind/id` owned by `owner`.
-    fn ec2_arn(&self, owner: &str, kind: &str, id: &str) -> String {
+    pub(crate) fn ec2_arn(&self, owner: &str, kind: &str, id: &str) -> String {
         format!("arn:aws:ec2:{}:{owner}:{kind}/{id}", self.region)
     }
 }
 
 /// Polls `check` until it yields a value, sleeping between tries with a growing
 /// interval (0.1 s, then ×1.5 up to 5 s). Unbounded: callers bound it with a timeout.
-async fn poll<T, F, Fut>(mut check: F) -> Result<T, CloudError>
+pub(crate) async fn poll<T, F, Fut>(mut check: F) -> Result<T, CloudError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>, CloudError>>,
@@ -52,7 +51,7 @@ where
 
 /// Retries `op` while it fails because something still depends on the object (AWS is
 /// eventually consistent: an instance's network interface lingers after termination).
-async fn while_in_use<F, Fut>(mut op: F) -> Result<(), CloudError>
+pub(crate) async fn while_in_use<F, Fut>(mut op: F) -> Result<(), CloudError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<(), CloudError>>,
@@ -72,4 +71,9 @@ where
         }
     })
     .await
+}
+
+/// An EC2 filter on one value.
+pub fn filter(name: &str, value: &str) -> aws_sdk_ec2::types::Filter {
+    aws_sdk_ec2::types::Filter::builder().name(name).values(value).build()
 }

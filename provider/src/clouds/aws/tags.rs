@@ -51,7 +51,7 @@ pub fn split(tags: &[Tag], named: bool) -> (Option<String>, Tags) {
 
 impl AwsRegion {
     /// Makes the tags of EC2 object `id` (currently `current`) equal `desired` plus Name.
-    pub(super) async fn sync_tags(
+    pub(crate) async fn sync_tags(
         &self,
         id: &str,
         current: &[Tag],

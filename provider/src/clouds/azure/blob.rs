@@ -139,7 +139,7 @@ fn location(endpoint: Option<&url::Url>, account: &str) -> Result<Location, Clou
 
 impl AzureRegion {
     /// The data-plane client for `container` of storage account `account_id` (ARM id).
-    pub(super) async fn container(&self, account_id: &str, container: &str) -> Result<ContainerClient, CloudError> {
+    pub(crate) async fn container(&self, account_id: &str, container: &str) -> Result<ContainerClient, CloudError> {
         let account = super::names::last(account_id);
         match location(self.blob_base.as_ref(), account)? {
             Location::Emulator { base, signing } => Ok(ContainerClient {
@@ -166,7 +166,7 @@ impl AzureRegion {
     }
 
     /// Creates the container (an existing one counts); `public`: anonymous read of blobs.
-    pub(super) async fn create_container(&self, c: &ContainerClient, public: bool) -> Result<(), CloudError> {
+    pub(crate) async fn create_container(&self, c: &ContainerClient, public: bool) -> Result<(), CloudError> {
         let mut call = Self::container_call(c, Method::PUT, &[], "Create Container");
         if public {
             call = call.header("x-ms-blob-public-access", "blob");
@@ -178,7 +178,7 @@ impl AzureRegion {
     }
 
     /// The container's public access level (`None`: private), or `None` outside when it is gone.
-    pub(super) async fn container_access(&self, c: &ContainerClient) -> Result<Option<Option<String>>, CloudError> {
+    pub(crate) async fn container_access(&self, c: &ContainerClient) -> Result<Option<Option<String>>, CloudError> {
         let call = Self::container_call(c, Method::GET, &[], "Get Container Properties");
         match self.blob_send(c, call).await {
             Ok(r) => Ok(Some(r.header("x-ms-blob-public-access").map(str::to_string))),
@@ -188,7 +188,7 @@ impl AzureRegion {
     }
 
     /// Sets the public access level.
-    pub(super) async fn set_container_access(&self, c: &ContainerClient, public: bool) -> Result<(), CloudError> {
+    pub(crate) async fn set_container_access(&self, c: &ContainerClient, public: bool) -> Result<(), CloudError> {
         let mut call = Self::container_call(c, Method::PUT, &[("comp", "acl")], "Set Container ACL");
         if public {
             call = call.header("x-ms-blob-public-access", "blob");
@@ -197,13 +197,13 @@ impl AzureRegion {
     }
 
     /// True when the container holds a blob.
-    pub(super) async fn container_has_blobs(&self, c: &ContainerClient) -> Result<bool, CloudError> {
+    pub(crate) async fn container_has_blobs(&self, c: &ContainerClient) -> Result<bool, CloudError> {
         let call = Self::container_call(c, Method::GET, &[("comp", "list"), ("maxresults", "1")], "List Blobs");
         Ok(self.blob_send(c, call).await?.text.contains("<Blob>"))
     }
 
     /// Deletes the container and every blob in it; gone already counts.
-    pub(super) async fn delete_container(&self, c: &ContainerClient) -> Result<(), CloudError> {
+    pub(crate) async fn delete_container(&self, c: &ContainerClient) -> Result<(), CloudError> {
         match self.blob_send(c, Self::container_call(c, Method::DELETE, &[], "Delete Container")).await {
             Err(e) if !e.is_not_found() => Err(e),
             _ => Ok(()),

@@ -152,7 +152,7 @@ impl AzureCloud {
 
 /// How a long-running operation reports progress.
 #[derive(Debug, Clone)]
-pub(super) enum Tracker {
+pub(crate) enum Tracker {
     /// `Azure-AsyncOperation`: an operation resource with `status`.
     AsyncOperation(url::Url),
     /// `Location`: 202 while running, then the result.
@@ -185,7 +185,7 @@ fn operation_failed(operation: &str, body: &Value, status: &str) -> CloudError {
 
 impl AzureRegion {
     /// The subscription, or the error that says how to set it.
-    pub(super) fn subscription(&self) -> Result<&str, CloudError> {
+    pub(crate) fn subscription(&self) -> Result<&str, CloudError> {
         self.subscription.as_deref().ok_or_else(|| CloudError {
             kind: ErrorKind::Invalid,
             service: "Azure Resource Manager",
@@ -197,7 +197,7 @@ impl AzureRegion {
     }
 
     /// `/subscriptions/<id>/resourceGroups/<rg>`.
-    pub(super) fn group_id(&self, rg: &str) -> Result<String, CloudError> {
+    pub(crate) fn group_id(&self, rg: &str) -> Result<String, CloudError> {
         Ok(format!("/subscriptions/{}/resourceGroups/{rg}", self.subscription()?))
     }
 
@@ -206,12 +206,12 @@ impl AzureRegion {
     }
 
     /// GET; `None` when the resource (or its group) is not there.
-    pub(super) async fn get(&self, id: &str, api: &str, operation: &str) -> Result<Option<Value>, CloudError> {
+    pub(crate) async fn get(&self, id: &str, api: &str, operation: &str) -> Result<Option<Value>, CloudError> {
         Ok(self.arm.get_opt(self.call(Method::GET, id, api, operation)).await?.map(|r| r.json))
     }
 
     /// PUT without waiting: remembers the operation so [`Self::settle`] can wait for it.
-    pub(super) async fn put_start(&self, id: &str, api: &str, body: Value, operation: &str) -> Result<(), CloudError> {
+    pub(crate) async fn put_start(&self, id: &str, api: &str, body: Value, operation: &str) -> Result<(), CloudError> {
         let reply = self.arm.send(self.call(Method::PUT, id, api, operation).json(body)).await?;
         if let Some(t) = tracker(&reply) {
             self.pending.lock().await.insert(id.to_ascii_lowercase(), (t, operation.to_string()));
@@ -221,7 +221,7 @@ impl AzureRegion {
 
     /// Waits for what [`Self::put_start`] began on `id` (in this process); else for the
     /// resource's `provisioningState` to settle.
-    pub(super) async fn settle(&self, id: &str, api: &str, operation: &str) -> Result<(), CloudError> {
+    pub(crate) async fn settle(&self, id: &str, api: &str, operation: &str) -> Result<(), CloudError> {
         let pending = self.pending.lock().await.remove(&id.to_ascii_lowercase());
         if let Some((t, op)) = pending {
             return self.track(t, &op).await.map(|_| ());
@@ -247,17 +247,17 @@ impl AzureRegion {
     }
 
     /// PUT and wait for the operation to finish; the resource as it then is.
-    pub(super) async fn put(&self, id: &str, api: &str, body: Value, operation: &str) -> Result<Value, CloudError> {
+    pub(crate) async fn put(&self, id: &str, api: &str, body: Value, operation: &str) -> Result<Value, CloudError> {
         self.send_wait(self.call(Method::PUT, id, api, operation).json(body), id, api).await
     }
 
     /// PATCH and wait; the resource as it then is.
-    pub(super) async fn patch(&self, id: &str, api: &str, body: Value, operation: &str) -> Result<Value, CloudError> {
+    pub(crate) async fn patch(&self, id: &str, api: &str, body: Value, operation: &str) -> Result<Value, CloudError> {
         self.send_wait(self.call(Method::PATCH, id, api, operation).json(body), id, api).await
     }
 
     /// POST an action (`<id>/<action>`) and wait; the action's result.
-    pub(super) async fn action(&self, id: &str, action: &str, api: &str, operation: &str) -> Result<Value, CloudError> {
+    pub(crate) async fn action(&self, id: &str, action: &str, api: &str, operation: &str) -> Result<Value, CloudError> {
         let reply = self.arm.send(self.call(Method::POST, &format!("{id}/{action}"), api, operation)).await?;
         match tracker(&reply) {
             Some(t) => self.track(t, operation).await.map(|v| v.unwrap_or(Value::Null)),
@@ -282,7 +282,7 @@ impl AzureRegion {
     }
 
     /// DELETE and wait until it is gone; gone already counts as done.
-    pub(super) async fn delete(&self, id: &str, api: &str, operation: &str) -> Result<(), CloudError> {
+    pub(crate) async fn delete(&self, id: &str, api: &str, operation: &str) -> Result<(), CloudError> {
         let reply = match self.arm.send(self.call(Method::DELETE, id, api, operation)).await {
             Ok(r) => r,
             Err(e) if e.is_not_found() => return Ok(()),

@@ -25,7 +25,7 @@ pub fn group_of(id: &str) -> Result<&str, CloudError> {
 impl AzureRegion {
     /// Makes sure group `rg` exists: made (and tagged as owned by `owner`) when `own` is
     /// set; a group the configuration names must exist already.
-    pub(super) async fn ensure_group(&self, rg: &str, own: bool, owner: &str, tags: &Tags) -> Result<(), CloudError> {
+    pub(crate) async fn ensure_group(&self, rg: &str, own: bool, owner: &str, tags: &Tags) -> Result<(), CloudError> {
         let id = self.group_id(rg)?;
         if !own {
             return match self.get(&id, api::RESOURCES, "resourceGroups.get").await? {
@@ -56,7 +56,7 @@ impl AzureRegion {
 
     /// Deletes group `rg` if Oppie made it for `owner` and nothing else lives in it
     /// (deleting a group deletes everything in it).
-    pub(super) async fn drop_group_if_owned(&self, rg: &str, owner: &str) -> Result<(), CloudError> {
+    pub(crate) async fn drop_group_if_owned(&self, rg: &str, owner: &str) -> Result<(), CloudError> {
         let id = self.group_id(rg)?;
         let Some(g) = self.get(&id, api::RESOURCES, "resourceGroups.get").await? else { return Ok(()) };
         if g["tags"][OWNER_TAG].as_str() != Some(owner.to_ascii_lowercase().as_str()) {

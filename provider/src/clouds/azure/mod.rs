@@ -3,16 +3,11 @@
 //! containers, through their REST APIs. One [`AzureRegion`] serves one region.
 
 mod auth;
-mod blob;
-mod bucket;
+pub mod blob;
 mod client;
 mod errors;
-mod firewall;
-mod groups;
-mod instance;
-mod names;
-mod network;
-mod subnet;
+pub mod groups;
+pub mod names;
 
 use std::collections::HashMap;
 
@@ -20,13 +15,12 @@ use tokio::sync::Mutex;
 
 pub use auth::Inputs;
 pub use client::{AzureCloud, DEFAULT_MAX_ATTEMPTS, Settings};
-pub use instance::marketplace_urn;
 pub use names::zone_number;
 
 use crate::clouds::http::Api;
 
 /// API versions, as the published REST references (and the fake that checks requests) have them.
-mod api {
+pub mod api {
     /// Microsoft.Resources (resource groups).
     pub const RESOURCES: &str = "2025-04-01";
     /// Microsoft.Network.
@@ -44,7 +38,8 @@ mod api {
 /// The clients of one subscription and region; implements every backend trait.
 pub struct AzureRegion {
     subscription: Option<String>,
-    region: String,
+    /// The native region.
+    pub(crate) region: String,
     management: url::Url,
     blob_base: Option<url::Url>,
     arm: Api,

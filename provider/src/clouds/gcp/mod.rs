@@ -2,17 +2,12 @@
 //! Storage for buckets, through their REST APIs. One [`GcpRegion`] serves one region.
 
 mod auth;
-mod bucket;
 mod client;
 mod errors;
-mod firewall;
-mod instance;
 mod labels;
 mod names;
-mod network;
-mod subnet;
 
-pub use client::{DEFAULT_MAX_ATTEMPTS, GcpCloud, Settings};
+pub use client::{DEFAULT_MAX_ATTEMPTS, GcpCloud, Settings, last, resource_path};
 pub use labels::check_labels;
 pub use names::{FIREWALL_NAME_MAX, NAME_MAX, check_name};
 
@@ -20,16 +15,22 @@ use crate::clouds::http::Api;
 
 /// The clients of one project and region; implements every backend trait.
 pub struct GcpRegion {
-    project: String,
-    region: String,
-    compute_base: url::Url,
-    storage_base: url::Url,
-    compute: Api,
-    storage: Api,
+    /// The project every object belongs to.
+    pub(crate) project: String,
+    /// The native region.
+    pub(crate) region: String,
+    /// Compute Engine base URL.
+    pub(crate) compute_base: url::Url,
+    /// Cloud Storage base URL.
+    pub(crate) storage_base: url::Url,
+    /// Compute Engine calls.
+    pub(crate) compute: Api,
+    /// Cloud Storage calls.
+    pub(crate) storage: Api,
     /// Insert operations of instances whose create returned before the operation was done,
     /// by instance id: the id reaches Terraform's state first, so a failure while waiting
     /// leaves the VM tracked (tainted), never orphaned.
-    pending: std::sync::Mutex<std::collections::HashMap<String, serde_json::Value>>,
+    pub(crate) pending: std::sync::Mutex<std::collections::HashMap<String, serde_json::Value>>,
 }
 
 #[cfg(test)]
@@ -46,10 +47,10 @@ mod decoder_tests {
         fn paths_and_ids_never_panic(s in "\\PC{0,80}") {
             let _ = last(&s);
             let _ = resource_path(&s);
-            let _ = super::network::described(&s, "cidr");
-            let _ = super::firewall::split_id(&s);
-            let _ = super::instance::zone_and_name(&s);
-            let _ = super::subnet::subnet_name(&s, &s, &s);
+            let _ = crate::kinds::network::gcp::described(&s, "cidr");
+            let _ = crate::kinds::firewall::gcp::split_id(&s);
+            let _ = crate::kinds::instance::gcp::zone_and_name(&s);
+            let _ = crate::kinds::subnet::gcp::subnet_name(&s, &s, &s);
             let _ = super::names::check_name(&s, super::NAME_MAX);
             let _ = super::auth::parse(&format!("{{{s}"));
         }
@@ -57,10 +58,10 @@ mod decoder_tests {
         #[test]
         fn cloud_answers_never_panic(kind in "\\PC{0,12}", ports in "\\PC{0,12}", age in any::<i64>(), class in "\\PC{0,10}") {
             let rule = json!({"direction": kind, "sourceRanges": [ports.clone()], "allowed": [{"IPProtocol": kind, "ports": [ports]}]});
-            let _ = super::firewall::parse_rule(&rule);
+            let _ = crate::kinds::firewall::gcp::parse_rule(&rule);
             let lifecycle = json!({"rule": [{"action": {"type": "SetStorageClass", "storageClass": class}, "condition": {"age": age}},
                                             {"action": {"type": "Delete"}, "condition": {"age": age}}]});
-            let _ = super::bucket::read_lifecycle(&lifecycle);
+            let _ = crate::kinds::bucket::gcp::read_lifecycle(&lifecycle);
         }
     }
 }

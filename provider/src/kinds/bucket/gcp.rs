@@ -6,8 +6,8 @@
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
-use super::GcpRegion;
-use crate::clouds::bucket::{BucketSpec, BucketState, Buckets, LifecycleRule, StorageClass};
+use crate::clouds::gcp::GcpRegion;
+use super::{BucketSpec, BucketState, Buckets, LifecycleRule, StorageClass};
 use crate::clouds::http::Call;
 use crate::clouds::{CloudError, Native, Tags};
 
@@ -31,7 +31,7 @@ fn lifecycle(rules: &[LifecycleRule]) -> Value {
 }
 
 /// Reads GCS rules back into Oppie rules: a transition followed by a later deletion is one rule.
-pub(super) fn read_lifecycle(v: &Value) -> Vec<LifecycleRule> {
+pub(crate) fn read_lifecycle(v: &Value) -> Vec<LifecycleRule> {
     let mut out: Vec<LifecycleRule> = Vec::new();
     for r in v["rule"].as_array().into_iter().flatten() {
         let age = r["condition"]["age"].as_u64().and_then(|a| u32::try_from(a).ok());

@@ -9,10 +9,10 @@ use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::groups::{self, group_of};
-use super::names::{id_part, last, subnet_zone, zone_number};
-use super::{AzureRegion, api};
-use crate::clouds::instance::{InstanceSpec, InstanceState, Instances};
+use crate::clouds::azure::groups::{self, group_of};
+use crate::clouds::azure::names::{id_part, last, subnet_zone, zone_number};
+use crate::clouds::azure::{AzureRegion, api};
+use super::{InstanceSpec, InstanceState, Instances};
 use crate::clouds::{CloudError, ErrorKind, Native};
 
 const LOCK: &str = "providers/Microsoft.Authorization/locks/oppie-deletion-protection";

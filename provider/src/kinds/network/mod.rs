@@ -1,6 +1,13 @@
 //! `oppie_network`: a private network (AWS VPC) with an IPv4 range; public subnets route
 //! to the internet through it. Name and tags change in place; a new range replaces it.
 
+pub(crate) mod aws;
+pub(crate) mod azure;
+pub(crate) mod gcp;
+mod neutral;
+
+pub use neutral::*;
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -13,9 +20,9 @@ use tfplug::{
 
 use super::checks::{display_name, ipv4_cidr};
 use super::common::{self, Budget};
-use super::registry;
+use super::cidr_ledger;
 use crate::catalog::Cloud;
-use crate::clouds::network::{NetworkSpec, NetworkState};
+use self::{NetworkSpec, NetworkState};
 use crate::clouds::{Tags, creation_token};
 use crate::functions::subnet_cidrs::Cidr;
 use crate::provider::Client;
@@ -120,7 +127,7 @@ impl tfplug::Resource<Client> for Network {
         }
         if let Some(cidr) = plan.planned.attr("cidr").as_str().and_then(|c| Cidr::parse(c).ok()) {
             let id = plan.planned.attr("id").as_str().map(str::to_string);
-            registry::planned_network(id, cidr);
+            cidr_ledger::planned_network(id, cidr);
         }
         common::plan_native(plan, false)
     }
@@ -155,7 +162,7 @@ impl tfplug::Resource<Client> for Network {
         match r {
             Some(n) => {
                 if let Ok(c) = Cidr::parse(&n.cidr) {
-                    registry::planned_network(Some(n.id.clone()), c);
+                    cidr_ledger::planned_network(Some(n.id.clone()), c);
                 }
                 refresh(ctx, &mut resp.state, &n)
             }

@@ -4,10 +4,10 @@
 
 use serde_json::{Value, json};
 
-use super::groups::{self, group_of};
-use super::names::{default_resource_group, storage_account_name};
-use super::{AzureRegion, api};
-use crate::clouds::bucket::{BucketSpec, BucketState, Buckets, LifecycleRule, StorageClass};
+use crate::clouds::azure::groups::{self, group_of};
+use crate::clouds::azure::names::{default_resource_group, storage_account_name};
+use crate::clouds::azure::{AzureRegion, api};
+use super::{BucketSpec, BucketState, Buckets, LifecycleRule, StorageClass};
 use crate::clouds::{CloudError, ErrorKind, Native};
 
 /// The tag that keeps the bucket's name on its account (names lose '-' and '.' there).
@@ -159,7 +159,7 @@ impl Buckets for AzureRegion {
     async fn read_bucket(&self, id: &str) -> Result<Option<BucketState>, CloudError> {
         let account = account_id(id);
         let Some(a) = self.get(account, api::STORAGE, "storageAccounts.getProperties").await? else { return Ok(None) };
-        let container = super::names::last(id);
+        let container = crate::clouds::azure::names::last(id);
         let c = self.container(account, container).await?;
         let Some(level) = self.container_access(&c).await? else { return Ok(None) };
         let service = self
@@ -170,7 +170,7 @@ impl Buckets for AzureRegion {
         let name = a["tags"][BUCKET_TAG].as_str().map_or_else(|| container.to_string(), str::to_string);
         let rg = group_of(id)?.to_string();
         let mut native = Native::new();
-        native.insert("storage_account".into(), super::names::last(account).to_string());
+        native.insert("storage_account".into(), crate::clouds::azure::names::last(account).to_string());
         native.insert("container".into(), container.to_string());
         native.insert("resource_group".into(), rg.clone());
         native.insert("url".into(), c.url.to_string());
@@ -193,7 +193,7 @@ impl Buckets for AzureRegion {
     async fn delete_bucket(&self, id: &str, force: bool) -> Result<(), CloudError> {
         let account = account_id(id);
         let Some(a) = self.get(account, api::STORAGE, "storageAccounts.getProperties").await? else { return Ok(()) };
-        let c = self.container(account, super::names::last(id)).await?;
+        let c = self.container(account, crate::clouds::azure::names::last(id)).await?;
         if !force && self.container_access(&c).await?.is_some() && self.container_has_blobs(&c).await? {
             return Err(CloudError {
                 kind: ErrorKind::InUse,

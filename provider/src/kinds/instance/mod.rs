@@ -3,6 +3,13 @@
 //! asked, else at apply. Size changes in place (stop, resize, start); image, subnet,
 //! public address, disk encryption and user data replace it.
 
+pub(crate) mod aws;
+pub(crate) mod azure;
+pub(crate) mod gcp;
+mod neutral;
+
+pub use neutral::*;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -18,7 +25,7 @@ use tfplug::{
 use super::checks::display_name;
 use super::common::{self, Budget, Placement};
 use crate::catalog::{Cloud, Resolved};
-use crate::clouds::instance::{InstanceSpec, InstanceState};
+use self::{InstanceSpec, InstanceState};
 use crate::clouds::{Tags, creation_token};
 use crate::provider::Client;
 
@@ -292,7 +299,7 @@ impl tfplug::Resource<Client> for Instance {
                 }
                 Ok(Resolved::Native(id)) => MaybeUnknown::Known(id),
                 Ok(Resolved::Key(entry)) if placement.cloud == Cloud::Azure => {
-                    match crate::clouds::azure::marketplace_urn(&entry.lookup) {
+                    match azure::marketplace_urn(&entry.lookup) {
                         Ok(urn) => MaybeUnknown::Known(urn),
                         Err(e) => return Err(e.to_diagnostics(&format!("looking up image {img}"))),
                     }

@@ -1,6 +1,13 @@
 //! `oppie_bucket`: object storage (an S3 bucket) that is private and encrypted unless told
 //! otherwise, with versioning, access logging, lifecycle rules (cold/archive tiers) and tags.
 
+pub(crate) mod aws;
+pub(crate) mod azure;
+pub(crate) mod gcp;
+mod neutral;
+
+pub use neutral::*;
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -15,7 +22,7 @@ use tfplug::{
 use super::common::{self, Budget};
 use crate::catalog::Cloud;
 use crate::clouds::Tags;
-use crate::clouds::bucket::{BucketSpec, BucketState, LifecycleRule, StorageClass};
+use self::{BucketSpec, BucketState, LifecycleRule, StorageClass};
 use crate::provider::Client;
 
 /// The resource type.

@@ -5,19 +5,19 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::GcpRegion;
-use super::client::last;
+use crate::clouds::gcp::GcpRegion;
+use crate::clouds::gcp::last;
 use crate::clouds::http::while_in_use;
-use crate::clouds::network::{NetworkSpec, NetworkState, Networks};
+use super::{NetworkSpec, NetworkState, Networks};
 use crate::clouds::{CloudError, Native};
 
 /// Reads `key=value` from an Oppie description ("Managed by Oppie; cidr=10.2.0.0/16").
-pub(super) fn described(description: &str, key: &str) -> Option<String> {
+pub(crate) fn described(description: &str, key: &str) -> Option<String> {
     description.split(';').map(str::trim).find_map(|p| p.strip_prefix(&format!("{key}=")).map(str::to_string))
 }
 
 /// The network's path from its id.
-pub(super) fn network_name(id: &str) -> &str {
+pub(crate) fn network_name(id: &str) -> &str {
     last(id)
 }
 

@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use super::groups::{self, group_of};
-use super::names::last;
-use super::{AzureRegion, api};
-use crate::clouds::firewall::{FirewallSpec, FirewallState, Firewalls, PortRange, Protocol, Rule};
+use crate::clouds::azure::groups::{self, group_of};
+use crate::clouds::azure::names::last;
+use crate::clouds::azure::{AzureRegion, api};
+use super::{FirewallSpec, FirewallState, Firewalls, PortRange, Protocol, Rule};
 use crate::clouds::{CloudError, Native};
 
 /// The tag that links a security group to its network (security groups have no such field).

@@ -3,9 +3,9 @@
 
 use serde_json::json;
 
-use super::names::{last, subnet_name, subnet_zone};
-use super::{AzureRegion, api};
-use crate::clouds::subnet::{SubnetSpec, SubnetState, Subnets};
+use crate::clouds::azure::names::{last, subnet_name, subnet_zone};
+use crate::clouds::azure::{AzureRegion, api};
+use super::{SubnetSpec, SubnetState, Subnets};
 use crate::clouds::{CloudError, Native};
 
 fn body(spec: &SubnetSpec) -> serde_json::Value {

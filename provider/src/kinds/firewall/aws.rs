@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup};
 
-use super::idempotency::no_retry;
-use super::network::filter;
-use super::tags::{self, TOKEN_TAG};
-use super::{AwsRegion, errors, while_in_use};
-use crate::clouds::firewall::{FirewallSpec, FirewallState, Firewalls, PortRange, Protocol, Rule};
+use crate::clouds::aws::idempotency::no_retry;
+use crate::clouds::aws::filter;
+use crate::clouds::aws::tags::{self, TOKEN_TAG};
+use crate::clouds::aws::{AwsRegion, errors, while_in_use};
+use super::{FirewallSpec, FirewallState, Firewalls, PortRange, Protocol, Rule};
 use crate::clouds::{CloudError, Native};
 
 /// One CIDR's permission.

@@ -99,7 +99,7 @@ mod tests {
         fn cidr_checks_never_panic(s in ".{0,40}") {
             let _ = any_cidr(&s);
             let _ = errors(&ipv4_cidr(0, 32), Value::from(s.clone()));
-            let _ = crate::clouds::firewall::PortRange::parse(&s);
+            let _ = crate::kinds::firewall::PortRange::parse(&s);
         }
     }
 }

@@ -9,17 +9,17 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::GcpRegion;
-use super::client::{last, resource_path};
-use super::firewall::target_tag;
+use crate::clouds::gcp::GcpRegion;
+use crate::clouds::gcp::{last, resource_path};
+use crate::kinds::firewall::gcp::target_tag;
 use crate::clouds::http::{self, Call};
-use crate::clouds::instance::{InstanceSpec, InstanceState, Instances};
+use super::{InstanceSpec, InstanceState, Instances};
 use crate::clouds::{CloudError, Native};
 
 const SERVICE: &str = "GCP Compute";
 
 /// Splits an instance id `projects/p/zones/z/instances/n` into (zone, name).
-pub(super) fn zone_and_name(id: &str) -> (&str, &str) {
+pub(crate) fn zone_and_name(id: &str) -> (&str, &str) {
     let parts: Vec<&str> = id.split('/').collect();
     match parts.iter().position(|p| *p == "zones") {
         Some(i) if parts.len() > i + 3 => (parts[i + 1], parts[i + 3]),

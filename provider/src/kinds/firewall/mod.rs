@@ -2,6 +2,13 @@
 //! (AWS security group). Rules are sets: order never matters, and changing them revokes and
 //! authorizes in place. Nothing is allowed out unless an egress rule says so.
 
+pub(crate) mod aws;
+pub(crate) mod azure;
+pub(crate) mod gcp;
+mod neutral;
+
+pub use neutral::*;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -16,7 +23,7 @@ use tfplug::{
 
 use super::checks::{cidr_set, display_name};
 use super::common::{self, Budget};
-use crate::clouds::firewall::{FirewallSpec, FirewallState, PortRange, Protocol, Rule};
+use self::{FirewallSpec, FirewallState, PortRange, Protocol, Rule};
 use crate::clouds::{Tags, creation_token};
 use crate::provider::Client;
 

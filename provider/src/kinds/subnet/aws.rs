@@ -3,11 +3,11 @@
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, RouteTable};
 
-use super::idempotency::no_retry;
-use super::network::filter;
-use super::tags::{self, TOKEN_TAG};
-use super::{AwsRegion, errors, while_in_use};
-use crate::clouds::subnet::{SubnetSpec, SubnetState, Subnets};
+use crate::clouds::aws::idempotency::no_retry;
+use crate::clouds::aws::filter;
+use crate::clouds::aws::tags::{self, TOKEN_TAG};
+use crate::clouds::aws::{AwsRegion, errors, while_in_use};
+use super::{SubnetSpec, SubnetState, Subnets};
 use crate::clouds::{CloudError, Native, Tags};
 
 /// Tag on a public subnet's route table naming the subnet.

@@ -1,20 +1,18 @@
 //! Networks on AWS: a VPC plus an attached internet gateway (which public subnets route
 //! through; it costs nothing while unused).
 
-use aws_sdk_ec2::types::{Filter, ResourceType};
+use aws_sdk_ec2::types::ResourceType;
 
-use super::idempotency::no_retry;
-use super::tags::{self, TOKEN_TAG};
-use super::{AwsRegion, errors, while_in_use};
-use crate::clouds::network::{NetworkSpec, NetworkState, Networks};
+use crate::clouds::aws::filter;
+
+use crate::clouds::aws::idempotency::no_retry;
+use crate::clouds::aws::tags::{self, TOKEN_TAG};
+use crate::clouds::aws::{AwsRegion, errors, while_in_use};
+use super::{NetworkSpec, NetworkState, Networks};
 use crate::clouds::{CloudError, Native};
 
 /// Tag on the internet gateway naming its VPC, so a retried create finds it.
 const NETWORK_TAG: &str = "oppie:network-id";
-
-pub(super) fn filter(name: &str, value: &str) -> Filter {
-    Filter::builder().name(name).values(value).build()
-}
 
 impl AwsRegion {
     async fn vpc_gateways(&self, vpc_id: &str) -> Result<Vec<String>, CloudError> {
@@ -29,7 +27,7 @@ impl AwsRegion {
     }
 
     /// The internet gateway of `vpc_id`, if it has one.
-    pub(super) async fn vpc_gateway(&self, vpc_id: &str) -> Result<Option<String>, CloudError> {
+    pub(crate) async fn vpc_gateway(&self, vpc_id: &str) -> Result<Option<String>, CloudError> {
         Ok(self.vpc_gateways(vpc_id).await?.into_iter().next())
     }
 

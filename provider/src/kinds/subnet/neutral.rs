@@ -40,7 +40,7 @@ pub struct SubnetState {
 /// Subnet operations of one cloud region.
 #[tfplug::async_trait]
 pub trait Subnets: Send + Sync {
-    /// Creates the subnet (see [`crate::clouds::network::Networks::create_network`] for `token`).
+    /// Creates the subnet (see [`crate::kinds::network::Networks::create_network`] for `token`).
     async fn create_subnet(&self, spec: &SubnetSpec, token: &str) -> Result<String, CloudError>;
 
     /// Brings `public` and the tags to `spec`; also finishes a create.

@@ -10,14 +10,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::GcpRegion;
-use super::client::{last, resource_path};
-use crate::clouds::firewall::{FirewallSpec, FirewallState, Firewalls, PortRange, Protocol, Rule};
+use crate::clouds::gcp::GcpRegion;
+use crate::clouds::gcp::{last, resource_path};
+use super::{FirewallSpec, FirewallState, Firewalls, PortRange, Protocol, Rule};
 use crate::clouds::http::Call;
 use crate::clouds::{CloudError, Native};
 
 /// Splits a firewall id into (network path, name).
-pub(super) fn split_id(id: &str) -> (&str, &str) {
+pub(crate) fn split_id(id: &str) -> (&str, &str) {
     match id.rsplit_once("/firewalls/") {
         Some((net, name)) => (net, name),
         None => ("", id),
@@ -72,7 +72,7 @@ fn base_body(fw: &str, network: &str) -> Value {
 }
 
 /// Oppie rules from a GCP rule (one per `allowed` entry).
-pub(super) fn parse_rule(v: &Value) -> Vec<Rule> {
+pub(crate) fn parse_rule(v: &Value) -> Vec<Rule> {
     let egress = v["direction"] == "EGRESS";
     let ranges = if egress { &v["destinationRanges"] } else { &v["sourceRanges"] };
     let sources: BTreeSet<String> =
@@ -222,7 +222,7 @@ impl Firewalls for GcpRegion {
 }
 
 /// The network tag of a firewall id (machines carry it to join).
-pub(super) fn target_tag(id: &str) -> String {
+pub(crate) fn target_tag(id: &str) -> String {
     last(id).to_string()
 }
 

@@ -10,8 +10,8 @@ use aws_sdk_s3::types::{
     Transition, TransitionStorageClass, VersioningConfiguration,
 };
 
-use super::{AwsRegion, errors};
-use crate::clouds::bucket::{BucketSpec, BucketState, Buckets, LifecycleRule, StorageClass};
+use crate::clouds::aws::{AwsRegion, errors};
+use super::{BucketSpec, BucketState, Buckets, LifecycleRule, StorageClass};
 use crate::clouds::{CloudError, Native, Tags};
 
 const S3: &str = "AWS S3";

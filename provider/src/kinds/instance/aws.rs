@@ -9,11 +9,11 @@ use aws_sdk_ec2::types::{
 };
 use base64::Engine as _;
 
-use super::idempotency::no_retry;
-use super::network::filter;
-use super::tags::{self, TOKEN_TAG};
-use super::{AwsRegion, errors, poll};
-use crate::clouds::instance::{InstanceSpec, InstanceState, Instances};
+use crate::clouds::aws::idempotency::no_retry;
+use crate::clouds::aws::filter;
+use crate::clouds::aws::tags::{self, TOKEN_TAG};
+use crate::clouds::aws::{AwsRegion, errors, poll};
+use super::{InstanceSpec, InstanceState, Instances};
 use crate::clouds::{CloudError, Native};
 
 const EC2: &str = "AWS EC2";

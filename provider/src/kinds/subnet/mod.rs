@@ -1,6 +1,13 @@
 //! `oppie_subnet`: a range of a network in one zone. `public = true` routes it to the
 //! internet (AWS: own route table via the VPC's internet gateway) and changes in place.
 
+pub(crate) mod aws;
+pub(crate) mod azure;
+pub(crate) mod gcp;
+mod neutral;
+
+pub use neutral::*;
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -14,9 +21,9 @@ use tfplug::{
 
 use super::checks::ipv4_cidr;
 use super::common::{self, Budget};
-use super::registry;
+use super::cidr_ledger;
 use crate::catalog::Cloud;
-use crate::clouds::subnet::{SubnetSpec, SubnetState};
+use self::{SubnetSpec, SubnetState};
 use crate::clouds::{Tags, creation_token};
 use crate::functions::subnet_cidrs::Cidr;
 use crate::provider::Client;
@@ -135,7 +142,7 @@ impl tfplug::Resource<Client> for Subnet {
         }
         if let Some(cidr) = plan.planned.attr("cidr").as_str().and_then(|c| Cidr::parse(c).ok()) {
             let network: MaybeUnknown<String> = plan.planned.get_at(&AttributePath::attr("network_id"))?;
-            if let Err(problem) = registry::planned_subnet(network.known().map(String::as_str), cidr) {
+            if let Err(problem) = cidr_ledger::planned_subnet(network.known().map(String::as_str), cidr) {
                 return Err(Diagnostics::attribute_error(
                     AttributePath::attr("cidr"),
                     "Subnet range does not fit",

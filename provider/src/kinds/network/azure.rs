@@ -3,10 +3,10 @@
 
 use serde_json::json;
 
-use super::groups::{self, group_of};
-use super::names::{default_resource_group, last};
-use super::{AzureRegion, api};
-use crate::clouds::network::{NetworkSpec, NetworkState, Networks};
+use crate::clouds::azure::groups::{self, group_of};
+use crate::clouds::azure::names::{default_resource_group, last};
+use crate::clouds::azure::{AzureRegion, api};
+use super::{NetworkSpec, NetworkState, Networks};
 use crate::clouds::{CloudError, Native};
 
 impl AzureRegion {

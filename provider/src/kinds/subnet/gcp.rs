@@ -6,15 +6,15 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::GcpRegion;
-use super::client::{last, resource_path};
-use super::network::{described, network_name};
+use crate::clouds::gcp::GcpRegion;
+use crate::clouds::gcp::{last, resource_path};
+use crate::kinds::network::gcp::{described, network_name};
 use crate::clouds::http::while_in_use;
-use crate::clouds::subnet::{SubnetSpec, SubnetState, Subnets};
+use super::{SubnetSpec, SubnetState, Subnets};
 use crate::clouds::{CloudError, Native};
 
 /// The subnetwork name: `<network>-<zone>-<range with dashes>`, at most 63 characters.
-pub(super) fn subnet_name(network: &str, zone: &str, cidr: &str) -> String {
+pub(crate) fn subnet_name(network: &str, zone: &str, cidr: &str) -> String {
     let range = cidr.replace(['.', '/'], "-");
     let tail = format!("-{zone}-{range}");
     let head: String = network.chars().take(63 - tail.len().min(62)).collect();
@@ -23,7 +23,7 @@ pub(super) fn subnet_name(network: &str, zone: &str, cidr: &str) -> String {
 
 /// The subnetwork's path under the project from its id; the region named in the id wins over
 /// the backend's (an import may name a subnetwork of another region).
-pub(super) fn subnet_path(default_region: &str, id: &str) -> String {
+pub(crate) fn subnet_path(default_region: &str, id: &str) -> String {
     let parts: Vec<&str> = id.split('/').collect();
     let region = match parts.iter().position(|p| *p == "regions") {
         Some(i) if i + 1 < parts.len() && !parts[i + 1].is_empty() => parts[i + 1],
@@ -34,7 +34,7 @@ pub(super) fn subnet_path(default_region: &str, id: &str) -> String {
 
 impl GcpRegion {
     /// The zone suffix recorded on a subnetwork ("b"), and its full zone ("us-east1-b").
-    pub(super) async fn subnet_zone(&self, subnet_id: &str) -> Result<(String, serde_json::Value), CloudError> {
+    pub(crate) async fn subnet_zone(&self, subnet_id: &str) -> Result<(String, serde_json::Value), CloudError> {
         let s = self.compute_get(&subnet_path(&self.region, subnet_id), "subnetworks.get").await?.ok_or_else(|| {
             CloudError::other("GCP Compute", "subnetworks.get", format!("subnet {subnet_id} is gone"))
         })?;
