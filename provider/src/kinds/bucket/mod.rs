@@ -22,7 +22,6 @@ use tfplug::{
 use super::common::{self, Budget};
 use crate::catalog::Cloud;
 use crate::clouds::Tags;
-use self::{BucketSpec, BucketState, LifecycleRule, StorageClass};
 use crate::provider::Client;
 
 /// The resource type.

@@ -23,7 +23,6 @@ use tfplug::{
 
 use super::checks::{cidr_set, display_name};
 use super::common::{self, Budget};
-use self::{FirewallSpec, FirewallState, PortRange, Protocol, Rule};
 use crate::clouds::{Tags, creation_token};
 use crate::provider::Client;
 

@@ -25,7 +25,6 @@ use tfplug::{
 use super::checks::display_name;
 use super::common::{self, Budget, Placement};
 use crate::catalog::{Cloud, Resolved};
-use self::{InstanceSpec, InstanceState};
 use crate::clouds::{Tags, creation_token};
 use crate::provider::Client;
 

@@ -22,7 +22,6 @@ use super::checks::{display_name, ipv4_cidr};
 use super::common::{self, Budget};
 use super::cidr_ledger;
 use crate::catalog::Cloud;
-use self::{NetworkSpec, NetworkState};
 use crate::clouds::{Tags, creation_token};
 use crate::functions::subnet_cidrs::Cidr;
 use crate::provider::Client;

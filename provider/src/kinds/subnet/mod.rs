@@ -23,7 +23,6 @@ use super::checks::ipv4_cidr;
 use super::common::{self, Budget};
 use super::cidr_ledger;
 use crate::catalog::Cloud;
-use self::{SubnetSpec, SubnetState};
 use crate::clouds::{Tags, creation_token};
 use crate::functions::subnet_cidrs::Cidr;
 use crate::provider::Client;
