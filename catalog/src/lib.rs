@@ -147,6 +147,65 @@ impl CloudCatalog {
         self.regions.values().find(|r| r.native == native_region).map(|r| r.zones.as_slice())
     }
 
+    /// Resolves a zone of `native_region` to the cloud's zone suffix ("a", "b", Azure "1"):
+    /// a neutral ordinal ("1" is the region's first zone in the catalog's order, on every
+    /// cloud), a zone suffix, or the native zone name (`us-east-1a`, `us-east1-b`). On Azure,
+    /// whose zones are numbers, a letter counts from a = 1 as it always has.
+    pub fn zone(&self, cloud: Cloud, native_region: &str, text: &str) -> Result<String, String> {
+        let known = self.zones(native_region);
+        let suffix = native_zone_suffix(cloud, native_region, text).unwrap_or(text);
+        if let Ok(n) = suffix.parse::<usize>()
+            && cloud != Cloud::Azure
+        {
+            return match known {
+                Some(zones) if (1..=zones.len()).contains(&n) => Ok(zones[n - 1].clone()),
+                Some(zones) => Err(format!(
+                    "{native_region} has {} zones: use 1 to {} (or a zone name such as {:?})",
+                    zones.len(),
+                    zones.len(),
+                    native_zone(cloud, native_region, &zones[0])
+                )),
+                None => Err(format!(
+                    "the catalog does not list the zones of {native_region}: use the zone's name (e.g. {:?})",
+                    native_zone(cloud, native_region, "a")
+                )),
+            };
+        }
+        let suffix = match (cloud, suffix.as_bytes()) {
+            (Cloud::Azure, [c @ b'a'..=b'z']) => (c - b'a' + 1).to_string(),
+            _ => suffix.to_string(),
+        };
+        match known {
+            Some(zones) if zones.contains(&suffix) => Ok(suffix),
+            Some(zones) => Err(format!(
+                "{native_region} has no zone {text:?}: use 1 to {} (the region's zones in order: {})",
+                zones.len(),
+                zones.iter().map(|z| native_zone(cloud, native_region, z)).collect::<Vec<_>>().join(", ")
+            )),
+            None if suffix.len() <= 2 && lower_alnum(&suffix, &[]) => Ok(suffix),
+            None => Err(format!("{text:?} is not a zone of {native_region}")),
+        }
+    }
+}
+
+/// The cloud's full name of zone `suffix` of `native_region`: `us-east-1a` (AWS),
+/// `us-east1-b` (GCP); Azure zones are named by their number.
+pub fn native_zone(cloud: Cloud, native_region: &str, suffix: &str) -> String {
+    match cloud {
+        Cloud::Aws => format!("{native_region}{suffix}"),
+        Cloud::Gcp => format!("{native_region}-{suffix}"),
+        Cloud::Azure => suffix.to_string(),
+    }
+}
+
+/// The suffix of a native zone name of `native_region`, if `text` is one.
+fn native_zone_suffix<'a>(cloud: Cloud, native_region: &str, text: &'a str) -> Option<&'a str> {
+    let rest = text.strip_prefix(native_region)?;
+    let rest = if cloud == Cloud::Gcp { rest.strip_prefix('-')? } else { rest };
+    (!rest.is_empty() && cloud != Cloud::Azure).then_some(rest)
+}
+
+impl CloudCatalog {
     /// The native machine type for a size key or a native type; the problem otherwise.
     pub fn size(&self, cloud: Cloud, text: &str) -> Result<String, String> {
         if let Some(s) = self.sizes.get(text) {
@@ -264,5 +323,27 @@ mod tests {
         );
         assert!(aws.image(Cloud::Aws, "windows-95").is_err());
         assert_eq!(aws.zones("us-east-1").map(<[String]>::len), Some(6));
+    }
+
+    #[test]
+    fn zones_take_ordinals_suffixes_and_native_names_on_every_cloud() {
+        let c = get();
+        let (aws, gcp, azure) = (c.cloud(Cloud::Aws), c.cloud(Cloud::Gcp), c.cloud(Cloud::Azure));
+        assert_eq!(aws.zone(Cloud::Aws, "us-east-1", "1").unwrap(), "a");
+        assert_eq!(aws.zone(Cloud::Aws, "us-east-1", "3").unwrap(), "c");
+        assert_eq!(aws.zone(Cloud::Aws, "us-east-1", "b").unwrap(), "b");
+        assert_eq!(aws.zone(Cloud::Aws, "us-east-1", "us-east-1d").unwrap(), "d");
+        assert!(aws.zone(Cloud::Aws, "us-east-1", "7").unwrap_err().contains("1 to 6"));
+        assert_eq!(gcp.zone(Cloud::Gcp, "europe-west1", "1").unwrap(), "b");
+        assert_eq!(gcp.zone(Cloud::Gcp, "europe-west1", "europe-west1-d").unwrap(), "d");
+        let err = gcp.zone(Cloud::Gcp, "europe-west1", "a").unwrap_err();
+        assert!(err.contains("use 1 to 3") && err.contains("europe-west1-b"), "{err}");
+        assert_eq!(azure.zone(Cloud::Azure, "westeurope", "2").unwrap(), "2");
+        assert_eq!(azure.zone(Cloud::Azure, "westeurope", "a").unwrap(), "1");
+        assert!(azure.zone(Cloud::Azure, "westeurope", "4").is_err());
+        // Regions the catalog does not list: names pass, ordinals cannot be resolved.
+        assert_eq!(aws.zone(Cloud::Aws, "ap-northeast-1", "ap-northeast-1c").unwrap(), "c");
+        assert!(aws.zone(Cloud::Aws, "ap-northeast-1", "1").unwrap_err().contains("zone's name"));
+        assert_eq!(native_zone(Cloud::Gcp, "us-east1", "b"), "us-east1-b");
     }
 }

@@ -33,7 +33,7 @@ resource "oppie_network" "main" {
 resource "oppie_subnet" "pub" {
   network_id = oppie_network.main.id
   cidr       = provider::oppie::subnet_cidrs(oppie_network.main.cidr, ["public"], ["a"])["public"]["a"]
-  zone       = "a"
+  zone       = 1
   public     = true
 }
 

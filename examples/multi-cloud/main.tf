@@ -49,11 +49,11 @@ resource "oppie_network" "main" {
   cidr = "10.2.0.0/16"
 }
 
-# Zone "b": every cloud's us-east region has it (GCP us-east1 has no zone "a").
+# Zone 1: the region's first zone on every cloud (us-east-1a, us-east1-b, Azure zone 1).
 resource "oppie_subnet" "app" {
   network_id = oppie_network.main.id
   cidr       = "10.2.1.0/24"
-  zone       = "b"
+  zone       = 1
 }
 
 resource "oppie_firewall" "web" {

@@ -2,6 +2,8 @@
 
 /// The catalog crate, under the name the modules use.
 pub(crate) use oppie_catalog as catalog;
+mod cidr;
+mod client;
 mod clouds;
 mod data_sources;
 #[cfg(test)]
@@ -10,7 +12,6 @@ mod functions;
 mod governance;
 mod kinds;
 mod provider;
-
 
 fn main() -> std::process::ExitCode {
     tfplug::main(provider::OppieProvider, provider::ADDRESS)

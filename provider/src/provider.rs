@@ -1,4 +1,5 @@
-//! The `provider "oppie"` block and the client every resource receives.
+//! The `provider "oppie"` block, its configuration into a [`Client`], and the lists of
+//! resources, data sources and functions.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use tfplug::{
 };
 
 use crate::catalog::Cloud;
+use crate::client::Client;
 use crate::clouds::{Clouds, aws, azure, gcp};
 use crate::governance::policy::{Gate, PolicyConfig};
 
@@ -18,20 +20,6 @@ pub const ADDRESS: &str = "registry.terraform.io/oppie/oppie";
 
 /// The provider.
 pub struct OppieProvider;
-
-/// Provider-wide settings every resource sees.
-pub struct Client {
-    /// The cloud backends (built lazily: planning new resources loads no credentials).
-    pub clouds: Clouds,
-    /// Cloud used when a resource does not say.
-    pub default_cloud: Option<Cloud>,
-    /// Region used when a resource does not say.
-    pub default_region: Option<String>,
-    /// Tags merged into every resource's tags.
-    pub default_tags: BTreeMap<String, String>,
-    /// Plan-time policy gating, when the `policy` block is set.
-    pub policy: Option<Arc<Gate>>,
-}
 
 #[derive(Deserialize, Default)]
 struct Config {
@@ -306,14 +294,7 @@ impl tfplug::Provider for OppieProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<Client>>> {
-        crate::governance::govern(vec![
-            Arc::new(crate::kinds::environment::Environment),
-            Arc::new(crate::kinds::network::Network),
-            Arc::new(crate::kinds::subnet::Subnet),
-            Arc::new(crate::kinds::firewall::Firewall),
-            Arc::new(crate::kinds::instance::Instance),
-            Arc::new(crate::kinds::bucket::Bucket),
-        ])
+        crate::governance::govern(crate::kinds::all())
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Client>>> {

@@ -57,6 +57,23 @@ impl CloudError {
         self.kind == ErrorKind::NotFound
     }
 
+    /// The error of a step after a create made part of its object (a resource group, an
+    /// address): no longer a refusal of the whole, so the create protocol keeps the object
+    /// tracked and its delete removes the parts.
+    pub fn after_partial_create(mut self) -> Self {
+        if self.is_refusal() {
+            self.kind = ErrorKind::Other;
+        }
+        self
+    }
+
+    /// True when the cloud turned the request down, so it certainly did not happen: bad
+    /// input, no permission, a missing or busy dependency. Server errors, throttling after
+    /// the last retry and lost connections leave it open.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self.kind, ErrorKind::Invalid | ErrorKind::Auth | ErrorKind::NotFound | ErrorKind::InUse)
+    }
+
     /// The error as a Terraform diagnostic: what failed, then code, message and request id.
     pub fn to_diagnostics(&self, what: &str) -> Diagnostics {
         Diagnostics::error(format!("{what}: {} {} failed", self.service, self.operation), self.detail())

@@ -111,12 +111,6 @@ pub fn http_client() -> Result<reqwest::Client, CloudError> {
         .map_err(|e| CloudError::other("HTTP", "client", format!("could not build the HTTP client: {e}")))
 }
 
-/// Exponential backoff with full jitter: up to 0.5 s × 2^attempt, at most 20 s.
-pub fn backoff(attempt: u32) -> Duration {
-    let cap = Duration::from_millis(500).saturating_mul(1 << attempt.min(6)).min(Duration::from_secs(20));
-    cap.mul_f64(fastrand::f64())
-}
-
 /// The wait a `Retry-After` header asks for (seconds or an HTTP date), capped.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let v = headers.get("retry-after")?.to_str().ok()?.trim();
@@ -196,7 +190,7 @@ impl Api {
                         return Ok(reply);
                     }
                     tracing::debug!(operation = %call.operation, %status, attempt, "retrying");
-                    retry_after(&reply.headers).unwrap_or_else(|| backoff(attempt))
+                    retry_after(&reply.headers).unwrap_or_else(|| crate::clouds::wait::backoff(attempt))
                 }
                 Err(e) => {
                     if attempt >= self.max_attempts {
@@ -214,7 +208,7 @@ impl Api {
                         });
                     }
                     tracing::debug!(operation = %call.operation, error = %e, attempt, "retrying");
-                    backoff(attempt)
+                    crate::clouds::wait::backoff(attempt)
                 }
             };
             tokio::time::sleep(wait).await;
@@ -291,46 +285,6 @@ pub fn join(base: &url::Url, path: &str, query: &[(&str, &str)]) -> url::Url {
     u
 }
 
-/// Polls `check` with a growing interval (0.25 s, ×1.5, at most `cap`) until it yields.
-/// Unbounded: callers bound it with the resource's timeout.
-pub async fn poll<T, F, Fut>(cap: Duration, mut check: F) -> Result<T, CloudError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<Option<T>, CloudError>>,
-{
-    let mut wait = Duration::from_millis(250);
-    loop {
-        if let Some(v) = check().await? {
-            return Ok(v);
-        }
-        tokio::time::sleep(wait).await;
-        wait = (wait * 3 / 2).min(cap);
-    }
-}
-
-/// Retries `op` while the object is still in use by something going away.
-pub async fn while_in_use<F, Fut>(mut op: F) -> Result<(), CloudError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), CloudError>>,
-{
-    poll(Duration::from_secs(5), || {
-        let fut = op();
-        async move {
-            match fut.await {
-                Ok(()) => Ok(Some(())),
-                Err(e) if e.kind == ErrorKind::InUse => {
-                    tracing::debug!(error = %e, "still in use; retrying");
-                    Ok(None)
-                }
-                Err(e) if e.is_not_found() => Ok(Some(())),
-                Err(e) => Err(e),
-            }
-        }
-    })
-    .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,7 +327,7 @@ mod tests {
     #[test]
     fn backoff_is_bounded() {
         for a in 0..30 {
-            assert!(backoff(a) <= Duration::from_secs(20));
+            assert!(crate::clouds::wait::backoff(a) <= Duration::from_secs(20));
         }
     }
 }

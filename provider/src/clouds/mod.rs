@@ -1,9 +1,9 @@
-//! Cloud backends behind the oppie_* resources: one trait per resource kind with
-//! cloud-neutral specs and states, and the registry that hands out a backend per region.
+//! The plumbing each cloud shares across resource kinds: configuration and credentials,
+//! clients per region, HTTP with bounded retries, waits, tags and errors. The kinds
+//! (`crate::kinds`) map themselves onto these clients.
 //!
-//! Resource code (`crate::resources`) plans, validates and dispatches through these traits
-//! only; `aws/` implements them with the AWS SDK, `gcp/` with the Google REST APIs, `azure/`
-//! with the Azure Resource Manager and Blob REST APIs.
+//! `aws/` wraps the AWS SDK, `gcp/` the Google REST APIs, `azure/` the Azure Resource
+//! Manager and Blob REST APIs.
 
 pub mod aws;
 pub mod azure;
@@ -11,6 +11,7 @@ pub mod error;
 pub mod gcp;
 pub mod http;
 mod oauth;
+pub mod wait;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,23 +27,15 @@ pub type Tags = BTreeMap<String, String>;
 /// Cloud-side identifiers and attributes shown in a resource's `native` map.
 pub type Native = BTreeMap<String, String>;
 
-/// Everything one cloud offers in one region.
-pub trait Backend:
-    crate::kinds::network::Networks
-    + crate::kinds::subnet::Subnets
-    + crate::kinds::firewall::Firewalls
-    + crate::kinds::instance::Instances
-    + crate::kinds::bucket::Buckets
-{
-}
-
-impl<T> Backend for T where
-    T: crate::kinds::network::Networks
-        + crate::kinds::subnet::Subnets
-        + crate::kinds::firewall::Firewalls
-        + crate::kinds::instance::Instances
-        + crate::kinds::bucket::Buckets
-{
+/// The clients of one cloud in one region; each kind picks its calls from it.
+#[derive(Clone)]
+pub enum Region {
+    /// AWS.
+    Aws(Arc<aws::AwsRegion>),
+    /// GCP.
+    Gcp(Arc<gcp::GcpRegion>),
+    /// Azure.
+    Azure(Arc<azure::AzureRegion>),
 }
 
 /// The configured clouds; builds (and caches) a backend per cloud and region on first use,
@@ -59,13 +52,13 @@ impl Clouds {
         Clouds { aws: aws::AwsCloud::new(aws), gcp: gcp::GcpCloud::new(gcp), azure: azure::AzureCloud::new(azure) }
     }
 
-    /// The backend for `cloud` in native region `region`.
-    pub async fn backend(&self, cloud: Cloud, region: &str) -> Result<Arc<dyn Backend>, Diagnostics> {
-        match cloud {
-            Cloud::Aws => Ok(self.aws.region(region).await? as Arc<dyn Backend>),
-            Cloud::Azure => Ok(self.azure.region(region).await? as Arc<dyn Backend>),
-            Cloud::Gcp => Ok(self.gcp.region(region).await? as Arc<dyn Backend>),
-        }
+    /// The clients of `cloud` in native region `region`.
+    pub async fn region(&self, cloud: Cloud, region: &str) -> Result<Region, Diagnostics> {
+        Ok(match cloud {
+            Cloud::Aws => Region::Aws(self.aws.region(region).await?),
+            Cloud::Azure => Region::Azure(self.azure.region(region).await?),
+            Cloud::Gcp => Region::Gcp(self.gcp.region(region).await?),
+        })
     }
 
     /// The AWS settings (for resources that need the configured default region).

@@ -7,7 +7,7 @@ use tfplug::validator::one_of;
 use tfplug::{Attribute, Block, Context, Diagnostics, Object, Schema};
 
 use crate::catalog::{self, Cloud};
-use crate::provider::Client;
+use crate::client::Client;
 
 /// The data source type.
 pub struct CatalogDataSource;

@@ -7,7 +7,7 @@ use oppie_catalog::pricing::{self, Estimate, Item};
 use tfplug::{Attribute, Context, Diagnostics, MaybeUnknown, Object, Schema, Type, Value};
 
 use crate::catalog::{self, Cloud};
-use crate::provider::Client;
+use crate::client::Client;
 
 /// Adds the cost attributes. (Buckets carry `expected_storage_gb`, which they are priced by.)
 pub fn extend_schema(mut schema: Schema) -> Schema {

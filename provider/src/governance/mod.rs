@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use tfplug::{ApplyResponse, Context, Diagnostics, Object, Plan, Private, ReadResponse, Resource, Schema};
 
-use crate::provider::Client;
+use crate::client::Client;
 
 /// Wraps every resource with cost estimation and policy gating.
 pub fn govern(resources: Vec<Arc<dyn Resource<Client>>>) -> Vec<Arc<dyn Resource<Client>>> {

@@ -5,7 +5,7 @@
 
 use std::sync::Mutex;
 
-use crate::functions::subnet_cidrs::Cidr;
+use crate::cidr::Cidr;
 
 struct Seen {
     /// (network id, or None while it is being created; range).

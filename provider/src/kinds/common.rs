@@ -12,8 +12,8 @@ use tfplug::validator::{from_fn, one_of};
 use tfplug::{Attribute, AttributePath, Block, Context, Diagnostics, MaybeUnknown, Object, Plan, Value};
 
 use crate::catalog::{self, Cloud};
-use crate::clouds::{Backend, CloudError, Native, Tags};
-use crate::provider::Client;
+use crate::client::Client;
+use crate::clouds::{CloudError, Native, Tags};
 
 /// Adds the shared attributes and the `timeouts` block to a resource's block.
 pub fn with_common(block: Block, defaults: &[(Operation, Duration)]) -> Block {
@@ -196,10 +196,10 @@ pub fn plan_common(ctx: &Context<Client>, plan: &mut Plan) -> Result<Option<Plac
     Ok(Some(here))
 }
 
-/// On GCP, the planned `name` must be a Compute Engine name of at most `max` characters.
-pub fn check_gcp_name(placement: Option<&Placement>, plan: &Plan, max: usize) -> Result<(), Diagnostics> {
-    if let (Some(p), Some(name)) = (placement, plan.planned.attr("name").as_str())
-        && p.cloud == Cloud::Gcp
+/// The planned `name` must be a Compute Engine name of at most `max` characters (for kinds
+/// whose GCP name is their identity).
+pub fn check_gcp_name(plan: &Plan, max: usize) -> Result<(), Diagnostics> {
+    if let Some(name) = plan.planned.attr("name").as_str()
         && let Err(problem) = crate::clouds::gcp::check_name(name, max)
     {
         return Err(Diagnostics::attribute_error(AttributePath::attr("name"), "Name not allowed on GCP", problem));
@@ -212,12 +212,6 @@ pub fn placement_of(state: &Object) -> Result<Placement, Diagnostics> {
     let cloud: String = state.get_at(&cloud_path())?;
     let region: String = state.get_at(&region_path())?;
     placement(&cloud, &region)
-}
-
-/// The backend for an object whose `cloud` and `region` are known.
-pub async fn backend(ctx: &Context<Client>, state: &Object) -> Result<Arc<dyn Backend>, Diagnostics> {
-    let p = placement_of(state)?;
-    ctx.client()?.clouds.backend(p.cloud, &p.region).await
 }
 
 /// The placement of an import: `<region>/<id>` or just `<id>` (provider defaults; GCP ids
@@ -241,6 +235,17 @@ pub fn import_placement(ctx: &Context<Client>, id: &str) -> Result<(Placement, S
 /// A deadline for a whole operation, shared by its steps.
 pub struct Budget(Deadline);
 
+/// How one step of an operation ended, for the create protocol.
+pub enum Step<T> {
+    /// It worked.
+    Done(T),
+    /// The cloud refused it (invalid, not allowed, missing dependency): nothing happened.
+    Refused(Diagnostics),
+    /// It failed in a way that leaves open whether it happened (lost connection, server
+    /// error, timeout, interrupt).
+    Unsure(Diagnostics),
+}
+
 impl Budget {
     /// The `timeouts` value for `op` (or `default`), starting now.
     pub fn new(state: &Object, op: Operation, default: Duration) -> Result<Budget, Diagnostics> {
@@ -255,6 +260,22 @@ impl Budget {
         fut: impl Future<Output = Result<T, CloudError>>,
     ) -> Result<T, Diagnostics> {
         self.0.run(ctx, what, async { fut.await.map_err(|e| e.to_diagnostics(what)) }).await
+    }
+
+    /// Like [`Budget::run`], telling a refusal from a failure that may have happened.
+    pub async fn step<T>(
+        &self,
+        ctx: &Context<Client>,
+        what: &str,
+        fut: impl Future<Output = Result<T, CloudError>>,
+    ) -> Step<T> {
+        let r = self.0.run(ctx, what, async { Ok::<_, Diagnostics>(fut.await) }).await;
+        match r {
+            Ok(Ok(v)) => Step::Done(v),
+            Ok(Err(e)) if e.is_refusal() => Step::Refused(e.to_diagnostics(what)),
+            Ok(Err(e)) => Step::Unsure(e.to_diagnostics(what)),
+            Err(timed_out_or_cancelled) => Step::Unsure(timed_out_or_cancelled),
+        }
     }
 }
 
@@ -308,10 +329,11 @@ pub fn set_ids(state: &mut Object, id: &str, native: Option<&Native>) -> Result<
     Ok(())
 }
 
-/// Fills `native` after an update if the plan left it unknown (it stays as planned otherwise).
-pub fn fill_native(state: &mut Object, native: Option<Native>) -> Result<(), Diagnostics> {
-    if state.attr("native").is_unknown() {
-        state.set_attr("native", &native.unwrap_or_default())?;
+/// Sets attribute `name` to `value` if the plan left it unknown; a value the plan knew
+/// stays as planned (Terraform refuses an apply result that contradicts its plan).
+pub fn fill<T: serde::Serialize>(state: &mut Object, name: &str, value: &T) -> Result<(), Diagnostics> {
+    if state.attr(name).is_unknown() {
+        state.set_attr(name, value)?;
     }
     Ok(())
 }

@@ -1,5 +1,11 @@
 //! Resource kinds, one folder each: the neutral schema and plan logic in `mod.rs`, the
 //! mapping onto each cloud beside it (`aws.rs`, `gcp.rs`, `azure.rs`).
+//!
+//! A cloud-backed kind implements [`Kind`] (what differs between kinds) and, per cloud it
+//! supports, [`Api`] (the calls). [`lifecycle::CloudResource`] turns the pair into a Terraform
+//! resource: shared attributes, placement, the create protocol that never orphans or
+//! duplicates an object, refresh, import and timeouts. Adding a kind is its folder and one
+//! line in [`all`].
 
 pub mod bucket;
 pub mod checks;
@@ -8,5 +14,128 @@ pub mod common;
 pub mod environment;
 pub mod firewall;
 pub mod instance;
+pub mod lifecycle;
 pub mod network;
 pub mod subnet;
+#[cfg(test)]
+pub mod testing;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tfplug::timeouts::Operation;
+use tfplug::{Block, Context, Diagnostics, Object, Plan, Resource};
+
+use crate::catalog::Cloud;
+use crate::client::Client;
+use crate::clouds::{CloudError, Region};
+use common::Placement;
+use lifecycle::CloudResource;
+
+/// Every resource type of the provider, in the order the docs list them.
+pub fn all() -> Vec<Arc<dyn Resource<Client>>> {
+    vec![
+        Arc::new(environment::Environment),
+        CloudResource::<network::Network>::new(),
+        CloudResource::<subnet::Subnet>::new(),
+        CloudResource::<firewall::Firewall>::new(),
+        CloudResource::<instance::Instance>::new(),
+        CloudResource::<bucket::Bucket>::new(),
+    ]
+}
+
+/// What makes one cloud-backed kind what it is; everything shared lives in [`lifecycle`].
+#[tfplug::async_trait]
+pub trait Kind: Send + Sync + Sized + 'static {
+    /// The Terraform type name, e.g. `oppie_network`.
+    const TYPE: &'static str;
+    /// What messages call one, e.g. "network".
+    const NOUN: &'static str;
+    /// The clouds this kind exists on; planning it anywhere else is an error naming these.
+    const CLOUDS: &'static [Cloud];
+    /// Default create, update and delete timeouts.
+    const TIMEOUTS: [(Operation, Duration); 3];
+    /// What the configuration asks for, catalog keys resolved (built from a planned or
+    /// stored state).
+    type Spec: Send + Sync;
+    /// What the cloud reports.
+    type State: Send + Sync;
+
+    /// The kind's own attributes and blocks; the shared ones are added around them.
+    fn block() -> Block;
+
+    /// The calls of the cloud `region` belongs to, or `None` on a cloud without this kind.
+    fn api(region: &Region) -> Option<Arc<dyn Api<Self>>>;
+
+    /// Checks of the configuration beyond the schema's (may see unknowns).
+    async fn validate(_ctx: &Context<Client>, _config: &Object) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+
+    /// Plans the kind's own attributes, after the shared ones; `place` is known when cloud
+    /// and region are. Problems go into `diags`, so one plan shows every one of them.
+    async fn plan(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, diags: &mut Diagnostics);
+
+    /// Fills what only the cloud can tell, just before the create (e.g. an image id).
+    async fn prepare(_ctx: &Context<Client>, _state: &mut Object, _place: &Placement) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+
+    /// The spec of a planned or stored state.
+    fn spec(state: &Object) -> Result<Self::Spec, Diagnostics>;
+
+    /// A name for messages ("creating network shop-dev-net").
+    fn label(spec: &Self::Spec) -> String;
+
+    /// Writes what the cloud reports into a refreshed (or imported) state.
+    fn refresh(ctx: &Context<Client>, state: &mut Object, actual: &Self::State) -> Result<(), Diagnostics>;
+
+    /// Fills the computed attributes a create or update left unknown, from the object as
+    /// the cloud now reports it.
+    fn applied(state: &mut Object, actual: &Self::State) -> Result<(), Diagnostics>;
+
+    /// Prepares an imported state for `read` beyond the shared `cloud`, `region` and ids.
+    fn import(_state: &mut Object, _native_id: &str) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+}
+
+/// One cloud's calls for kind `K`. Creates follow the no-orphan rule: `create` returns as
+/// soon as the cloud has accepted the object, and everything after it (waits, follow-up
+/// settings) is in `settle`, which the create protocol runs with the id already in state.
+#[tfplug::async_trait]
+pub trait Api<K: Kind>: Send + Sync {
+    /// The id the object will have, where the caller chooses it (names on GCP and Azure,
+    /// S3 buckets): it goes into state before the create call, so a create whose outcome
+    /// is unknown stays tracked.
+    async fn known_id(&self, _spec: &K::Spec) -> Option<String> {
+        None
+    }
+
+    /// Sends the create and returns the object's id once the cloud has accepted it.
+    /// Retries must never make a second object: they carry `token` (AWS client tokens and
+    /// token tags, GCP request ids) or are idempotent (Azure PUT, named objects).
+    async fn create(&self, spec: &K::Spec, token: &str) -> Result<String, CloudError>;
+
+    /// The id of the object a create carrying `token` made, if any: how a create whose
+    /// answer was lost is found again. Clouds whose ids are [`Api::known_id`] need none.
+    async fn find(&self, _token: &str) -> Result<Option<String>, CloudError> {
+        Ok(None)
+    }
+
+    /// Waits until the new object is ready and applies what its create call could not
+    /// carry. Idempotent: it also finishes a create interrupted before.
+    async fn settle(&self, id: &str, spec: &K::Spec) -> Result<(), CloudError> {
+        self.update(id, spec).await
+    }
+
+    /// Brings the object to `spec` in place.
+    async fn update(&self, id: &str, spec: &K::Spec) -> Result<(), CloudError>;
+
+    /// The object, or `None` when it is gone.
+    async fn read(&self, id: &str) -> Result<Option<K::State>, CloudError>;
+
+    /// Deletes it (with what the provider made for it) and waits until it is gone; gone
+    /// already counts as done. `spec` is the stored state's.
+    async fn delete(&self, id: &str, spec: &K::Spec) -> Result<(), CloudError>;
+}

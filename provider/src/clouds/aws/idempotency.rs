@@ -4,7 +4,6 @@
 //! token tag, and before every retry the token is looked up: found means it happened.
 
 use std::future::Future;
-use std::time::Duration;
 
 use super::AwsRegion;
 use crate::clouds::{CloudError, ErrorKind};
@@ -12,12 +11,6 @@ use crate::clouds::{CloudError, ErrorKind};
 /// Per-operation SDK config with the SDK's retries off (this module retries itself).
 pub fn no_retry() -> aws_sdk_ec2::config::Builder {
     aws_sdk_ec2::config::Builder::default().retry_config(aws_sdk_ec2::config::retry::RetryConfig::disabled())
-}
-
-/// Exponential backoff with full jitter: a random delay up to 0.5 s × 2^attempt, at most 20 s.
-pub fn backoff(attempt: u32) -> Duration {
-    let cap = Duration::from_millis(500).saturating_mul(1 << attempt.min(6)).min(Duration::from_secs(20));
-    cap.mul_f64(fastrand::f64())
 }
 
 impl AwsRegion {
@@ -42,7 +35,7 @@ impl AwsRegion {
                 return Err(err);
             }
             tracing::debug!(error = %err, attempt, "create failed transiently; checking whether it happened");
-            tokio::time::sleep(backoff(attempt)).await;
+            tokio::time::sleep(crate::clouds::wait::backoff(attempt)).await;
             if let Some(id) = lookup().await? {
                 tracing::debug!(id, "the failed create had happened; adopting its object");
                 return Ok(id);
@@ -51,19 +44,5 @@ impl AwsRegion {
                 return Err(err);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_is_bounded_and_jittered() {
-        for attempt in 0..20 {
-            assert!(backoff(attempt) <= Duration::from_secs(20));
-        }
-        let samples: std::collections::BTreeSet<u128> = (0..20).map(|_| backoff(3).as_micros()).collect();
-        assert!(samples.len() > 1, "jitter");
     }
 }

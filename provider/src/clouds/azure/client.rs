@@ -210,7 +210,7 @@ impl AzureRegion {
         Ok(self.arm.get_opt(self.call(Method::GET, id, api, operation)).await?.map(|r| r.json))
     }
 
-    /// PUT without waiting: remembers the operation so [`Self::settle`] can wait for it.
+    /// PUT without waiting: remembers the operation so [`Self::settle_put`] can wait for it.
     pub(crate) async fn put_start(&self, id: &str, api: &str, body: Value, operation: &str) -> Result<(), CloudError> {
         let reply = self.arm.send(self.call(Method::PUT, id, api, operation).json(body)).await?;
         if let Some(t) = tracker(&reply) {
@@ -221,12 +221,12 @@ impl AzureRegion {
 
     /// Waits for what [`Self::put_start`] began on `id` (in this process); else for the
     /// resource's `provisioningState` to settle.
-    pub(crate) async fn settle(&self, id: &str, api: &str, operation: &str) -> Result<(), CloudError> {
+    pub(crate) async fn settle_put(&self, id: &str, api: &str, operation: &str) -> Result<(), CloudError> {
         let pending = self.pending.lock().await.remove(&id.to_ascii_lowercase());
         if let Some((t, op)) = pending {
             return self.track(t, &op).await.map(|_| ());
         }
-        http::poll(POLL_CAP, || async {
+        crate::clouds::wait::poll(POLL_CAP, || async {
             let Some(v) = self.get(id, api, operation).await? else {
                 return Err(CloudError {
                     kind: ErrorKind::NotFound,

@@ -54,6 +54,16 @@ impl AzureRegion {
             .map(|_| ())
     }
 
+    /// After a refused create of `owner`: drops the group made for it, so nothing is left
+    /// outside state; should that fail, the error stops counting as a refusal, so the create
+    /// protocol keeps `owner` tracked and its delete removes the group later.
+    pub(crate) async fn undo_group(&self, mut e: CloudError, rg: &str, owner: &str) -> CloudError {
+        if e.is_refusal() && self.drop_group_if_owned(rg, owner).await.is_err() {
+            e.kind = crate::clouds::ErrorKind::Other;
+        }
+        e
+    }
+
     /// Deletes group `rg` if Oppie made it for `owner` and nothing else lives in it
     /// (deleting a group deletes everything in it).
     pub(crate) async fn drop_group_if_owned(&self, rg: &str, owner: &str) -> Result<(), CloudError> {

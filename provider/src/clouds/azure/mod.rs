@@ -15,7 +15,6 @@ use tokio::sync::Mutex;
 
 pub use auth::Inputs;
 pub use client::{AzureCloud, DEFAULT_MAX_ATTEMPTS, Settings};
-pub use names::zone_number;
 
 use crate::clouds::http::Api;
 

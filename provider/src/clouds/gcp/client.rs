@@ -178,6 +178,33 @@ impl GcpRegion {
         Ok(self.compute.send(call).await?.json)
     }
 
+    /// Starts a Compute call that makes (or changes) object `id` and remembers its operation,
+    /// so [`GcpRegion::finish`] can wait for it: the caller records `id` in between.
+    pub async fn begin(
+        &self,
+        id: &str,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Value>,
+        op: &str,
+    ) -> Result<(), CloudError> {
+        let operation = self.compute_start(method, path, query, body, op).await?;
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.insert(id.to_string(), operation);
+        }
+        Ok(())
+    }
+
+    /// Waits for the operation [`GcpRegion::begin`] started on `id` in this process, if any.
+    pub async fn finish(&self, id: &str, op: &str) -> Result<(), CloudError> {
+        let operation = self.pending.lock().ok().and_then(|mut p| p.remove(id));
+        match operation {
+            Some(o) => self.wait(o, op).await.map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
     /// Polls an Operation until DONE (0.25 s, growing to 5 s); its error becomes ours.
     pub async fn wait(&self, operation: Value, op: &str) -> Result<Value, CloudError> {
         let name = operation["name"].as_str().unwrap_or_default().to_string();
@@ -191,7 +218,7 @@ impl GcpRegion {
         let current = if operation["status"] == "DONE" {
             operation
         } else {
-            http::poll(Duration::from_secs(5), || async {
+            crate::clouds::wait::poll(Duration::from_secs(5), || async {
                 let r =
                     self.compute.send(Call::new(Method::GET, self.compute_url(&scope, &[]), "operations.get")).await?;
                 Ok((r.json["status"] == "DONE").then_some(r.json))

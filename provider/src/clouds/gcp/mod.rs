@@ -27,9 +27,9 @@ pub struct GcpRegion {
     pub(crate) compute: Api,
     /// Cloud Storage calls.
     pub(crate) storage: Api,
-    /// Insert operations of instances whose create returned before the operation was done,
-    /// by instance id: the id reaches Terraform's state first, so a failure while waiting
-    /// leaves the VM tracked (tainted), never orphaned.
+    /// Operations started by [`GcpRegion::begin`] and not yet waited for, by object id: the id
+    /// reaches Terraform's state first, so a failure while waiting leaves the object tracked
+    /// (tainted), never orphaned.
     pub(crate) pending: std::sync::Mutex<std::collections::HashMap<String, serde_json::Value>>,
 }
 

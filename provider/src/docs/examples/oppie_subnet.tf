@@ -1,6 +1,6 @@
 resource "oppie_subnet" "public_a" {
   network_id = oppie_network.main.id
   cidr       = "10.2.1.0/24"
-  zone       = "a"
+  zone       = 1
   public     = true
 }

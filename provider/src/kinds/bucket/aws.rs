@@ -10,9 +10,10 @@ use aws_sdk_s3::types::{
     Transition, TransitionStorageClass, VersioningConfiguration,
 };
 
+use super::{Bucket, BucketSpec, BucketState, LifecycleRule, StorageClass};
 use crate::clouds::aws::{AwsRegion, errors};
-use super::{BucketSpec, BucketState, Buckets, LifecycleRule, StorageClass};
 use crate::clouds::{CloudError, Native, Tags};
+use crate::kinds::Api;
 
 const S3: &str = "AWS S3";
 
@@ -192,8 +193,12 @@ impl AwsRegion {
 }
 
 #[tfplug::async_trait]
-impl Buckets for AwsRegion {
-    async fn create_bucket(&self, spec: &BucketSpec) -> Result<String, CloudError> {
+impl Api<Bucket> for AwsRegion {
+    async fn known_id(&self, spec: &BucketSpec) -> Option<String> {
+        Some(spec.name.clone())
+    }
+
+    async fn create(&self, spec: &BucketSpec, _token: &str) -> Result<String, CloudError> {
         let mut req = self.s3.create_bucket().bucket(&spec.name);
         // us-east-1 is the one region that takes no location constraint.
         if self.region != "us-east-1" {
@@ -207,15 +212,15 @@ impl Buckets for AwsRegion {
             Ok(_) => Ok(spec.name.clone()),
             Err(e) => {
                 let e = errors::s3("CreateBucket", e);
-                // A retried create that had happened.
+                // A retried create that had happened (the create protocol checked before
+                // the first attempt that no such bucket existed).
                 if e.code.as_deref() == Some("BucketAlreadyOwnedByYou") { Ok(spec.name.clone()) } else { Err(e) }
             }
         }
     }
 
-    async fn update_bucket(&self, id: &str, spec: &BucketSpec) -> Result<(), CloudError> {
-        let have = self
-            .read_bucket(id)
+    async fn update(&self, id: &str, spec: &BucketSpec) -> Result<(), CloudError> {
+        let have = Api::<Bucket>::read(self, id)
             .await?
             .ok_or_else(|| CloudError::other(S3, "HeadBucket", format!("bucket {id} is gone")))?
             .spec;
@@ -278,7 +283,7 @@ impl Buckets for AwsRegion {
         Ok(())
     }
 
-    async fn read_bucket(&self, id: &str) -> Result<Option<BucketState>, CloudError> {
+    async fn read(&self, id: &str) -> Result<Option<BucketState>, CloudError> {
         if let Err(e) = self.s3.head_bucket().bucket(id).send().await {
             let e = errors::s3("HeadBucket", e);
             return if e.is_not_found() { Ok(None) } else { Err(e) };
@@ -392,12 +397,14 @@ impl Buckets for AwsRegion {
                 lifecycle_rules,
                 tags,
                 resource_group: None,
+                force_destroy: false,
             },
             native,
         }))
     }
 
-    async fn delete_bucket(&self, id: &str, force: bool) -> Result<(), CloudError> {
+    async fn delete(&self, id: &str, spec: &BucketSpec) -> Result<(), CloudError> {
+        let force = spec.force_destroy;
         if force {
             self.empty_bucket(id).await?;
         }

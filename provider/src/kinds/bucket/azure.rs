@@ -7,8 +7,12 @@ use serde_json::{Value, json};
 use crate::clouds::azure::groups::{self, group_of};
 use crate::clouds::azure::names::{default_resource_group, storage_account_name};
 use crate::clouds::azure::{AzureRegion, api};
-use super::{BucketSpec, BucketState, Buckets, LifecycleRule, StorageClass};
+use tfplug::{AttributePath, Diagnostics, Plan};
+
+use super::{Bucket, BucketSpec, BucketState, LifecycleRule, StorageClass};
+use crate::catalog::Cloud;
 use crate::clouds::{CloudError, ErrorKind, Native};
+use crate::kinds::{Api, common};
 
 /// The tag that keeps the bucket's name on its account (names lose '-' and '.' there).
 const BUCKET_TAG: &str = "oppie:bucket";
@@ -94,9 +98,53 @@ impl AzureRegion {
     }
 }
 
+/// What Azure storage cannot do the way the attributes ask (every problem, not the first).
+pub(super) fn check_plan(plan: &Plan, diags: &mut Diagnostics) {
+    let p = &plan.planned;
+    if p.attr("encrypted").as_bool() == Some(false) {
+        diags.extend(common::not_on(
+            Cloud::Azure,
+            AttributePath::attr("encrypted"),
+            "encrypted = false",
+            "Azure Storage encrypts every account at rest; remove encrypted = false.",
+        ));
+    }
+    if !p.attr("kms_key_id").is_null() {
+        diags.extend(common::not_on(
+            Cloud::Azure,
+            AttributePath::attr("kms_key_id"),
+            "kms_key_id",
+            "customer-managed keys need a Key Vault and a managed identity, which this provider does not manage yet; remove kms_key_id.",
+        ));
+    }
+    if let Some(name) = p.attr("name").as_str()
+        && name.replace('.', "-").contains("--")
+    {
+        diags.extend(common::not_on(
+            Cloud::Azure,
+            AttributePath::attr("name"),
+            "This bucket name",
+            "Azure container names take single hyphens only (and '.' becomes '-'); avoid \"--\", \".-\" and \"-.\".",
+        ));
+    }
+    if !p.attr("logging_bucket").is_null() {
+        diags.extend(common::not_on(
+            Cloud::Azure,
+            AttributePath::attr("logging_bucket"),
+            "logging_bucket",
+            "Azure sends storage logs through diagnostic settings to Log Analytics or a storage account, not to a container; remove logging_bucket.",
+        ));
+    }
+}
+
 #[tfplug::async_trait]
-impl Buckets for AzureRegion {
-    async fn create_bucket(&self, spec: &BucketSpec) -> Result<String, CloudError> {
+impl Api<Bucket> for AzureRegion {
+    async fn known_id(&self, spec: &BucketSpec) -> Option<String> {
+        let (account, _, _) = self.account_id_for(spec).ok()?;
+        Some(format!("{account}/blobServices/default/containers/{}", container_name(&spec.name)))
+    }
+
+    async fn create(&self, spec: &BucketSpec, _token: &str) -> Result<String, CloudError> {
         let (account, rg, own) = self.account_id_for(spec)?;
         self.ensure_group(&rg, own, &account, &spec.tags).await?;
         let body = json!({
@@ -106,13 +154,19 @@ impl Buckets for AzureRegion {
             "tags": account_tags(spec),
             "properties": account_props(spec),
         });
-        self.put_start(&account, api::STORAGE, body, "storageAccounts.create").await?;
+        if let Err(e) = self.put_start(&account, api::STORAGE, body, "storageAccounts.create").await {
+            return Err(self.undo_group(e, &rg, &account).await);
+        }
         Ok(format!("{account}/blobServices/default/containers/{}", container_name(&spec.name)))
     }
 
-    async fn update_bucket(&self, id: &str, spec: &BucketSpec) -> Result<(), CloudError> {
+    async fn settle(&self, id: &str, spec: &BucketSpec) -> Result<(), CloudError> {
+        self.settle_put(account_id(id), api::STORAGE, "storageAccounts.create").await?;
+        Api::<Bucket>::update(self, id, spec).await
+    }
+
+    async fn update(&self, id: &str, spec: &BucketSpec) -> Result<(), CloudError> {
         let account = account_id(id);
-        self.settle(account, api::STORAGE, "storageAccounts.create").await?;
         let Some(a) = self.get(account, api::STORAGE, "storageAccounts.getProperties").await? else {
             return Err(CloudError::other(
                 "Azure Resource Manager",
@@ -156,7 +210,7 @@ impl Buckets for AzureRegion {
         }
     }
 
-    async fn read_bucket(&self, id: &str) -> Result<Option<BucketState>, CloudError> {
+    async fn read(&self, id: &str) -> Result<Option<BucketState>, CloudError> {
         let account = account_id(id);
         let Some(a) = self.get(account, api::STORAGE, "storageAccounts.getProperties").await? else { return Ok(None) };
         let container = crate::clouds::azure::names::last(id);
@@ -185,14 +239,20 @@ impl Buckets for AzureRegion {
                 lifecycle_rules: policy.as_ref().map(parse_policy).unwrap_or_default(),
                 tags: groups::user_tags(&a),
                 resource_group: Some(rg),
+                force_destroy: false,
             },
             native,
         }))
     }
 
-    async fn delete_bucket(&self, id: &str, force: bool) -> Result<(), CloudError> {
+    async fn delete(&self, id: &str, spec: &BucketSpec) -> Result<(), CloudError> {
+        let force = spec.force_destroy;
         let account = account_id(id);
-        let Some(a) = self.get(account, api::STORAGE, "storageAccounts.getProperties").await? else { return Ok(()) };
+        let rg = group_of(id)?.to_string();
+        let Some(a) = self.get(account, api::STORAGE, "storageAccounts.getProperties").await? else {
+            // A create that stopped after making the group: the group goes.
+            return self.drop_group_if_owned(&rg, account).await;
+        };
         let c = self.container(account, crate::clouds::azure::names::last(id)).await?;
         if !force && self.container_access(&c).await?.is_some() && self.container_has_blobs(&c).await? {
             return Err(CloudError {
@@ -206,7 +266,6 @@ impl Buckets for AzureRegion {
         }
         self.delete_container(&c).await?;
         self.delete(account, api::STORAGE, "storageAccounts.delete").await?;
-        let rg = group_of(id)?.to_string();
         let owner = a["id"].as_str().unwrap_or(account).to_string();
         self.drop_group_if_owned(&rg, &owner).await
     }

@@ -6,10 +6,11 @@
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
+use super::{Bucket, BucketSpec, BucketState, LifecycleRule, StorageClass};
 use crate::clouds::gcp::GcpRegion;
-use super::{BucketSpec, BucketState, Buckets, LifecycleRule, StorageClass};
 use crate::clouds::http::Call;
 use crate::clouds::{CloudError, Native, Tags};
+use crate::kinds::Api;
 
 fn lifecycle(rules: &[LifecycleRule]) -> Value {
     let mut out = Vec::new();
@@ -113,8 +114,12 @@ impl GcpRegion {
 }
 
 #[tfplug::async_trait]
-impl Buckets for GcpRegion {
-    async fn create_bucket(&self, spec: &BucketSpec) -> Result<String, CloudError> {
+impl Api<Bucket> for GcpRegion {
+    async fn known_id(&self, spec: &BucketSpec) -> Option<String> {
+        Some(spec.name.clone())
+    }
+
+    async fn create(&self, spec: &BucketSpec, _token: &str) -> Result<String, CloudError> {
         let mut b = body(spec, None);
         b["name"] = json!(spec.name);
         b["location"] = json!(self.region.to_uppercase());
@@ -124,9 +129,10 @@ impl Buckets for GcpRegion {
         let url = self.storage_url("b", &[("project", &self.project)]);
         match self.storage.send(Call::new(Method::POST, url, "buckets.insert").json(b)).await {
             Ok(_) => Ok(spec.name.clone()),
-            // A retried insert that had happened: the bucket is ours if this project reads it.
+            // A retried insert that had happened (the create protocol checked before the
+            // first attempt that no such bucket existed): ours if this project reads it.
             Err(e) if e.code.as_deref() == Some("conflict") || e.message.contains("already exists") => {
-                match self.read_bucket(&spec.name).await? {
+                match Api::<Bucket>::read(self, &spec.name).await? {
                     Some(_) => Ok(spec.name.clone()),
                     None => Err(e),
                 }
@@ -135,9 +141,8 @@ impl Buckets for GcpRegion {
         }
     }
 
-    async fn update_bucket(&self, id: &str, spec: &BucketSpec) -> Result<(), CloudError> {
-        let have = self
-            .read_bucket(id)
+    async fn update(&self, id: &str, spec: &BucketSpec) -> Result<(), CloudError> {
+        let have = Api::<Bucket>::read(self, id)
             .await?
             .ok_or_else(|| CloudError::other("GCP Storage", "buckets.get", format!("bucket {id} is gone")))?;
         let mut want = spec.clone();
@@ -152,7 +157,7 @@ impl Buckets for GcpRegion {
         Ok(())
     }
 
-    async fn read_bucket(&self, id: &str) -> Result<Option<BucketState>, CloudError> {
+    async fn read(&self, id: &str) -> Result<Option<BucketState>, CloudError> {
         let url = self.storage_url(&format!("b/{id}"), &[]);
         let Some(r) = self.storage.get_opt(Call::new(Method::GET, url, "buckets.get")).await? else {
             return Ok(None);
@@ -175,12 +180,14 @@ impl Buckets for GcpRegion {
                 lifecycle_rules: read_lifecycle(&b["lifecycle"]),
                 tags: serde_json::from_value(b["labels"].clone()).unwrap_or_default(),
                 resource_group: None,
+                force_destroy: false,
             },
             native,
         }))
     }
 
-    async fn delete_bucket(&self, id: &str, force: bool) -> Result<(), CloudError> {
+    async fn delete(&self, id: &str, spec: &BucketSpec) -> Result<(), CloudError> {
+        let force = spec.force_destroy;
         if force {
             self.empty_bucket(id).await?;
         }
@@ -218,5 +225,20 @@ mod tests {
             },
         ];
         assert_eq!(read_lifecycle(&lifecycle(&rules)), rules);
+    }
+}
+
+/// On GCP `kms_key_id` is a Cloud KMS key name.
+pub(super) fn check_plan(plan: &tfplug::Plan, diags: &mut tfplug::Diagnostics) {
+    if let Some(key) = plan.planned.attr("kms_key_id").as_str()
+        && !(key.starts_with("projects/") && key.contains("/cryptoKeys/"))
+    {
+        diags.add_attribute_error(
+            tfplug::AttributePath::attr("kms_key_id"),
+            "Not a Cloud KMS key",
+            format!(
+                "On GCP kms_key_id is a Cloud KMS key name, projects/P/locations/L/keyRings/R/cryptoKeys/K; {key:?} is not."
+            ),
+        );
     }
 }

@@ -4,34 +4,93 @@
 pub(crate) mod aws;
 pub(crate) mod azure;
 pub(crate) mod gcp;
-mod neutral;
 
-pub use neutral::*;
-
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tfplug::plan::RequiresReplace;
 use tfplug::timeouts::Operation;
 use tfplug::validator::{from_fn, int_between, one_of};
-use tfplug::{
-    ApplyResponse, Attribute, AttributePath, Block, Context, Diagnostics, MaybeUnknown, NestedBlock, Object, Plan,
-    Private, ReadResponse, Schema, Value,
-};
+use tfplug::{Attribute, AttributePath, Block, Context, Diagnostics, MaybeUnknown, NestedBlock, Object, Plan, Value};
 
-use super::common::{self, Budget};
+use super::common::{self, Placement};
+use super::{Api, Kind};
 use crate::catalog::Cloud;
-use crate::clouds::Tags;
-use crate::provider::Client;
+use crate::client::Client;
+use crate::clouds::{Native, Region, Tags};
 
-/// The resource type.
+/// The kind.
 pub struct Bucket;
 
-const TIMEOUTS: [(Operation, Duration); 3] = [
-    (Operation::Create, Duration::from_secs(300)),
-    (Operation::Update, Duration::from_secs(300)),
-    (Operation::Delete, Duration::from_secs(1800)),
-];
+/// Where lifecycle rules move objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageClass {
+    /// Infrequent access (AWS STANDARD_IA, GCS NEARLINE, Azure Cool).
+    Cold,
+    /// Archive (AWS GLACIER, GCS ARCHIVE, Azure Archive).
+    Archive,
+}
+
+impl StorageClass {
+    /// The key users write.
+    pub fn key(self) -> &'static str {
+        match self {
+            StorageClass::Cold => "cold",
+            StorageClass::Archive => "archive",
+        }
+    }
+
+    /// Parses a key.
+    pub fn parse(s: &str) -> Option<StorageClass> {
+        [StorageClass::Cold, StorageClass::Archive].into_iter().find(|c| c.key() == s)
+    }
+}
+
+/// One lifecycle rule over all objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleRule {
+    /// Days after creation to move objects to `storage_class`.
+    pub transition_days: Option<u32>,
+    /// Target storage class of the transition.
+    pub storage_class: Option<StorageClass>,
+    /// Days after creation to delete objects.
+    pub expiration_days: Option<u32>,
+}
+
+/// What the configuration asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketSpec {
+    /// Globally unique name.
+    pub name: String,
+    /// Keep old versions of objects.
+    pub versioning: bool,
+    /// Default encryption at rest.
+    pub encrypted: bool,
+    /// Customer-managed key for the default encryption.
+    pub kms_key_id: Option<String>,
+    /// Allow public access (off: the cloud's public-access block is on).
+    pub public: bool,
+    /// Bucket that receives access logs.
+    pub logging_bucket: Option<String>,
+    /// Lifecycle rules, in order.
+    pub lifecycle_rules: Vec<LifecycleRule>,
+    /// Tags or labels.
+    pub tags: Tags,
+    /// Azure only: the resource group of the storage account (default: one of its own).
+    pub resource_group: Option<String>,
+    /// Delete every object (and version) when the bucket is destroyed.
+    pub force_destroy: bool,
+}
+
+/// What exists (same fields as the spec, as the cloud reports them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketState {
+    /// The spec-shaped view.
+    pub spec: BucketSpec,
+    /// Cloud-side identifiers and attributes (ARN, domain name, region).
+    pub native: Native,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct RuleModel {
@@ -68,6 +127,7 @@ struct Planned {
     logging_bucket: Option<String>,
     lifecycle_rule: Vec<RuleModel>,
     resource_group: MaybeUnknown<Option<String>>,
+    force_destroy: bool,
 }
 
 #[derive(Serialize)]
@@ -93,6 +153,7 @@ fn spec(state: &Object) -> Result<BucketSpec, Diagnostics> {
         lifecycle_rules: p.lifecycle_rule.iter().map(RuleModel::to_rule).collect(),
         tags: common::planned_tags(state)?,
         resource_group: p.resource_group.into_known().flatten(),
+        force_destroy: p.force_destroy,
     })
 }
 
@@ -168,80 +229,49 @@ fn lifecycle_block() -> NestedBlock {
     )
 }
 
-/// What Azure storage cannot do the way the attributes ask.
-fn azure_limits(plan: &Plan) -> Result<(), Diagnostics> {
-    let p = &plan.planned;
-    if p.attr("encrypted").as_bool() == Some(false) {
-        return Err(common::not_on(
-            Cloud::Azure,
-            AttributePath::attr("encrypted"),
-            "encrypted = false",
-            "Azure Storage encrypts every account at rest; remove encrypted = false.",
-        ));
-    }
-    if !p.attr("kms_key_id").is_null() {
-        return Err(common::not_on(
-            Cloud::Azure,
-            AttributePath::attr("kms_key_id"),
-            "kms_key_id",
-            "customer-managed keys need a Key Vault and a managed identity, which this provider does not manage yet; remove kms_key_id.",
-        ));
-    }
-    if let Some(name) = p.attr("name").as_str()
-        && name.replace('.', "-").contains("--")
-    {
-        return Err(common::not_on(
-            Cloud::Azure,
-            AttributePath::attr("name"),
-            "This bucket name",
-            "Azure container names take single hyphens only (and '.' becomes '-'); avoid \"--\", \".-\" and \"-.\".",
-        ));
-    }
-    if !p.attr("logging_bucket").is_null() {
-        return Err(common::not_on(
-            Cloud::Azure,
-            AttributePath::attr("logging_bucket"),
-            "logging_bucket",
-            "Azure sends storage logs through diagnostic settings to Log Analytics or a storage account, not to a container; remove logging_bucket.",
-        ));
-    }
-    Ok(())
-}
-
 #[tfplug::async_trait]
-impl tfplug::Resource<Client> for Bucket {
-    fn type_name(&self) -> &str {
-        "oppie_bucket"
+impl Kind for Bucket {
+    const TYPE: &'static str = "oppie_bucket";
+    const NOUN: &'static str = "bucket";
+    const CLOUDS: &'static [Cloud] = &Cloud::ALL;
+    const TIMEOUTS: [(Operation, Duration); 3] = [
+        (Operation::Create, Duration::from_secs(300)),
+        (Operation::Update, Duration::from_secs(300)),
+        (Operation::Delete, Duration::from_secs(1800)),
+    ];
+    type Spec = BucketSpec;
+    type State = BucketState;
+
+    fn block() -> Block {
+        Block::new()
+            .markdown("Object storage (an AWS S3 bucket; on Azure a blob container in a storage account of its own, HTTPS only). Safe defaults: encrypted at rest and closed to the public (S3 public access block on; Azure blob public access off).")
+            .attribute(
+                Attribute::string("name")
+                    .required()
+                    .validator(from_fn("a valid bucket name (3-63 of a-z, 0-9, '-', '.')", check_name))
+                    .plan_modifier(RequiresReplace)
+                    .description("Globally unique bucket name; also its `id`. Changing it replaces the bucket."),
+            )
+            .attribute(Attribute::bool("versioning").default(false).description("Keep every version of every object (default false). Changes in place; turning it off suspends versioning."))
+            .attribute(Attribute::bool("encrypted").default(true).description("Default encryption at rest (default true): SSE-S3, or SSE-KMS with `kms_key_id`."))
+            .attribute(Attribute::string("kms_key_id").optional().description("KMS key (id or ARN) for default encryption; needs `encrypted = true`."))
+            .attribute(Attribute::bool("public").default(false).description("Allow public access (default false: the S3 public access block is on)."))
+            .attribute(Attribute::bool("force_destroy").default(false).description("Delete all objects and versions when the bucket is destroyed (default false: destroying a non-empty bucket fails)."))
+            .attribute(Attribute::string("logging_bucket").optional().description("Bucket that receives access logs (under the prefix `<name>/`)."))
+            .attribute(Attribute::number("expected_storage_gb").optional().validator(int_between(0, 1_000_000_000)).description("Expected stored data in GB, for cost estimates. No effect on the bucket."))
+            .attribute(common::resource_group_attribute())
+            .block(lifecycle_block())
     }
 
-    fn schema(&self) -> Schema {
-        Schema::new(
-            0,
-            common::with_common(
-                Block::new()
-                    .markdown("Object storage (an AWS S3 bucket; on Azure a blob container in a storage account of its own, HTTPS only). Safe defaults: encrypted at rest and closed to the public (S3 public access block on; Azure blob public access off).")
-                    .attribute(
-                        Attribute::string("name")
-                            .required()
-                            .validator(from_fn("a valid bucket name (3-63 of a-z, 0-9, '-', '.')", check_name))
-                            .plan_modifier(RequiresReplace)
-                            .description("Globally unique bucket name; also its `id`. Changing it replaces the bucket."),
-                    )
-                    .attribute(Attribute::bool("versioning").default(false).description("Keep every version of every object (default false). Changes in place; turning it off suspends versioning."))
-                    .attribute(Attribute::bool("encrypted").default(true).description("Default encryption at rest (default true): SSE-S3, or SSE-KMS with `kms_key_id`."))
-                    .attribute(Attribute::string("kms_key_id").optional().description("KMS key (id or ARN) for default encryption; needs `encrypted = true`."))
-                    .attribute(Attribute::bool("public").default(false).description("Allow public access (default false: the S3 public access block is on)."))
-                    .attribute(Attribute::bool("force_destroy").default(false).description("Delete all objects and versions when the bucket is destroyed (default false: destroying a non-empty bucket fails)."))
-                    .attribute(Attribute::string("logging_bucket").optional().description("Bucket that receives access logs (under the prefix `<name>/`)."))
-                    .attribute(Attribute::number("expected_storage_gb").optional().validator(int_between(0, 1_000_000_000)).description("Expected stored data in GB, for cost estimates. No effect on the bucket."))
-                    .attribute(common::resource_group_attribute())
-                    .block(lifecycle_block()),
-                &TIMEOUTS,
-            ),
-        )
+    fn api(region: &Region) -> Option<Arc<dyn Api<Self>>> {
+        Some(match region {
+            Region::Aws(r) => r.clone(),
+            Region::Gcp(r) => r.clone(),
+            Region::Azure(r) => r.clone(),
+        })
     }
 
-    async fn validate(&self, _ctx: &Context<Client>, config: &Object) -> Result<(), Diagnostics> {
+    async fn validate(_ctx: &Context<Client>, config: &Object) -> Result<(), Diagnostics> {
         let mut diags = Diagnostics::new();
         if config.attr("kms_key_id").as_str().is_some() && config.attr("encrypted").as_bool() == Some(false) {
             diags.add_attribute_error(
@@ -287,96 +317,44 @@ impl tfplug::Resource<Client> for Bucket {
         diags.into_result()
     }
 
-    async fn modify_plan(&self, ctx: &Context<Client>, plan: &mut Plan) -> Result<(), Diagnostics> {
-        if plan.is_destroy() {
-            return Ok(());
+    async fn plan(_ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, diags: &mut Diagnostics) {
+        diags.absorb(common::plan_resource_group(plan, place));
+        match place.map(|p| p.cloud) {
+            Some(Cloud::Azure) => azure::check_plan(plan, diags),
+            Some(Cloud::Gcp) => gcp::check_plan(plan, diags),
+            _ => {}
         }
-        let placement = common::plan_common(ctx, plan)?;
-        if placement.as_ref().is_some_and(|p| p.cloud == Cloud::Gcp)
-            && let Some(key) = plan.planned.attr("kms_key_id").as_str()
-            && !(key.starts_with("projects/") && key.contains("/cryptoKeys/"))
+        if !place.is_some_and(|p| p.cloud == Cloud::Azure)
+            && let Some(name) = plan.planned.attr("name").as_str().map(str::to_string)
         {
-            return Err(Diagnostics::attribute_error(
-                AttributePath::attr("kms_key_id"),
-                "Not a Cloud KMS key",
-                format!(
-                    "On GCP kms_key_id is a Cloud KMS key name, projects/P/locations/L/keyRings/R/cryptoKeys/K; {key:?} is not."
-                ),
-            ));
-        }
-        common::plan_resource_group(plan, placement.as_ref())?;
-        if placement.as_ref().is_some_and(|p| p.cloud == Cloud::Azure) {
-            azure_limits(plan)?;
-        } else if let Some(name) = plan.planned.attr("name").as_str().map(str::to_string) {
             // AWS and GCP: the id is the name, known at plan time.
-            common::set_ids(&mut plan.planned, &name, None)?;
+            diags.absorb(common::set_ids(&mut plan.planned, &name, None));
         }
-        common::plan_native(plan, false)
+        diags.absorb(common::plan_native(plan, false));
     }
 
-    async fn create(
-        &self,
-        ctx: &Context<Client>,
-        _config: &Object,
-        resp: &mut ApplyResponse,
-    ) -> Result<(), Diagnostics> {
-        let spec = spec(&resp.state)?;
-        let backend = common::backend(ctx, &resp.state).await?;
-        let budget = Budget::new(&resp.state, Operation::Create, TIMEOUTS[0].1)?;
-        let what = format!("creating bucket {}", spec.name);
-        let id = budget.run(ctx, &what, backend.create_bucket(&spec)).await?;
-        // The bucket exists from here on; settings come next.
-        common::set_ids(&mut resp.state, &id, None)?;
-        budget.run(ctx, &what, backend.update_bucket(&id, &spec)).await?;
-        let b = budget.run(ctx, &what, backend.read_bucket(&id)).await?;
-        resp.state.set_attr("resource_group", &b.as_ref().and_then(|b| b.spec.resource_group.clone()))?;
-        common::set_ids(&mut resp.state, &id, Some(&b.map(|b| b.native).unwrap_or_default()))
+    fn spec(state: &Object) -> Result<BucketSpec, Diagnostics> {
+        spec(state)
     }
 
-    async fn read(&self, ctx: &Context<Client>, resp: &mut ReadResponse) -> Result<(), Diagnostics> {
-        let id: String = resp.state.get_at(&AttributePath::attr("id"))?;
-        let backend = common::backend(ctx, &resp.state).await?;
-        match backend.read_bucket(&id).await.map_err(|e| e.to_diagnostics("reading bucket"))? {
-            Some(b) => refresh(ctx, &mut resp.state, &b),
-            None => {
-                resp.state.set_null();
-                Ok(())
-            }
+    fn label(spec: &BucketSpec) -> String {
+        spec.name.clone()
+    }
+
+    fn refresh(ctx: &Context<Client>, state: &mut Object, actual: &BucketState) -> Result<(), Diagnostics> {
+        refresh(ctx, state, actual)
+    }
+
+    fn applied(state: &mut Object, b: &BucketState) -> Result<(), Diagnostics> {
+        common::fill(state, "resource_group", &b.spec.resource_group)?;
+        common::fill(state, "native", &b.native)
+    }
+
+    fn import(state: &mut Object, native_id: &str) -> Result<(), Diagnostics> {
+        if !native_id.starts_with("/subscriptions/") {
+            state.set_attr("name", &native_id)?;
         }
-    }
-
-    async fn update(
-        &self,
-        ctx: &Context<Client>,
-        _prior: &Object,
-        _config: &Object,
-        resp: &mut ApplyResponse,
-    ) -> Result<(), Diagnostics> {
-        let spec = spec(&resp.state)?;
-        let id: String = resp.state.get_at(&AttributePath::attr("id"))?;
-        let backend = common::backend(ctx, &resp.state).await?;
-        let budget = Budget::new(&resp.state, Operation::Update, TIMEOUTS[1].1)?;
-        budget.run(ctx, &format!("updating bucket {id}"), backend.update_bucket(&id, &spec)).await
-    }
-
-    async fn delete(&self, ctx: &Context<Client>, prior: &Object, _private: &Private) -> Result<(), Diagnostics> {
-        let id: String = prior.get_at(&AttributePath::attr("id"))?;
-        let force = prior.attr("force_destroy").as_bool().unwrap_or(false);
-        let backend = common::backend(ctx, prior).await?;
-        let budget = Budget::new(prior, Operation::Delete, TIMEOUTS[2].1)?;
-        budget.run(ctx, &format!("deleting bucket {id}"), backend.delete_bucket(&id, force)).await
-    }
-
-    async fn import(&self, ctx: &Context<Client>, id: &str, resp: &mut ReadResponse) -> Result<(), Diagnostics> {
-        let (_, cloud, region, name) = common::import_placement(ctx, id)?;
-        resp.state.set_attr("cloud", &cloud)?;
-        resp.state.set_attr("region", &region)?;
-        if !name.starts_with("/subscriptions/") {
-            resp.state.set_attr("name", &name)?;
-        }
-        resp.state.set_attr("force_destroy", &false)?;
-        resp.state.set_attr("tags", &Option::<Tags>::None)?;
-        common::set_ids(&mut resp.state, &name, None)
+        state.set_attr("force_destroy", &false)
     }
 }
 

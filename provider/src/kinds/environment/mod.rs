@@ -14,7 +14,7 @@ use tfplug::{
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::provider::Client;
+use crate::client::Client;
 
 /// The resource type.
 pub struct Environment;

@@ -6,12 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup};
 
-use crate::clouds::aws::idempotency::no_retry;
+use super::{Firewall, FirewallSpec, FirewallState, PortRange, Protocol, Rule};
 use crate::clouds::aws::filter;
+use crate::clouds::aws::idempotency::no_retry;
 use crate::clouds::aws::tags::{self, TOKEN_TAG};
-use crate::clouds::aws::{AwsRegion, errors, while_in_use};
-use super::{FirewallSpec, FirewallState, Firewalls, PortRange, Protocol, Rule};
+use crate::clouds::aws::{AwsRegion, errors};
+use crate::clouds::wait::while_in_use;
 use crate::clouds::{CloudError, Native};
+use crate::kinds::Api;
 
 /// One CIDR's permission.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -202,8 +204,8 @@ impl AwsRegion {
 }
 
 #[tfplug::async_trait]
-impl Firewalls for AwsRegion {
-    async fn create_firewall(&self, spec: &FirewallSpec, token: &str) -> Result<String, CloudError> {
+impl Api<Firewall> for AwsRegion {
+    async fn create(&self, spec: &FirewallSpec, token: &str) -> Result<String, CloudError> {
         let create = || async {
             let out = self
                 .ec2
@@ -221,20 +223,21 @@ impl Firewalls for AwsRegion {
                 .map(str::to_string)
                 .ok_or_else(|| CloudError::other("AWS EC2", "CreateSecurityGroup", "the answer had no group id"))
         };
-        let lookup = || async {
-            let out = self
-                .ec2
-                .describe_security_groups()
-                .filters(filter(&format!("tag:{TOKEN_TAG}"), token))
-                .send()
-                .await
-                .map_err(|e| errors::ec2("DescribeSecurityGroups", e))?;
-            Ok(out.security_groups().first().and_then(|g| g.group_id()).map(str::to_string))
-        };
-        self.create_once(create, lookup).await
+        self.create_once(create, || Api::<Firewall>::find(self, token)).await
     }
 
-    async fn update_firewall(&self, id: &str, spec: &FirewallSpec) -> Result<(), CloudError> {
+    async fn find(&self, token: &str) -> Result<Option<String>, CloudError> {
+        let out = self
+            .ec2
+            .describe_security_groups()
+            .filters(filter(&format!("tag:{TOKEN_TAG}"), token))
+            .send()
+            .await
+            .map_err(|e| errors::ec2("DescribeSecurityGroups", e))?;
+        Ok(out.security_groups().first().and_then(|g| g.group_id()).map(str::to_string))
+    }
+
+    async fn update(&self, id: &str, spec: &FirewallSpec) -> Result<(), CloudError> {
         let group = self.group(id).await?.ok_or_else(|| {
             CloudError::other("AWS EC2", "DescribeSecurityGroups", format!("security group {id} is gone"))
         })?;
@@ -245,7 +248,7 @@ impl Firewalls for AwsRegion {
         self.sync_rules(id, Direction::Egress, have_out, atoms(&spec.egress)).await
     }
 
-    async fn read_firewall(&self, id: &str) -> Result<Option<FirewallState>, CloudError> {
+    async fn read(&self, id: &str) -> Result<Option<FirewallState>, CloudError> {
         let Some(g) = self.group(id).await? else {
             return Ok(None);
         };
@@ -271,7 +274,7 @@ impl Firewalls for AwsRegion {
         }))
     }
 
-    async fn delete_firewall(&self, id: &str) -> Result<(), CloudError> {
+    async fn delete(&self, id: &str, _spec: &FirewallSpec) -> Result<(), CloudError> {
         while_in_use(|| async {
             self.ec2
                 .delete_security_group()

@@ -6,11 +6,12 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
+use super::{Firewall, FirewallSpec, FirewallState, PortRange, Protocol, Rule};
 use crate::clouds::azure::groups::{self, group_of};
 use crate::clouds::azure::names::last;
 use crate::clouds::azure::{AzureRegion, api};
-use super::{FirewallSpec, FirewallState, Firewalls, PortRange, Protocol, Rule};
 use crate::clouds::{CloudError, Native};
+use crate::kinds::Api;
 
 /// The tag that links a security group to its network (security groups have no such field).
 const NETWORK_TAG: &str = "oppie:network";
@@ -116,19 +117,34 @@ fn parse_rule(v: &Value) -> Option<(bool, Rule)> {
     Some((inbound, Rule { protocol, ports, sources, description }))
 }
 
-#[tfplug::async_trait]
-impl Firewalls for AzureRegion {
-    async fn create_firewall(&self, spec: &FirewallSpec, _token: &str) -> Result<String, CloudError> {
+impl AzureRegion {
+    /// The security group's id: `<network>-<name>` in the network's resource group.
+    fn nsg_id(&self, spec: &FirewallSpec) -> Result<String, CloudError> {
         let rg = group_of(&spec.network_id)?;
         let name = format!("{}-{}", last(&spec.network_id), spec.name);
-        let id = format!("{}/providers/Microsoft.Network/networkSecurityGroups/{name}", self.group_id(rg)?);
+        Ok(format!("{}/providers/Microsoft.Network/networkSecurityGroups/{name}", self.group_id(rg)?))
+    }
+}
+
+#[tfplug::async_trait]
+impl Api<Firewall> for AzureRegion {
+    async fn known_id(&self, spec: &FirewallSpec) -> Option<String> {
+        self.nsg_id(spec).ok()
+    }
+
+    async fn create(&self, spec: &FirewallSpec, _token: &str) -> Result<String, CloudError> {
+        let id = self.nsg_id(spec)?;
         self.put_start(&id, api::NETWORK, body(&self.region, spec), "networkSecurityGroups.createOrUpdate").await?;
         Ok(id)
     }
 
-    async fn update_firewall(&self, id: &str, spec: &FirewallSpec) -> Result<(), CloudError> {
-        self.settle(id, api::NETWORK, "networkSecurityGroups.createOrUpdate").await?;
-        let current = self.read_firewall(id).await?;
+    async fn settle(&self, id: &str, spec: &FirewallSpec) -> Result<(), CloudError> {
+        self.settle_put(id, api::NETWORK, "networkSecurityGroups.createOrUpdate").await?;
+        Api::<Firewall>::update(self, id, spec).await
+    }
+
+    async fn update(&self, id: &str, spec: &FirewallSpec) -> Result<(), CloudError> {
+        let current = Api::<Firewall>::read(self, id).await?;
         let same = current.is_some_and(|f| {
             f.ingress == spec.ingress && f.egress == spec.egress && f.tags.as_ref() == Some(&spec.tags)
         });
@@ -138,7 +154,7 @@ impl Firewalls for AzureRegion {
         Ok(())
     }
 
-    async fn read_firewall(&self, id: &str) -> Result<Option<FirewallState>, CloudError> {
+    async fn read(&self, id: &str) -> Result<Option<FirewallState>, CloudError> {
         let Some(v) = self.get(id, api::NETWORK, "networkSecurityGroups.get").await? else { return Ok(None) };
         let mut ingress = BTreeSet::new();
         let mut egress = BTreeSet::new();
@@ -165,8 +181,8 @@ impl Firewalls for AzureRegion {
         }))
     }
 
-    async fn delete_firewall(&self, id: &str) -> Result<(), CloudError> {
-        crate::clouds::http::while_in_use(|| self.delete(id, api::NETWORK, "networkSecurityGroups.delete")).await
+    async fn delete(&self, id: &str, _spec: &FirewallSpec) -> Result<(), CloudError> {
+        crate::clouds::wait::while_in_use(|| self.delete(id, api::NETWORK, "networkSecurityGroups.delete")).await
     }
 }
 

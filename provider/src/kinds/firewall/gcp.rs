@@ -10,11 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use super::{Firewall, FirewallSpec, FirewallState, PortRange, Protocol, Rule};
 use crate::clouds::gcp::GcpRegion;
 use crate::clouds::gcp::{last, resource_path};
-use super::{FirewallSpec, FirewallState, Firewalls, PortRange, Protocol, Rule};
 use crate::clouds::http::Call;
 use crate::clouds::{CloudError, Native};
+use crate::kinds::Api;
 
 /// Splits a firewall id into (network path, name).
 pub(crate) fn split_id(id: &str) -> (&str, &str) {
@@ -145,13 +146,28 @@ impl GcpRegion {
 }
 
 #[tfplug::async_trait]
-impl Firewalls for GcpRegion {
-    async fn create_firewall(&self, spec: &FirewallSpec, _token: &str) -> Result<String, CloudError> {
-        self.insert_rule(base_body(&spec.name, &spec.network_id)).await?;
-        Ok(format!("{}/firewalls/{}", spec.network_id, spec.name))
+impl Api<Firewall> for GcpRegion {
+    async fn known_id(&self, spec: &FirewallSpec) -> Option<String> {
+        Some(format!("{}/firewalls/{}", spec.network_id, spec.name))
     }
 
-    async fn update_firewall(&self, id: &str, spec: &FirewallSpec) -> Result<(), CloudError> {
+    async fn create(&self, spec: &FirewallSpec, _token: &str) -> Result<String, CloudError> {
+        // The base rule is the firewall: while it exists, the firewall exists.
+        let id = format!("{}/firewalls/{}", spec.network_id, spec.name);
+        let body = base_body(&spec.name, &spec.network_id);
+        match self.begin(&id, Method::POST, "global/firewalls", &[], Some(body), "firewalls.insert").await {
+            // Made by an earlier attempt whose answer was lost: it is ours.
+            Err(e) if e.code.as_deref() == Some("alreadyExists") => Ok(id),
+            other => other.map(|()| id),
+        }
+    }
+
+    async fn settle(&self, id: &str, spec: &FirewallSpec) -> Result<(), CloudError> {
+        self.finish(id, "firewalls.insert").await?;
+        Api::<Firewall>::update(self, id, spec).await
+    }
+
+    async fn update(&self, id: &str, spec: &FirewallSpec) -> Result<(), CloudError> {
         let (network, fw) = split_id(id);
         let have = self.rules_of(fw).await?;
         let mut want: BTreeMap<String, Value> = BTreeMap::new();
@@ -178,7 +194,7 @@ impl Firewalls for GcpRegion {
         Ok(())
     }
 
-    async fn read_firewall(&self, id: &str) -> Result<Option<FirewallState>, CloudError> {
+    async fn read(&self, id: &str) -> Result<Option<FirewallState>, CloudError> {
         let (_, fw) = split_id(id);
         let rules = self.rules_of(fw).await?;
         let base = format!("{fw}-base");
@@ -209,7 +225,7 @@ impl Firewalls for GcpRegion {
         }))
     }
 
-    async fn delete_firewall(&self, id: &str) -> Result<(), CloudError> {
+    async fn delete(&self, id: &str, _spec: &FirewallSpec) -> Result<(), CloudError> {
         let (_, fw) = split_id(id);
         let base = format!("{fw}-base");
         let rules = self.rules_of(fw).await?;

@@ -5,35 +5,63 @@
 pub(crate) mod aws;
 pub(crate) mod azure;
 pub(crate) mod gcp;
-mod neutral;
+mod rules;
 
-pub use neutral::*;
+pub use rules::{PortRange, Protocol, Rule};
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tfplug::plan::RequiresReplace;
 use tfplug::timeouts::Operation;
 use tfplug::validator::{from_fn, one_of};
-use tfplug::{
-    ApplyResponse, Attribute, AttributePath, Block, Context, Diagnostics, NestedBlock, Object, Plan, Private,
-    ReadResponse, Schema, Type, Value,
-};
+use tfplug::{Attribute, AttributePath, Block, Context, Diagnostics, NestedBlock, Object, Plan, Type, Value};
 
 use super::checks::{cidr_set, display_name};
-use super::common::{self, Budget};
-use crate::clouds::{Tags, creation_token};
-use crate::provider::Client;
+use super::common::{self, Placement};
+use super::{Api, Kind};
+use crate::catalog::Cloud;
+use crate::client::Client;
+use crate::clouds::{Native, Region, Tags};
 
-/// The resource type.
+/// The kind.
 pub struct Firewall;
 
-const TIMEOUTS: [(Operation, Duration); 3] = [
-    (Operation::Create, Duration::from_secs(600)),
-    (Operation::Update, Duration::from_secs(600)),
-    (Operation::Delete, Duration::from_secs(1200)),
-];
+/// What the configuration asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirewallSpec {
+    /// The network's id.
+    pub network_id: String,
+    /// Name, unique in the network.
+    pub name: String,
+    /// Allowed inbound traffic.
+    pub ingress: BTreeSet<Rule>,
+    /// Allowed outbound traffic (nothing when empty).
+    pub egress: BTreeSet<Rule>,
+    /// Tags or labels.
+    pub tags: Tags,
+}
+
+/// What exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirewallState {
+    /// The cloud's id.
+    pub id: String,
+    /// The network's id.
+    pub network_id: String,
+    /// Name.
+    pub name: String,
+    /// Inbound rules.
+    pub ingress: BTreeSet<Rule>,
+    /// Outbound rules.
+    pub egress: BTreeSet<Rule>,
+    /// Tags or labels; `None` where the cloud keeps no tags on firewalls (GCP firewall rules).
+    pub tags: Option<Tags>,
+    /// Cloud-side identifiers and attributes.
+    pub native: Native,
+}
 
 /// A rule as written in config and stored in state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,17 +146,6 @@ fn rules_of(models: &[RuleModel], path: &str) -> Result<BTreeSet<Rule>, Diagnost
         .collect()
 }
 
-fn spec(state: &Object) -> Result<FirewallSpec, Diagnostics> {
-    let p: Planned = state.get()?;
-    Ok(FirewallSpec {
-        network_id: p.network_id,
-        name: p.name,
-        ingress: rules_of(&p.ingress, "ingress")?,
-        egress: rules_of(&p.egress, "egress")?,
-        tags: common::planned_tags(state)?,
-    })
-}
-
 /// The cloud's rules in the state's own order and spelling where they mean the same
 /// ("443" vs "0443"), so a refresh shows only real differences; rules added out of band
 /// come last.
@@ -146,21 +163,6 @@ struct Refreshed<'a> {
     name: &'a str,
     ingress: Vec<RuleModel>,
     egress: Vec<RuleModel>,
-}
-
-fn refresh(ctx: &Context<Client>, state: &mut Object, f: &FirewallState) -> Result<(), Diagnostics> {
-    let prior_in: Vec<RuleModel> =
-        state.get_at::<Option<Vec<RuleModel>>>(&AttributePath::attr("ingress"))?.unwrap_or_default();
-    let prior_out: Vec<RuleModel> =
-        state.get_at::<Option<Vec<RuleModel>>>(&AttributePath::attr("egress"))?.unwrap_or_default();
-    state.merge(&Refreshed {
-        network_id: &f.network_id,
-        name: &f.name,
-        ingress: keep_spelling(&f.ingress, &prior_in),
-        egress: keep_spelling(&f.egress, &prior_out),
-    })?;
-    common::set_refreshed_tags_if_kept(ctx, state, f.tags.as_ref())?;
-    common::set_ids(state, &f.id, Some(&f.native))
 }
 
 /// Rules of one direction must differ in protocol, ports or description: the cloud merges
@@ -195,113 +197,92 @@ fn check_rules(config: &Value, direction: &str, diags: &mut Diagnostics) {
 }
 
 #[tfplug::async_trait]
-impl tfplug::Resource<Client> for Firewall {
-    fn type_name(&self) -> &str {
-        "oppie_firewall"
+impl Kind for Firewall {
+    const TYPE: &'static str = "oppie_firewall";
+    const NOUN: &'static str = "firewall";
+    const CLOUDS: &'static [Cloud] = &Cloud::ALL;
+    const TIMEOUTS: [(Operation, Duration); 3] = [
+        (Operation::Create, Duration::from_secs(600)),
+        (Operation::Update, Duration::from_secs(600)),
+        (Operation::Delete, Duration::from_secs(1200)),
+    ];
+    type Spec = FirewallSpec;
+    type State = FirewallState;
+
+    fn block() -> Block {
+        Block::new()
+            .markdown("Allowed traffic to and from the machines of a network (an AWS security group; GCP firewall rules sharing a target tag; an Azure network security group with one Allow rule per block and a closing Deny per direction). Without `egress` blocks nothing may leave: the allow-all rule AWS adds to new groups is removed.")
+            .attribute(
+                Attribute::string("network_id")
+                    .required()
+                    .plan_modifier(RequiresReplace)
+                    .description("The `id` of the `oppie_network`. Changing it replaces the firewall."),
+            )
+            .attribute(
+                Attribute::string("name")
+                    .required()
+                    .validator(display_name(255))
+                    .plan_modifier(RequiresReplace)
+                    .description("Name, unique within the network. Changing it replaces the firewall."),
+            )
+            .block(rule_block("ingress", "senders"))
+            .block(rule_block("egress", "destinations"))
     }
 
-    fn schema(&self) -> Schema {
-        Schema::new(
-            0,
-            common::with_common(
-                Block::new()
-                    .markdown("Allowed traffic to and from the machines of a network (an AWS security group; an Azure network security group with one Allow rule per block and a closing Deny per direction). Without `egress` blocks nothing may leave: the allow-all rule AWS adds to new groups is removed.")
-                    .attribute(
-                        Attribute::string("network_id")
-                            .required()
-                            .plan_modifier(RequiresReplace)
-                            .description("The `id` of the `oppie_network`. Changing it replaces the firewall."),
-                    )
-                    .attribute(
-                        Attribute::string("name")
-                            .required()
-                            .validator(display_name(255))
-                            .plan_modifier(RequiresReplace)
-                            .description("Name, unique within the network. Changing it replaces the firewall."),
-                    )
-                    .block(rule_block("ingress", "senders"))
-                    .block(rule_block("egress", "destinations")),
-                &TIMEOUTS,
-            ),
-        )
+    fn api(region: &Region) -> Option<Arc<dyn Api<Self>>> {
+        Some(match region {
+            Region::Aws(r) => r.clone(),
+            Region::Gcp(r) => r.clone(),
+            Region::Azure(r) => r.clone(),
+        })
     }
 
-    async fn validate(&self, _ctx: &Context<Client>, config: &Object) -> Result<(), Diagnostics> {
+    async fn validate(_ctx: &Context<Client>, config: &Object) -> Result<(), Diagnostics> {
         let mut diags = Diagnostics::new();
         check_rules(config.value(), "ingress", &mut diags);
         check_rules(config.value(), "egress", &mut diags);
         diags.into_result()
     }
 
-    async fn modify_plan(&self, ctx: &Context<Client>, plan: &mut Plan) -> Result<(), Diagnostics> {
-        if plan.is_destroy() {
-            return Ok(());
+    async fn plan(_ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, diags: &mut Diagnostics) {
+        if place.is_some_and(|p| p.cloud == Cloud::Gcp) {
+            diags.absorb(common::check_gcp_name(plan, crate::clouds::gcp::FIREWALL_NAME_MAX));
         }
-        let placement = common::plan_common(ctx, plan)?;
-        common::check_gcp_name(placement.as_ref(), plan, crate::clouds::gcp::FIREWALL_NAME_MAX)?;
-        common::plan_native(plan, false)
+        diags.absorb(common::plan_native(plan, false));
     }
 
-    async fn create(
-        &self,
-        ctx: &Context<Client>,
-        _config: &Object,
-        resp: &mut ApplyResponse,
-    ) -> Result<(), Diagnostics> {
-        let spec = spec(&resp.state)?;
-        let backend = common::backend(ctx, &resp.state).await?;
-        let budget = Budget::new(&resp.state, Operation::Create, TIMEOUTS[0].1)?;
-        let what = format!("creating firewall {}", spec.name);
-        let token = creation_token();
-        let id = budget.run(ctx, &what, backend.create_firewall(&spec, &token)).await?;
-        common::set_ids(&mut resp.state, &id, None)?;
-        budget.run(ctx, &what, backend.update_firewall(&id, &spec)).await?;
-        let f = budget.run(ctx, &what, backend.read_firewall(&id)).await?;
-        common::set_ids(&mut resp.state, &id, Some(&f.map(|f| f.native).unwrap_or_default()))
+    fn spec(state: &Object) -> Result<FirewallSpec, Diagnostics> {
+        let p: Planned = state.get()?;
+        Ok(FirewallSpec {
+            network_id: p.network_id,
+            name: p.name,
+            ingress: rules_of(&p.ingress, "ingress")?,
+            egress: rules_of(&p.egress, "egress")?,
+            tags: common::planned_tags(state)?,
+        })
     }
 
-    async fn read(&self, ctx: &Context<Client>, resp: &mut ReadResponse) -> Result<(), Diagnostics> {
-        let id: String = resp.state.get_at(&AttributePath::attr("id"))?;
-        let backend = common::backend(ctx, &resp.state).await?;
-        match backend.read_firewall(&id).await.map_err(|e| e.to_diagnostics("reading firewall"))? {
-            Some(f) => refresh(ctx, &mut resp.state, &f),
-            None => {
-                resp.state.set_null();
-                Ok(())
-            }
-        }
+    fn label(spec: &FirewallSpec) -> String {
+        spec.name.clone()
     }
 
-    async fn update(
-        &self,
-        ctx: &Context<Client>,
-        _prior: &Object,
-        _config: &Object,
-        resp: &mut ApplyResponse,
-    ) -> Result<(), Diagnostics> {
-        let spec = spec(&resp.state)?;
-        let id: String = resp.state.get_at(&AttributePath::attr("id"))?;
-        let backend = common::backend(ctx, &resp.state).await?;
-        let budget = Budget::new(&resp.state, Operation::Update, TIMEOUTS[1].1)?;
-        let what = format!("updating firewall {}", spec.name);
-        budget.run(ctx, &what, backend.update_firewall(&id, &spec)).await?;
-        let f = budget.run(ctx, &what, backend.read_firewall(&id)).await?;
-        common::fill_native(&mut resp.state, f.map(|f| f.native))
+    fn refresh(ctx: &Context<Client>, state: &mut Object, f: &FirewallState) -> Result<(), Diagnostics> {
+        let prior_in: Vec<RuleModel> =
+            state.get_at::<Option<Vec<RuleModel>>>(&AttributePath::attr("ingress"))?.unwrap_or_default();
+        let prior_out: Vec<RuleModel> =
+            state.get_at::<Option<Vec<RuleModel>>>(&AttributePath::attr("egress"))?.unwrap_or_default();
+        state.merge(&Refreshed {
+            network_id: &f.network_id,
+            name: &f.name,
+            ingress: keep_spelling(&f.ingress, &prior_in),
+            egress: keep_spelling(&f.egress, &prior_out),
+        })?;
+        common::set_refreshed_tags_if_kept(ctx, state, f.tags.as_ref())?;
+        common::set_ids(state, &f.id, Some(&f.native))
     }
 
-    async fn delete(&self, ctx: &Context<Client>, prior: &Object, _private: &Private) -> Result<(), Diagnostics> {
-        let id: String = prior.get_at(&AttributePath::attr("id"))?;
-        let backend = common::backend(ctx, prior).await?;
-        let budget = Budget::new(prior, Operation::Delete, TIMEOUTS[2].1)?;
-        budget.run(ctx, &format!("deleting firewall {id}"), backend.delete_firewall(&id)).await
-    }
-
-    async fn import(&self, ctx: &Context<Client>, id: &str, resp: &mut ReadResponse) -> Result<(), Diagnostics> {
-        let (_, cloud, region, native_id) = common::import_placement(ctx, id)?;
-        resp.state.set_attr("cloud", &cloud)?;
-        resp.state.set_attr("region", &region)?;
-        resp.state.set_attr("tags", &Option::<Tags>::None)?;
-        common::set_ids(&mut resp.state, &native_id, None)
+    fn applied(state: &mut Object, f: &FirewallState) -> Result<(), Diagnostics> {
+        common::fill(state, "native", &f.native)
     }
 }
 

@@ -9,12 +9,14 @@ use aws_sdk_ec2::types::{
 };
 use base64::Engine as _;
 
-use crate::clouds::aws::idempotency::no_retry;
+use super::{Images, InstanceSpec, InstanceState};
 use crate::clouds::aws::filter;
+use crate::clouds::aws::idempotency::no_retry;
 use crate::clouds::aws::tags::{self, TOKEN_TAG};
-use crate::clouds::aws::{AwsRegion, errors, poll};
-use super::{InstanceSpec, InstanceState, Instances};
+use crate::clouds::aws::{AwsRegion, errors};
+use crate::clouds::wait::poll;
 use crate::clouds::{CloudError, Native};
+use crate::kinds::Api;
 
 const EC2: &str = "AWS EC2";
 
@@ -42,7 +44,7 @@ impl AwsRegion {
     }
 
     async fn wait_for_state(&self, id: &str, want: InstanceStateName) -> Result<(), CloudError> {
-        poll(|| async {
+        poll(std::time::Duration::from_secs(5), || async {
             match self.state_of(id).await? {
                 Some(s) if s == want => Ok(Some(())),
                 Some(InstanceStateName::ShuttingDown) | None if want != InstanceStateName::Terminated => {
@@ -129,7 +131,7 @@ impl AwsRegion {
 }
 
 #[tfplug::async_trait]
-impl Instances for AwsRegion {
+impl Images for AwsRegion {
     async fn resolve_image(&self, lookup: &BTreeMap<String, String>) -> Result<String, CloudError> {
         let (Some(owner), Some(name)) = (lookup.get("owner"), lookup.get("name")) else {
             return Err(CloudError::other(
@@ -163,8 +165,11 @@ impl Instances for AwsRegion {
                 request_id: None,
             })
     }
+}
 
-    async fn create_instance(&self, spec: &InstanceSpec, token: &str) -> Result<String, CloudError> {
+#[tfplug::async_trait]
+impl Api<super::Instance> for AwsRegion {
+    async fn create(&self, spec: &InstanceSpec, token: &str) -> Result<String, CloudError> {
         let root = self.root_device(&spec.image_id).await;
         let user_data = spec.user_data.as_ref().map(|u| base64::engine::general_purpose::STANDARD.encode(u));
         let create = || async {
@@ -213,30 +218,31 @@ impl Instances for AwsRegion {
                 .map(str::to_string)
                 .ok_or_else(|| CloudError::other(EC2, "RunInstances", "the answer had no instance id"))
         };
-        let lookup = || async {
-            let out = self
-                .ec2
-                .describe_instances()
-                .filters(filter(&format!("tag:{TOKEN_TAG}"), token))
-                .send()
-                .await
-                .map_err(|e| errors::ec2("DescribeInstances", e))?;
-            Ok(out
-                .reservations()
-                .iter()
-                .flat_map(|r| r.instances())
-                .find(|i| !matches!(i.state().and_then(|s| s.name()), Some(InstanceStateName::Terminated)))
-                .and_then(|i| i.instance_id())
-                .map(str::to_string))
-        };
-        self.create_once(create, lookup).await
+        self.create_once(create, || Api::<super::Instance>::find(self, token)).await
     }
 
-    async fn wait_instance_running(&self, id: &str) -> Result<(), CloudError> {
+    async fn find(&self, token: &str) -> Result<Option<String>, CloudError> {
+        let out = self
+            .ec2
+            .describe_instances()
+            .filters(filter(&format!("tag:{TOKEN_TAG}"), token))
+            .send()
+            .await
+            .map_err(|e| errors::ec2("DescribeInstances", e))?;
+        Ok(out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .find(|i| !matches!(i.state().and_then(|s| s.name()), Some(InstanceStateName::Terminated)))
+            .and_then(|i| i.instance_id())
+            .map(str::to_string))
+    }
+
+    async fn settle(&self, id: &str, _spec: &InstanceSpec) -> Result<(), CloudError> {
         self.wait_for_state(id, InstanceStateName::Running).await
     }
 
-    async fn update_instance(&self, id: &str, spec: &InstanceSpec) -> Result<(), CloudError> {
+    async fn update(&self, id: &str, spec: &InstanceSpec) -> Result<(), CloudError> {
         let Some((i, _)) = self.instance(id).await? else {
             return Err(CloudError::other(EC2, "DescribeInstances", format!("instance {id} is gone")));
         };
@@ -286,7 +292,7 @@ impl Instances for AwsRegion {
         Ok(())
     }
 
-    async fn read_instance(&self, id: &str) -> Result<Option<InstanceState>, CloudError> {
+    async fn read(&self, id: &str) -> Result<Option<InstanceState>, CloudError> {
         let Some((i, owner)) = self.instance(id).await? else {
             return Ok(None);
         };
@@ -323,7 +329,7 @@ impl Instances for AwsRegion {
         }))
     }
 
-    async fn delete_instance(&self, id: &str) -> Result<(), CloudError> {
+    async fn delete(&self, id: &str, _spec: &InstanceSpec) -> Result<(), CloudError> {
         match self.ec2.terminate_instances().instance_ids(id).send().await {
             Ok(_) => {}
             Err(e) => {

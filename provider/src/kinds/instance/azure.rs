@@ -9,11 +9,12 @@ use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use super::{Images, Instance, InstanceSpec, InstanceState};
 use crate::clouds::azure::groups::{self, group_of};
 use crate::clouds::azure::names::{id_part, last, subnet_zone, zone_number};
 use crate::clouds::azure::{AzureRegion, api};
-use super::{InstanceSpec, InstanceState, Instances};
 use crate::clouds::{CloudError, ErrorKind, Native};
+use crate::kinds::Api;
 
 const LOCK: &str = "providers/Microsoft.Authorization/locks/oppie-deletion-protection";
 const ADMIN: &str = "oppie";
@@ -139,12 +140,19 @@ impl AzureRegion {
 }
 
 #[tfplug::async_trait]
-impl Instances for AzureRegion {
+impl Images for AzureRegion {
     async fn resolve_image(&self, lookup: &BTreeMap<String, String>) -> Result<String, CloudError> {
         marketplace_urn(lookup)
     }
+}
 
-    async fn create_instance(&self, spec: &InstanceSpec, _token: &str) -> Result<String, CloudError> {
+#[tfplug::async_trait]
+impl Api<Instance> for AzureRegion {
+    async fn known_id(&self, spec: &InstanceSpec) -> Option<String> {
+        self.ids(&spec.subnet_id, &spec.name).ok().map(|ids| ids.vm)
+    }
+
+    async fn create(&self, spec: &InstanceSpec, _token: &str) -> Result<String, CloudError> {
         let ids = self.ids(&spec.subnet_id, &spec.name)?;
         let zone = subnet_zone(last(&spec.subnet_id)).map(|z| zone_number(&z));
         if spec.public_ip {
@@ -157,8 +165,10 @@ impl Instances for AzureRegion {
             }
             self.put(&ids.pip, api::NETWORK, pip, "publicIPAddresses.createOrUpdate").await?;
         }
+        // From here on an address may exist: a failure leaves the machine's parts to its delete.
+        let made = |e: CloudError| if spec.public_ip { e.after_partial_create() } else { e };
         let nic = self.nic_body(spec, spec.public_ip.then_some(ids.pip.as_str()));
-        self.put(&ids.nic, api::NETWORK, nic, "networkInterfaces.createOrUpdate").await?;
+        self.put(&ids.nic, api::NETWORK, nic, "networkInterfaces.createOrUpdate").await.map_err(made)?;
         let vm = vm_name(&spec.name);
         let mut props = json!({
             "hardwareProfile": {"vmSize": spec.machine_type},
@@ -189,18 +199,18 @@ impl Instances for AzureRegion {
         if let Some(z) = zone {
             body["zones"] = json!([z]);
         }
-        self.put_start(&ids.vm, api::COMPUTE, body, "virtualMachines.createOrUpdate").await?;
-        // Protected from the start; should this fail, the next apply PUTs the same VM again
-        // (idempotent by name) and gets here once more.
-        if spec.deletion_protection {
-            self.lock(&ids.vm, true).await?;
-        }
+        self.put_start(&ids.vm, api::COMPUTE, body, "virtualMachines.createOrUpdate")
+            .await
+            .map_err(CloudError::after_partial_create)?;
         Ok(ids.vm)
     }
 
-    async fn wait_instance_running(&self, id: &str) -> Result<(), CloudError> {
-        self.settle(id, api::COMPUTE, "virtualMachines.createOrUpdate").await?;
-        crate::clouds::http::poll(std::time::Duration::from_secs(5), || async {
+    async fn settle(&self, id: &str, spec: &InstanceSpec) -> Result<(), CloudError> {
+        if spec.deletion_protection {
+            self.lock(id, true).await?;
+        }
+        self.settle_put(id, api::COMPUTE, "virtualMachines.createOrUpdate").await?;
+        crate::clouds::wait::poll(std::time::Duration::from_secs(5), || async {
             let view = self.get(&format!("{id}/instanceView"), api::COMPUTE, "virtualMachines.instanceView").await?;
             let running = view.as_ref().is_some_and(|v| {
                 v["statuses"].as_array().into_iter().flatten().any(|s| s["code"].as_str() == Some("PowerState/running"))
@@ -210,8 +220,8 @@ impl Instances for AzureRegion {
         .await
     }
 
-    async fn update_instance(&self, id: &str, spec: &InstanceSpec) -> Result<(), CloudError> {
-        self.settle(id, api::COMPUTE, "virtualMachines.createOrUpdate").await?;
+    async fn update(&self, id: &str, spec: &InstanceSpec) -> Result<(), CloudError> {
+        self.settle_put(id, api::COMPUTE, "virtualMachines.createOrUpdate").await?;
         let Some(vm) = self.get(id, api::COMPUTE, "virtualMachines.get").await? else {
             return Err(arm_error("virtualMachines.get", format!("{id} is gone")));
         };
@@ -249,7 +259,7 @@ impl Instances for AzureRegion {
         self.lock(id, spec.deletion_protection).await
     }
 
-    async fn read_instance(&self, id: &str) -> Result<Option<InstanceState>, CloudError> {
+    async fn read(&self, id: &str) -> Result<Option<InstanceState>, CloudError> {
         let Some(vm) = self.get(id, api::COMPUTE, "virtualMachines.get").await? else { return Ok(None) };
         let p = &vm["properties"];
         let mut native = Native::new();
@@ -300,22 +310,33 @@ impl Instances for AzureRegion {
         }))
     }
 
-    async fn delete_instance(&self, id: &str) -> Result<(), CloudError> {
-        let Some(vm) = self.get(id, api::COMPUTE, "virtualMachines.get").await? else { return Ok(()) };
-        let p = &vm["properties"];
-        let nic = p["networkProfile"]["networkInterfaces"][0]["id"].as_str().map(str::to_string);
-        let disk = p["storageProfile"]["osDisk"]["managedDisk"]["id"].as_str().map(str::to_string);
-        self.delete(id, api::COMPUTE, "virtualMachines.delete").await?;
-        if let Some(d) = disk {
-            crate::clouds::http::while_in_use(|| self.delete(&d, api::DISKS, "disks.delete")).await?;
+    async fn delete(&self, id: &str, _spec: &InstanceSpec) -> Result<(), CloudError> {
+        // A create that stopped half-way leaves the interface and address without the VM:
+        // their names follow from the VM's, so they go too.
+        let vm = self.get(id, api::COMPUTE, "virtualMachines.get").await?;
+        let derived =
+            format!("{}/providers/Microsoft.Network/networkInterfaces/{}-nic", self.group_id(group_of(id)?)?, last(id));
+        let p = vm.as_ref().map(|v| &v["properties"]);
+        let nic =
+            p.and_then(|p| p["networkProfile"]["networkInterfaces"][0]["id"].as_str()).map_or(derived, str::to_string);
+        let disk = p.and_then(|p| p["storageProfile"]["osDisk"]["managedDisk"]["id"].as_str()).map(str::to_string);
+        if vm.is_some() {
+            self.delete(id, api::COMPUTE, "virtualMachines.delete").await?;
         }
-        let Some(nic) = nic else { return Ok(()) };
-        let pip = self.get(&nic, api::NETWORK, "networkInterfaces.get").await?.and_then(|n| {
-            n["properties"]["ipConfigurations"][0]["properties"]["publicIPAddress"]["id"].as_str().map(str::to_string)
-        });
-        crate::clouds::http::while_in_use(|| self.delete(&nic, api::NETWORK, "networkInterfaces.delete")).await?;
+        if let Some(d) = disk {
+            crate::clouds::wait::while_in_use(|| self.delete(&d, api::DISKS, "disks.delete")).await?;
+        }
+        let derived_pip =
+            format!("{}-pip", nic.trim_end_matches("-nic")).replace("/networkInterfaces/", "/publicIPAddresses/");
+        let pip = match self.get(&nic, api::NETWORK, "networkInterfaces.get").await? {
+            Some(n) => n["properties"]["ipConfigurations"][0]["properties"]["publicIPAddress"]["id"]
+                .as_str()
+                .map(str::to_string),
+            None => Some(derived_pip),
+        };
+        crate::clouds::wait::while_in_use(|| self.delete(&nic, api::NETWORK, "networkInterfaces.delete")).await?;
         if let Some(p) = pip.filter(|p| id_part(p, "resourceGroups").is_some()) {
-            crate::clouds::http::while_in_use(|| self.delete(&p, api::NETWORK, "publicIPAddresses.delete")).await?;
+            crate::clouds::wait::while_in_use(|| self.delete(&p, api::NETWORK, "publicIPAddresses.delete")).await?;
         }
         Ok(())
     }
@@ -336,5 +357,29 @@ mod tests {
         assert!(encryption_at_host("Standard_B2s"));
         assert!(!encryption_at_host("Standard_A1"));
         assert!(throwaway_ssh_key().unwrap().starts_with("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5"));
+    }
+}
+
+/// What an Azure VM cannot do the way the attributes ask; its name is its identity.
+pub(super) fn check_plan(plan: &mut tfplug::Plan, diags: &mut tfplug::Diagnostics) {
+    use tfplug::AttributePath;
+    if plan.planned.attr("disk_encrypted").as_bool() == Some(false) {
+        diags.extend(crate::kinds::common::not_on(
+            crate::catalog::Cloud::Azure,
+            AttributePath::attr("disk_encrypted"),
+            "disk_encrypted = false",
+            "Azure managed disks are always encrypted at rest; remove disk_encrypted = false.",
+        ));
+    }
+    if plan.planned.attr("firewall_ids").as_slice().is_some_and(|f| f.len() > 1) {
+        diags.extend(crate::kinds::common::not_on(
+            crate::catalog::Cloud::Azure,
+            AttributePath::attr("firewall_ids"),
+            "More than one firewall",
+            "an Azure network interface takes one network security group; merge the rules into one oppie_firewall.",
+        ));
+    }
+    if !plan.prior.is_null() && crate::kinds::common::changed(plan, "name") {
+        plan.requires_replace.push(AttributePath::attr("name"));
     }
 }

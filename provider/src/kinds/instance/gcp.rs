@@ -9,12 +9,13 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use super::{Images, Instance, InstanceSpec, InstanceState};
 use crate::clouds::gcp::GcpRegion;
 use crate::clouds::gcp::{last, resource_path};
-use crate::kinds::firewall::gcp::target_tag;
 use crate::clouds::http::{self, Call};
-use super::{InstanceSpec, InstanceState, Instances};
 use crate::clouds::{CloudError, Native};
+use crate::kinds::Api;
+use crate::kinds::firewall::gcp::target_tag;
 
 const SERVICE: &str = "GCP Compute";
 
@@ -34,7 +35,7 @@ impl GcpRegion {
     }
 
     async fn wait_status(&self, id: &str, want: &str) -> Result<(), CloudError> {
-        http::poll(Duration::from_secs(5), || async {
+        crate::clouds::wait::poll(Duration::from_secs(5), || async {
             match self.instance(id).await? {
                 Some(i) if i["status"] == want => Ok(Some(())),
                 Some(_) => Ok(None),
@@ -84,7 +85,7 @@ fn labels(tags: &crate::clouds::Tags) -> Value {
 }
 
 #[tfplug::async_trait]
-impl Instances for GcpRegion {
+impl Images for GcpRegion {
     async fn resolve_image(&self, lookup: &BTreeMap<String, String>) -> Result<String, CloudError> {
         let (Some(project), Some(family)) = (lookup.get("project"), lookup.get("family")) else {
             return Err(CloudError::other(
@@ -103,8 +104,23 @@ impl Instances for GcpRegion {
             Err(e) => Err(e),
         }
     }
+}
 
-    async fn create_instance(&self, spec: &InstanceSpec, _token: &str) -> Result<String, CloudError> {
+impl GcpRegion {
+    fn instance_id(&self, zone: &str, name: &str) -> String {
+        format!("projects/{}/zones/{zone}/instances/{name}", self.project)
+    }
+}
+
+#[tfplug::async_trait]
+impl Api<Instance> for GcpRegion {
+    async fn known_id(&self, spec: &InstanceSpec) -> Option<String> {
+        // The zone is the subnet's: if it cannot be read, the create cannot start either.
+        let (zone_suffix, _) = self.subnet_zone(&spec.subnet_id).await.ok()?;
+        Some(self.instance_id(&format!("{}-{zone_suffix}", self.region), &spec.name))
+    }
+
+    async fn create(&self, spec: &InstanceSpec, _token: &str) -> Result<String, CloudError> {
         let (zone_suffix, subnet) = self.subnet_zone(&spec.subnet_id).await?;
         let zone = format!("{}-{zone_suffix}", self.region);
         let mut nic = json!({
@@ -134,25 +150,17 @@ impl Instances for GcpRegion {
         if let Some(u) = &spec.user_data {
             body["metadata"] = json!({ "items": [{ "key": "user-data", "value": u }] });
         }
-        let op = self
-            .compute_start(Method::POST, &format!("zones/{zone}/instances"), &[], Some(body), "instances.insert")
-            .await?;
-        let id = format!("projects/{}/zones/{zone}/instances/{}", self.project, spec.name);
-        if let Ok(mut pending) = self.pending.lock() {
-            pending.insert(id.clone(), op);
-        }
+        let id = self.instance_id(&zone, &spec.name);
+        self.begin(&id, Method::POST, &format!("zones/{zone}/instances"), &[], Some(body), "instances.insert").await?;
         Ok(id)
     }
 
-    async fn wait_instance_running(&self, id: &str) -> Result<(), CloudError> {
-        let op = self.pending.lock().ok().and_then(|mut p| p.remove(id));
-        if let Some(op) = op {
-            self.wait(op, "instances.insert").await?;
-        }
+    async fn settle(&self, id: &str, _spec: &InstanceSpec) -> Result<(), CloudError> {
+        self.finish(id, "instances.insert").await?;
         self.wait_status(id, "RUNNING").await
     }
 
-    async fn update_instance(&self, id: &str, spec: &InstanceSpec) -> Result<(), CloudError> {
+    async fn update(&self, id: &str, spec: &InstanceSpec) -> Result<(), CloudError> {
         let i = self
             .instance(id)
             .await?
@@ -214,7 +222,7 @@ impl Instances for GcpRegion {
         Ok(())
     }
 
-    async fn read_instance(&self, id: &str) -> Result<Option<InstanceState>, CloudError> {
+    async fn read(&self, id: &str) -> Result<Option<InstanceState>, CloudError> {
         let Some(i) = self.instance(id).await? else {
             return Ok(None);
         };
@@ -266,7 +274,7 @@ impl Instances for GcpRegion {
         }))
     }
 
-    async fn delete_instance(&self, id: &str) -> Result<(), CloudError> {
+    async fn delete(&self, id: &str, _spec: &InstanceSpec) -> Result<(), CloudError> {
         let (zone, name) = zone_and_name(id);
         match self
             .compute_op(Method::DELETE, &format!("zones/{zone}/instances/{name}"), &[], None, "instances.delete")
@@ -291,5 +299,21 @@ mod tests {
     #[test]
     fn ids_split() {
         assert_eq!(zone_and_name("projects/p/zones/us-east1-b/instances/api"), ("us-east1-b", "api"));
+    }
+}
+
+/// A Compute Engine VM's name is its identity (a valid name; renaming replaces it), and
+/// every Compute Engine disk is encrypted.
+pub(super) fn check_plan(plan: &mut tfplug::Plan, diags: &mut tfplug::Diagnostics) {
+    diags.absorb(crate::kinds::common::check_gcp_name(plan, crate::clouds::gcp::NAME_MAX));
+    if !plan.prior.is_null() && crate::kinds::common::changed(plan, "name") {
+        plan.requires_replace.push(tfplug::AttributePath::attr("name"));
+    }
+    if plan.planned.attr("disk_encrypted").as_bool() == Some(false) {
+        diags.add_attribute_error(
+            tfplug::AttributePath::attr("disk_encrypted"),
+            "Unencrypted disks not possible on GCP",
+            "Compute Engine encrypts every disk (Google-managed keys by default); remove disk_encrypted = false.",
+        );
     }
 }

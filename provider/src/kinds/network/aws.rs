@@ -5,10 +5,15 @@ use aws_sdk_ec2::types::ResourceType;
 
 use crate::clouds::aws::filter;
 
+use super::{Network, NetworkSpec, NetworkState};
 use crate::clouds::aws::idempotency::no_retry;
 use crate::clouds::aws::tags::{self, TOKEN_TAG};
-use crate::clouds::aws::{AwsRegion, errors, while_in_use};
-use super::{NetworkSpec, NetworkState, Networks};
+use crate::clouds::aws::{AwsRegion, errors};
+use crate::clouds::wait::while_in_use;
+use crate::kinds::Api;
+use tfplug::{AttributePath, Diagnostics, Plan};
+
+use crate::cidr::Cidr;
 use crate::clouds::{CloudError, Native};
 
 /// Tag on the internet gateway naming its VPC, so a retried create finds it.
@@ -78,9 +83,23 @@ impl AwsRegion {
     }
 }
 
+/// AWS VPCs take a /16 to /28 range.
+pub(super) fn check_plan(plan: &Plan, diags: &mut Diagnostics) {
+    if let Some(cidr) = plan.planned.attr("cidr").as_str()
+        && let Ok(c) = Cidr::parse(cidr)
+        && !(16..=28).contains(&c.prefix())
+    {
+        diags.add_attribute_error(
+            AttributePath::attr("cidr"),
+            "Network range not allowed on AWS",
+            format!("AWS VPCs take a /16 to /28 range; {cidr} is /{}.", c.prefix()),
+        );
+    }
+}
+
 #[tfplug::async_trait]
-impl Networks for AwsRegion {
-    async fn create_network(&self, spec: &NetworkSpec, token: &str) -> Result<String, CloudError> {
+impl Api<Network> for AwsRegion {
+    async fn create(&self, spec: &NetworkSpec, token: &str) -> Result<String, CloudError> {
         let create = || async {
             let out = self
                 .ec2
@@ -97,27 +116,28 @@ impl Networks for AwsRegion {
                 .map(str::to_string)
                 .ok_or_else(|| CloudError::other("AWS EC2", "CreateVpc", "the answer had no VPC id"))
         };
-        let lookup = || async {
-            let out = self
-                .ec2
-                .describe_vpcs()
-                .filters(filter(&format!("tag:{TOKEN_TAG}"), token))
-                .send()
-                .await
-                .map_err(|e| errors::ec2("DescribeVpcs", e))?;
-            Ok(out.vpcs().first().and_then(|v| v.vpc_id()).map(str::to_string))
-        };
-        self.create_once(create, lookup).await
+        self.create_once(create, || Api::<Network>::find(self, token)).await
     }
 
-    async fn update_network(&self, id: &str, spec: &NetworkSpec) -> Result<(), CloudError> {
+    async fn find(&self, token: &str) -> Result<Option<String>, CloudError> {
+        let out = self
+            .ec2
+            .describe_vpcs()
+            .filters(filter(&format!("tag:{TOKEN_TAG}"), token))
+            .send()
+            .await
+            .map_err(|e| errors::ec2("DescribeVpcs", e))?;
+        Ok(out.vpcs().first().and_then(|v| v.vpc_id()).map(str::to_string))
+    }
+
+    async fn update(&self, id: &str, spec: &NetworkSpec) -> Result<(), CloudError> {
         let out = self.ec2.describe_vpcs().vpc_ids(id).send().await.map_err(|e| errors::ec2("DescribeVpcs", e))?;
         let current = out.vpcs().first().map(|v| v.tags().to_vec()).unwrap_or_default();
         self.sync_tags(id, &current, &spec.tags, Some(&spec.name)).await?;
         self.ensure_gateway(id, &spec.name).await
     }
 
-    async fn read_network(&self, id: &str) -> Result<Option<NetworkState>, CloudError> {
+    async fn read(&self, id: &str) -> Result<Option<NetworkState>, CloudError> {
         let out = match self.ec2.describe_vpcs().vpc_ids(id).send().await {
             Ok(out) => out,
             Err(e) => {
@@ -148,7 +168,7 @@ impl Networks for AwsRegion {
         }))
     }
 
-    async fn delete_network(&self, id: &str) -> Result<(), CloudError> {
+    async fn delete(&self, id: &str, _spec: &NetworkSpec) -> Result<(), CloudError> {
         for igw in self.vpc_gateways(id).await? {
             match self.ec2.detach_internet_gateway().internet_gateway_id(&igw).vpc_id(id).send().await {
                 Ok(_) => {}

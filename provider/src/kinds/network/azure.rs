@@ -3,37 +3,50 @@
 
 use serde_json::json;
 
+use super::{Network, NetworkSpec, NetworkState};
 use crate::clouds::azure::groups::{self, group_of};
 use crate::clouds::azure::names::{default_resource_group, last};
 use crate::clouds::azure::{AzureRegion, api};
-use super::{NetworkSpec, NetworkState, Networks};
 use crate::clouds::{CloudError, Native};
+use crate::kinds::Api;
 
 impl AzureRegion {
-    fn vnet_id(&self, rg: &str, name: &str) -> Result<String, CloudError> {
-        Ok(format!("{}/providers/Microsoft.Network/virtualNetworks/{name}", self.group_id(rg)?))
+    /// The virtual network's id and resource group, and whether the group is its own.
+    fn vnet_id(&self, spec: &NetworkSpec) -> Result<(String, String, bool), CloudError> {
+        let own = spec.resource_group.is_none();
+        let rg = spec.resource_group.clone().unwrap_or_else(|| default_resource_group(&spec.name));
+        let id = format!("{}/providers/Microsoft.Network/virtualNetworks/{}", self.group_id(&rg)?, spec.name);
+        Ok((id, rg, own))
     }
 }
 
 #[tfplug::async_trait]
-impl Networks for AzureRegion {
-    async fn create_network(&self, spec: &NetworkSpec, _token: &str) -> Result<String, CloudError> {
+impl Api<Network> for AzureRegion {
+    async fn known_id(&self, spec: &NetworkSpec) -> Option<String> {
+        self.vnet_id(spec).ok().map(|(id, _, _)| id)
+    }
+
+    async fn create(&self, spec: &NetworkSpec, _token: &str) -> Result<String, CloudError> {
         // ARM PUTs are idempotent by name: a retried create finds the first attempt's network.
-        let own = spec.resource_group.is_none();
-        let rg = spec.resource_group.clone().unwrap_or_else(|| default_resource_group(&spec.name));
-        let id = self.vnet_id(&rg, &spec.name)?;
+        let (id, rg, own) = self.vnet_id(spec)?;
         self.ensure_group(&rg, own, &id, &spec.tags).await?;
         let body = json!({
             "location": self.region,
             "tags": spec.tags,
             "properties": {"addressSpace": {"addressPrefixes": [spec.cidr]}},
         });
-        self.put_start(&id, api::NETWORK, body, "virtualNetworks.createOrUpdate").await?;
+        if let Err(e) = self.put_start(&id, api::NETWORK, body, "virtualNetworks.createOrUpdate").await {
+            return Err(self.undo_group(e, &rg, &id).await);
+        }
         Ok(id)
     }
 
-    async fn update_network(&self, id: &str, spec: &NetworkSpec) -> Result<(), CloudError> {
-        self.settle(id, api::NETWORK, "virtualNetworks.createOrUpdate").await?;
+    async fn settle(&self, id: &str, spec: &NetworkSpec) -> Result<(), CloudError> {
+        self.settle_put(id, api::NETWORK, "virtualNetworks.createOrUpdate").await?;
+        Api::<Network>::update(self, id, spec).await
+    }
+
+    async fn update(&self, id: &str, spec: &NetworkSpec) -> Result<(), CloudError> {
         let Some(v) = self.get(id, api::NETWORK, "virtualNetworks.get").await? else {
             return Err(CloudError::other("Azure Resource Manager", "virtualNetworks.get", format!("{id} is gone")));
         };
@@ -44,7 +57,7 @@ impl Networks for AzureRegion {
         Ok(())
     }
 
-    async fn read_network(&self, id: &str) -> Result<Option<NetworkState>, CloudError> {
+    async fn read(&self, id: &str) -> Result<Option<NetworkState>, CloudError> {
         let Some(v) = self.get(id, api::NETWORK, "virtualNetworks.get").await? else { return Ok(None) };
         let rg = group_of(id)?.to_string();
         let cidr = v["properties"]["addressSpace"]["addressPrefixes"][0].as_str().unwrap_or_default().to_string();
@@ -64,9 +77,9 @@ impl Networks for AzureRegion {
         }))
     }
 
-    async fn delete_network(&self, id: &str) -> Result<(), CloudError> {
+    async fn delete(&self, id: &str, _spec: &NetworkSpec) -> Result<(), CloudError> {
         let rg = group_of(id)?.to_string();
-        crate::clouds::http::while_in_use(|| self.delete(id, api::NETWORK, "virtualNetworks.delete")).await?;
+        crate::clouds::wait::while_in_use(|| self.delete(id, api::NETWORK, "virtualNetworks.delete")).await?;
         self.drop_group_if_owned(&rg, id).await
     }
 }

@@ -5,10 +5,14 @@
 use reqwest::Method;
 use serde_json::json;
 
+use super::{Network, NetworkSpec, NetworkState};
 use crate::clouds::gcp::GcpRegion;
 use crate::clouds::gcp::last;
-use crate::clouds::http::while_in_use;
-use super::{NetworkSpec, NetworkState, Networks};
+use crate::clouds::wait::while_in_use;
+use crate::kinds::Api;
+use crate::kinds::common;
+use tfplug::{AttributePath, Diagnostics, Plan};
+
 use crate::clouds::{CloudError, Native};
 
 /// Reads `key=value` from an Oppie description ("Managed by Oppie; cidr=10.2.0.0/16").
@@ -21,29 +25,48 @@ pub(crate) fn network_name(id: &str) -> &str {
     last(id)
 }
 
+/// A Compute Engine network's name is its identity: it must be a valid name, and renaming
+/// replaces the network.
+pub(super) fn check_plan(plan: &mut Plan, diags: &mut Diagnostics) {
+    diags.absorb(common::check_gcp_name(plan, crate::clouds::gcp::NAME_MAX));
+    if !plan.prior.is_null() && common::changed(plan, "name") {
+        plan.requires_replace.push(AttributePath::attr("name"));
+    }
+}
+
 #[tfplug::async_trait]
-impl Networks for GcpRegion {
-    async fn create_network(&self, spec: &NetworkSpec, _token: &str) -> Result<String, CloudError> {
+impl Api<Network> for GcpRegion {
+    async fn known_id(&self, spec: &NetworkSpec) -> Option<String> {
+        Some(format!("projects/{}/global/networks/{}", self.project, spec.name))
+    }
+
+    async fn create(&self, spec: &NetworkSpec, _token: &str) -> Result<String, CloudError> {
         let body = json!({
             "name": spec.name,
             "description": format!("Managed by Oppie; cidr={}", spec.cidr),
             "autoCreateSubnetworks": false,
             "routingConfig": { "routingMode": "REGIONAL" },
         });
-        self.compute_op(Method::POST, "global/networks", &[], Some(body), "networks.insert").await?;
-        Ok(format!("projects/{}/global/networks/{}", self.project, spec.name))
+        let id = format!("projects/{}/global/networks/{}", self.project, spec.name);
+        self.begin(&id, Method::POST, "global/networks", &[], Some(body), "networks.insert").await?;
+        Ok(id)
     }
 
-    async fn update_network(&self, id: &str, _spec: &NetworkSpec) -> Result<(), CloudError> {
+    async fn settle(&self, id: &str, spec: &NetworkSpec) -> Result<(), CloudError> {
+        self.finish(id, "networks.insert").await?;
+        Api::<Network>::update(self, id, spec).await
+    }
+
+    async fn update(&self, id: &str, _spec: &NetworkSpec) -> Result<(), CloudError> {
         // Name and range are fixed on GCP (the plan replaces the network when they change),
         // and networks carry no labels: nothing to do but make sure it is there.
-        match self.read_network(id).await? {
+        match Api::<Network>::read(self, id).await? {
             Some(_) => Ok(()),
             None => Err(CloudError::other("GCP Compute", "networks.get", format!("network {id} is gone"))),
         }
     }
 
-    async fn read_network(&self, id: &str) -> Result<Option<NetworkState>, CloudError> {
+    async fn read(&self, id: &str) -> Result<Option<NetworkState>, CloudError> {
         let name = network_name(id);
         let Some(n) = self.compute_get(&format!("global/networks/{name}"), "networks.get").await? else {
             return Ok(None);
@@ -63,7 +86,7 @@ impl Networks for GcpRegion {
         }))
     }
 
-    async fn delete_network(&self, id: &str) -> Result<(), CloudError> {
+    async fn delete(&self, id: &str, _spec: &NetworkSpec) -> Result<(), CloudError> {
         let name = network_name(id);
         while_in_use(|| async {
             self.compute_op(Method::DELETE, &format!("global/networks/{name}"), &[], None, "networks.delete")

@@ -3,12 +3,14 @@
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, RouteTable};
 
-use crate::clouds::aws::idempotency::no_retry;
+use super::{Subnet, SubnetSpec, SubnetState};
 use crate::clouds::aws::filter;
+use crate::clouds::aws::idempotency::no_retry;
 use crate::clouds::aws::tags::{self, TOKEN_TAG};
-use crate::clouds::aws::{AwsRegion, errors, while_in_use};
-use super::{SubnetSpec, SubnetState, Subnets};
+use crate::clouds::aws::{AwsRegion, errors};
+use crate::clouds::wait::while_in_use;
 use crate::clouds::{CloudError, Native, Tags};
+use crate::kinds::Api;
 
 /// Tag on a public subnet's route table naming the subnet.
 const SUBNET_TAG: &str = "oppie:subnet-id";
@@ -137,8 +139,8 @@ impl AwsRegion {
 }
 
 #[tfplug::async_trait]
-impl Subnets for AwsRegion {
-    async fn create_subnet(&self, spec: &SubnetSpec, token: &str) -> Result<String, CloudError> {
+impl Api<Subnet> for AwsRegion {
+    async fn create(&self, spec: &SubnetSpec, token: &str) -> Result<String, CloudError> {
         let zone = format!("{}{}", self.region, spec.zone);
         let create = || async {
             let out = self
@@ -158,20 +160,21 @@ impl Subnets for AwsRegion {
                 .map(str::to_string)
                 .ok_or_else(|| CloudError::other("AWS EC2", "CreateSubnet", "the answer had no subnet id"))
         };
-        let lookup = || async {
-            let out = self
-                .ec2
-                .describe_subnets()
-                .filters(filter(&format!("tag:{TOKEN_TAG}"), token))
-                .send()
-                .await
-                .map_err(|e| errors::ec2("DescribeSubnets", e))?;
-            Ok(out.subnets().first().and_then(|s| s.subnet_id()).map(str::to_string))
-        };
-        self.create_once(create, lookup).await
+        self.create_once(create, || Api::<Subnet>::find(self, token)).await
     }
 
-    async fn update_subnet(&self, id: &str, spec: &SubnetSpec) -> Result<(), CloudError> {
+    async fn find(&self, token: &str) -> Result<Option<String>, CloudError> {
+        let out = self
+            .ec2
+            .describe_subnets()
+            .filters(filter(&format!("tag:{TOKEN_TAG}"), token))
+            .send()
+            .await
+            .map_err(|e| errors::ec2("DescribeSubnets", e))?;
+        Ok(out.subnets().first().and_then(|s| s.subnet_id()).map(str::to_string))
+    }
+
+    async fn update(&self, id: &str, spec: &SubnetSpec) -> Result<(), CloudError> {
         let out =
             self.ec2.describe_subnets().subnet_ids(id).send().await.map_err(|e| errors::ec2("DescribeSubnets", e))?;
         let Some(subnet) = out.subnets().first() else {
@@ -184,7 +187,7 @@ impl Subnets for AwsRegion {
         if spec.public { self.make_public(id, &spec.network_id).await } else { self.make_private(id).await }
     }
 
-    async fn read_subnet(&self, id: &str) -> Result<Option<SubnetState>, CloudError> {
+    async fn read(&self, id: &str) -> Result<Option<SubnetState>, CloudError> {
         let out = match self.ec2.describe_subnets().subnet_ids(id).send().await {
             Ok(out) => out,
             Err(e) => {
@@ -225,7 +228,7 @@ impl Subnets for AwsRegion {
         }))
     }
 
-    async fn delete_subnet(&self, id: &str) -> Result<(), CloudError> {
+    async fn delete(&self, id: &str, _spec: &SubnetSpec) -> Result<(), CloudError> {
         self.make_private(id).await?;
         while_in_use(|| async {
             self.ec2.delete_subnet().subnet_id(id).send().await.map(|_| ()).map_err(|e| errors::ec2("DeleteSubnet", e))

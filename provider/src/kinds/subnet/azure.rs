@@ -3,26 +3,39 @@
 
 use serde_json::json;
 
-use crate::clouds::azure::names::{last, subnet_name, subnet_zone};
+use super::{Subnet, SubnetSpec, SubnetState};
+use crate::clouds::azure::names::{last, subnet_name, subnet_zone, zone_number};
 use crate::clouds::azure::{AzureRegion, api};
-use super::{SubnetSpec, SubnetState, Subnets};
 use crate::clouds::{CloudError, Native};
+use crate::kinds::Api;
 
 fn body(spec: &SubnetSpec) -> serde_json::Value {
     json!({"properties": {"addressPrefix": spec.cidr, "defaultOutboundAccess": spec.public}})
 }
 
+fn subnet_id(spec: &SubnetSpec) -> String {
+    format!("{}/subnets/{}", spec.network_id, subnet_name(&spec.cidr, &spec.zone))
+}
+
 #[tfplug::async_trait]
-impl Subnets for AzureRegion {
-    async fn create_subnet(&self, spec: &SubnetSpec, _token: &str) -> Result<String, CloudError> {
-        let id = format!("{}/subnets/{}", spec.network_id, subnet_name(&spec.cidr, &spec.zone));
+impl Api<Subnet> for AzureRegion {
+    async fn known_id(&self, spec: &SubnetSpec) -> Option<String> {
+        Some(subnet_id(spec))
+    }
+
+    async fn create(&self, spec: &SubnetSpec, _token: &str) -> Result<String, CloudError> {
+        let id = subnet_id(spec);
         self.put_start(&id, api::NETWORK, body(spec), "subnets.createOrUpdate").await?;
         Ok(id)
     }
 
-    async fn update_subnet(&self, id: &str, spec: &SubnetSpec) -> Result<(), CloudError> {
-        self.settle(id, api::NETWORK, "subnets.createOrUpdate").await?;
-        let current = self.read_subnet(id).await?;
+    async fn settle(&self, id: &str, spec: &SubnetSpec) -> Result<(), CloudError> {
+        self.settle_put(id, api::NETWORK, "subnets.createOrUpdate").await?;
+        Api::<Subnet>::update(self, id, spec).await
+    }
+
+    async fn update(&self, id: &str, spec: &SubnetSpec) -> Result<(), CloudError> {
+        let current = Api::<Subnet>::read(self, id).await?;
         if current.is_some_and(|s| s.public != spec.public) {
             // A subnet PUT replaces the subnet's properties: send the ones Oppie manages.
             self.put(id, api::NETWORK, body(spec), "subnets.createOrUpdate").await?;
@@ -30,7 +43,7 @@ impl Subnets for AzureRegion {
         Ok(())
     }
 
-    async fn read_subnet(&self, id: &str) -> Result<Option<SubnetState>, CloudError> {
+    async fn read(&self, id: &str) -> Result<Option<SubnetState>, CloudError> {
         let Some(v) = self.get(id, api::NETWORK, "subnets.get").await? else { return Ok(None) };
         let p = &v["properties"];
         let cidr =
@@ -43,14 +56,14 @@ impl Subnets for AzureRegion {
             id: v["id"].as_str().unwrap_or(id).to_string(),
             network_id,
             cidr,
-            zone: subnet_zone(last(id)).unwrap_or_default(),
+            zone: subnet_zone(last(id)).map(|z| zone_number(&z)).unwrap_or_default(),
             public: p["defaultOutboundAccess"].as_bool().unwrap_or(true),
             tags: None,
             native,
         }))
     }
 
-    async fn delete_subnet(&self, id: &str) -> Result<(), CloudError> {
-        crate::clouds::http::while_in_use(|| self.delete(id, api::NETWORK, "subnets.delete")).await
+    async fn delete(&self, id: &str, _spec: &SubnetSpec) -> Result<(), CloudError> {
+        crate::clouds::wait::while_in_use(|| self.delete(id, api::NETWORK, "subnets.delete")).await
     }
 }

@@ -6,12 +6,13 @@
 use reqwest::Method;
 use serde_json::json;
 
+use super::{Subnet, SubnetSpec, SubnetState};
 use crate::clouds::gcp::GcpRegion;
 use crate::clouds::gcp::{last, resource_path};
-use crate::kinds::network::gcp::{described, network_name};
-use crate::clouds::http::while_in_use;
-use super::{SubnetSpec, SubnetState, Subnets};
+use crate::clouds::wait::while_in_use;
 use crate::clouds::{CloudError, Native};
+use crate::kinds::Api;
+use crate::kinds::network::gcp::{described, network_name};
 
 /// The subnetwork name: `<network>-<zone>-<range with dashes>`, at most 63 characters.
 pub(crate) fn subnet_name(network: &str, zone: &str, cidr: &str) -> String {
@@ -43,10 +44,22 @@ impl GcpRegion {
     }
 }
 
-#[tfplug::async_trait]
-impl Subnets for GcpRegion {
-    async fn create_subnet(&self, spec: &SubnetSpec, _token: &str) -> Result<String, CloudError> {
+impl GcpRegion {
+    fn subnet_id(&self, spec: &SubnetSpec) -> String {
         let name = subnet_name(network_name(&spec.network_id), &spec.zone, &spec.cidr);
+        format!("projects/{}/regions/{}/subnetworks/{name}", self.project, self.region)
+    }
+}
+
+#[tfplug::async_trait]
+impl Api<Subnet> for GcpRegion {
+    async fn known_id(&self, spec: &SubnetSpec) -> Option<String> {
+        Some(self.subnet_id(spec))
+    }
+
+    async fn create(&self, spec: &SubnetSpec, _token: &str) -> Result<String, CloudError> {
+        let id = self.subnet_id(spec);
+        let name = last(&id).to_string();
         let body = json!({
             "name": name,
             "network": spec.network_id,
@@ -54,18 +67,17 @@ impl Subnets for GcpRegion {
             "description": format!("Managed by Oppie; zone={}", spec.zone),
             "privateIpGoogleAccess": !spec.public,
         });
-        self.compute_op(
-            Method::POST,
-            &format!("regions/{}/subnetworks", self.region),
-            &[],
-            Some(body),
-            "subnetworks.insert",
-        )
-        .await?;
-        Ok(format!("projects/{}/regions/{}/subnetworks/{name}", self.project, self.region))
+        let path = format!("regions/{}/subnetworks", self.region);
+        self.begin(&id, Method::POST, &path, &[], Some(body), "subnetworks.insert").await?;
+        Ok(id)
     }
 
-    async fn update_subnet(&self, id: &str, spec: &SubnetSpec) -> Result<(), CloudError> {
+    async fn settle(&self, id: &str, spec: &SubnetSpec) -> Result<(), CloudError> {
+        self.finish(id, "subnetworks.insert").await?;
+        Api::<Subnet>::update(self, id, spec).await
+    }
+
+    async fn update(&self, id: &str, spec: &SubnetSpec) -> Result<(), CloudError> {
         let (_, s) = self.subnet_zone(id).await?;
         if s["privateIpGoogleAccess"].as_bool().unwrap_or(false) == spec.public {
             self.compute_op(
@@ -80,7 +92,7 @@ impl Subnets for GcpRegion {
         Ok(())
     }
 
-    async fn read_subnet(&self, id: &str) -> Result<Option<SubnetState>, CloudError> {
+    async fn read(&self, id: &str) -> Result<Option<SubnetState>, CloudError> {
         let path = subnet_path(&self.region, id);
         let Some(s) = self.compute_get(&path, "subnetworks.get").await? else {
             return Ok(None);
@@ -104,7 +116,7 @@ impl Subnets for GcpRegion {
         }))
     }
 
-    async fn delete_subnet(&self, id: &str) -> Result<(), CloudError> {
+    async fn delete(&self, id: &str, _spec: &SubnetSpec) -> Result<(), CloudError> {
         let path = subnet_path(&self.region, id);
         while_in_use(|| async {
             self.compute_op(Method::DELETE, &path, &[], None, "subnetworks.delete").await.map(|_| ())

@@ -1,10 +1,8 @@
-//! Firewalls (AWS security group, GCP firewall rules, Azure network security group):
-//! rules in a cloud-neutral shape, and the operations every cloud implements.
+//! Firewall rules in a cloud-neutral shape: protocol, port range, peers and description,
+//! which each cloud file maps onto its own rule model.
 
 use std::collections::BTreeSet;
 use std::fmt;
-
-use crate::clouds::{CloudError, Native, Tags};
 
 /// The protocol a rule matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -98,56 +96,6 @@ pub struct Rule {
     pub sources: BTreeSet<String>,
     /// Free text.
     pub description: Option<String>,
-}
-
-/// What the configuration asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FirewallSpec {
-    /// The network's id.
-    pub network_id: String,
-    /// Name, unique in the network.
-    pub name: String,
-    /// Allowed inbound traffic.
-    pub ingress: BTreeSet<Rule>,
-    /// Allowed outbound traffic (nothing when empty).
-    pub egress: BTreeSet<Rule>,
-    /// Tags or labels.
-    pub tags: Tags,
-}
-
-/// What exists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FirewallState {
-    /// The cloud's id.
-    pub id: String,
-    /// The network's id.
-    pub network_id: String,
-    /// Name.
-    pub name: String,
-    /// Inbound rules.
-    pub ingress: BTreeSet<Rule>,
-    /// Outbound rules.
-    pub egress: BTreeSet<Rule>,
-    /// Tags or labels; `None` where the cloud keeps no tags on firewalls (GCP firewall rules).
-    pub tags: Option<Tags>,
-    /// Cloud-side identifiers and attributes.
-    pub native: Native,
-}
-
-/// Firewall operations of one cloud region.
-#[tfplug::async_trait]
-pub trait Firewalls: Send + Sync {
-    /// Creates the firewall with no rules a cloud adds by default.
-    async fn create_firewall(&self, spec: &FirewallSpec, token: &str) -> Result<String, CloudError>;
-
-    /// Brings rules and tags to `spec` (revoking and authorizing only the difference).
-    async fn update_firewall(&self, id: &str, spec: &FirewallSpec) -> Result<(), CloudError>;
-
-    /// The firewall, or `None` when it is gone.
-    async fn read_firewall(&self, id: &str) -> Result<Option<FirewallState>, CloudError>;
-
-    /// Deletes it, waiting out dependency errors (machines still shutting down).
-    async fn delete_firewall(&self, id: &str) -> Result<(), CloudError>;
 }
 
 #[cfg(test)]
