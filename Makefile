@@ -9,6 +9,8 @@ TOOLS      := $(CURDIR)/.tools
 VENV       := $(TOOLS)/venv
 TERRAFORM  := $(TOOLS)/bin/terraform
 CARGO      ?= cargo
+# Where cargo builds (CARGO_TARGET_DIR when set, as .ci/run sets it outside the clone).
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 PROVIDER_VERSION := 0.1.0
 MIRROR     := $(TOOLS)/mirror
 PROVIDER_PKG := $(MIRROR)/registry.terraform.io/oppie/oppie/$(PROVIDER_VERSION)/linux_amd64
@@ -47,7 +49,7 @@ build: ## build everything (dev profile)
 
 install: build ## put the provider into the .tools/ mirror and write the CLI config
 	mkdir -p $(PROVIDER_PKG)
-	install -m 0755 target/debug/terraform-provider-oppie $(PROVIDER_PKG)/terraform-provider-oppie_v$(PROVIDER_VERSION)
+	install -m 0755 $(TARGET_DIR)/debug/terraform-provider-oppie $(PROVIDER_PKG)/terraform-provider-oppie_v$(PROVIDER_VERSION)
 	printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["oppie/oppie"]\n  }\n  direct {\n    exclude = ["oppie/oppie"]\n  }\n}\n' "$(MIRROR)" > $(CLI_CONFIG)
 
 lint: ## rustfmt and clippy, warnings are errors
@@ -56,8 +58,8 @@ lint: ## rustfmt and clippy, warnings are errors
 
 test: tools build ## every test: unit, property, policy library, end-to-end through Terraform; then lint
 	$(CARGO) test --workspace --locked
-	target/debug/oppie-policy test policies/
-	OPPIE_POLICY_BIN=target/debug/oppie-policy OPPIE_SARIF_VENV=$(VENV) bash policy-host/scripts/validate-sarif.sh
+	$(TARGET_DIR)/debug/oppie-policy test policies/
+	OPPIE_POLICY_BIN=$(TARGET_DIR)/debug/oppie-policy OPPIE_SARIF_VENV=$(VENV) bash policy-host/scripts/validate-sarif.sh
 	$(MAKE) --no-print-directory lint
 
 demo: tools install ## quickstart (no cloud), then the AWS quickstart against a local moto: apply, show, destroy

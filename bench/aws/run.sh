@@ -22,7 +22,7 @@ out=$root/bench/aws/RESULTS.md
 
 cargo build --quiet --profile "$profile" -p terraform-provider-oppie --manifest-path "$root/Cargo.toml"
 dir=$([[ $profile == dev ]] && echo debug || echo "$profile")
-bin=$root/target/$dir/terraform-provider-oppie
+bin=${CARGO_TARGET_DIR:-$root/target}/$dir/terraform-provider-oppie
 
 work=$(mktemp -d)
 trap 'kill "$MOTO_PID" 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -54,8 +54,11 @@ if [[ -d "$corpus" ]]; then
   for plan in "$corpus"/*.json; do
     run "corpus-$(basename "$plan" .json)" "$plan" --policy "$root/policies"
   done
+elif [[ "${OPPIE_REQUIRE_CORPUS:-}" == 1 ]]; then
+  echo "plan corpus not found at $corpus (OPPIE_REQUIRE_CORPUS=1; set OPPIE_CORPUS_DIR)" >&2
+  exit 1
 else
-  echo "note: no corpus at $corpus; validating the fixture reports only" >&2
+  echo "skipped: SARIF of the plan corpus (no corpus at $corpus; set OPPIE_CORPUS_DIR to run it)" >&2
 fi
 
 "$venv/bin/python" "$root/policy-host/scripts/validate_sarif.py" "$out"/*.sarif

@@ -12,6 +12,7 @@ mod functions;
 mod governance;
 mod kinds;
 mod provider;
+mod secret;
 
 fn main() -> std::process::ExitCode {
     tfplug::main(provider::OppieProvider, provider::ADDRESS)

@@ -42,7 +42,7 @@ struct AzureConfig {
     subscription_id: Option<String>,
     tenant_id: Option<String>,
     client_id: Option<String>,
-    client_secret: Option<String>,
+    client_secret: Option<crate::secret::Secret>,
     client_certificate_path: Option<String>,
     use_msi: Option<bool>,
     use_cli: Option<bool>,
@@ -101,7 +101,7 @@ impl From<AwsConfig> for aws::Settings {
 #[derive(Deserialize, Default)]
 struct GcpConfig {
     project: Option<String>,
-    credentials: Option<String>,
+    credentials: Option<crate::secret::Secret>,
     endpoints: Option<BTreeMap<String, String>>,
     max_attempts: Option<u32>,
 }
@@ -289,8 +289,42 @@ impl tfplug::Provider for OppieProvider {
         })
     }
 
-    async fn validate(&self, _config: &Object) -> Result<(), Diagnostics> {
-        Ok(())
+    async fn validate(&self, config: &Object) -> Result<(), Diagnostics> {
+        let mut diags = Diagnostics::new();
+        let text = |path: &tfplug::AttributePath| config.value().at(path).and_then(|v| v.as_str()).map(str::to_string);
+        let region_path = tfplug::AttributePath::attr("default_region");
+        if let Some(region) = text(&region_path) {
+            let cloud = text(&tfplug::AttributePath::attr("default_cloud")).as_deref().and_then(Cloud::parse);
+            let clouds: Vec<Cloud> = cloud.map_or_else(|| Cloud::ALL.to_vec(), |c| vec![c]);
+            let problems: Vec<String> =
+                clouds.iter().filter_map(|c| crate::catalog::get().cloud(*c).region(*c, &region).err()).collect();
+            if problems.len() == clouds.len() {
+                diags.add_attribute_error(region_path, "Unknown default region", problems.join("; "));
+            }
+        }
+        let endpoint = |block: &str, name: &str| tfplug::AttributePath::attr(block).with_attr(name);
+        let mut check_url = |path: tfplug::AttributePath, what: &str| {
+            if let Some(url) = text(&path)
+                && let Err(e) = crate::clouds::http::base_url(&url, what)
+            {
+                diags.add_attribute_error(path, "Invalid endpoint", e);
+            }
+        };
+        check_url(endpoint("aws", "endpoint"), "aws");
+        for (block, names) in [("gcp", &GCP_ENDPOINTS[..]), ("azure", &AZURE_ENDPOINTS[..])] {
+            for name in names {
+                check_url(endpoint(block, "endpoints").with_key(*name), name);
+            }
+        }
+        let policy = endpoint("policy", "endpoint");
+        if let Some(url) = text(&policy) {
+            let has_token = config.value().at(&endpoint("policy", "token")).is_some_and(|t| !t.is_null())
+                || std::env::var_os("OPPIE_POLICY_TOKEN").is_some();
+            if let Err(e) = crate::governance::policy::check_endpoint(&url, has_token) {
+                diags.add_attribute_error(policy, "Invalid policy endpoint", e);
+            }
+        }
+        diags.into_result()
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<Client>>> {

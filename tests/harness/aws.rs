@@ -4,13 +4,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 
+pub use crate::proxy::FaultProxy;
 use crate::terraform::{Terraform, Version, repo_root, tools_dir};
 
 /// The access key the tests give the provider (moto accepts any).
@@ -161,13 +161,10 @@ impl AwsTest {
         )
     }
 
-    /// Starts a fault proxy in front of moto with `rules` (see tests/tools/fault_proxy.py).
+    /// Starts a fault proxy in front of moto with `rules` (`CALL:MODE:COUNT`, see
+    /// [`crate::proxy`]).
     pub fn fault_proxy(&self, rules: &[&str]) -> FaultProxy {
-        let log = tempfile::NamedTempFile::new().expect("log file");
-        let mut args = vec![self.endpoint(), log.path().display().to_string()];
-        args.extend(rules.iter().map(|r| r.to_string()));
-        let (child, stdin, port) = spawn_python("fault_proxy.py", &args, &[]);
-        FaultProxy { port, log, _lifeline: stdin, child }
+        FaultProxy::start(&self.endpoint(), rules)
     }
 
     /// Ids of VPCs (other than moto's default VPC).
@@ -201,47 +198,4 @@ pub fn credentials_env() -> Vec<(&'static str, String)> {
         ("AWS_CONFIG_FILE", "/nonexistent/oppie-test-config".into()),
         ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/oppie-test-credentials".into()),
     ]
-}
-
-/// A running fault proxy.
-pub struct FaultProxy {
-    port: u16,
-    log: tempfile::NamedTempFile,
-    _lifeline: ChildStdin,
-    child: Child,
-}
-
-impl FaultProxy {
-    /// The proxy's URL, for the provider's `aws { endpoint }`.
-    pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Every call so far: (action, status, "forwarded" | "fault" | "lost").
-    pub fn calls(&self) -> Vec<(String, u16, String)> {
-        let text = std::fs::read_to_string(self.log.path()).unwrap_or_default();
-        text.lines()
-            .filter_map(|l| {
-                let mut it = l.split(' ');
-                Some((it.next()?.to_string(), it.next()?.parse().ok()?, it.next()?.to_string()))
-            })
-            .collect()
-    }
-
-    /// How many calls of `action` the proxy saw.
-    pub fn count(&self, action: &str) -> usize {
-        self.calls().iter().filter(|(a, _, _)| a == action).count()
-    }
-
-    /// The log file path (for failure messages).
-    pub fn log_path(&self) -> PathBuf {
-        self.log.path().to_path_buf()
-    }
-}
-
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

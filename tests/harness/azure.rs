@@ -122,6 +122,16 @@ impl AzureTest {
 
     /// A `provider "oppie"` block for Azure with `management` as the ARM endpoint.
     pub fn provider_with(&self, management: &str, extra: &str) -> String {
+        self.provider_via(management, &self.blob_endpoint(), extra)
+    }
+
+    /// Azurite's URL (for a fault proxy in front of it).
+    pub fn blob_base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.blob)
+    }
+
+    /// A provider block reaching ARM at `management` and blob storage at `blob`.
+    pub fn provider_via(&self, management: &str, blob: &str, extra: &str) -> String {
         format!(
             r#"provider "oppie" {{
   default_cloud  = "azure"
@@ -132,12 +142,11 @@ impl AzureTest {
     max_attempts    = 4
     endpoints = {{
       management = "{management}"
-      blob       = "{}"
+      blob       = "{blob}"
     }}
 {extra}  }}
 }}
-"#,
-            self.blob_endpoint()
+"#
         )
     }
 

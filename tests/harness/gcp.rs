@@ -56,6 +56,11 @@ impl GcpTest {
 
     /// A `provider "oppie"` block for GCP on the fakes, no credentials, default tags.
     pub fn provider(&self) -> String {
+        self.provider_at(&format!("http://127.0.0.1:{}", self.port))
+    }
+
+    /// The same, reaching the fakes at `base` (a fault proxy in front of them).
+    pub fn provider_at(&self, base: &str) -> String {
         format!(
             r#"provider "oppie" {{
   default_cloud  = "gcp"
@@ -71,9 +76,29 @@ impl GcpTest {
   }}
 }}
 "#,
-            self.compute_endpoint(),
-            self.storage_endpoint()
+            format!("{base}/compute/v1/"),
+            format!("{base}/storage/v1/"),
         )
+    }
+
+    /// The fake's URL, for a fault proxy in front of it.
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Every Compute object the fake holds: (path, kind, network path).
+    pub fn objects(&self) -> Vec<(String, String, Option<String>)> {
+        let (_, body) = http(self.port, "GET", "/_fake/objects", "").expect("objects");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        v["objects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|o| {
+                let s = |k: &str| o[k].as_str().unwrap_or_default().to_string();
+                (s("path"), s("kind"), o["network"].as_str().map(str::to_string))
+            })
+            .collect()
     }
 
     /// A Terraform 1.15 working directory whose provider finds no Google credentials of the

@@ -4,6 +4,8 @@
 pub mod aws;
 pub mod azure;
 pub mod gcp;
+pub mod matrix;
+pub mod proxy;
 pub mod terraform;
 
 pub use terraform::{Terraform, TfOutput, Version};

@@ -633,6 +633,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {"calls": list(STATE.auth)})
         if path == "/_fake/calls":
             return self.reply(200, {"calls": list(STATE.calls)})
+        if path == "/_fake/objects":
+            with LOCK:
+                objects = [{"path": k, "kind": o.get("kind"), "network": rel(o["network"]) if o.get("network") else None}
+                           for k, o in sorted(STATE.objects.items())]
+            return self.reply(200, {"objects": objects})
         self.reply(404, {})
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any

@@ -1,8 +1,9 @@
 //! Helpers shared by the integration tests: the workspace root and the shared plan corpus.
 //!
-//! The corpus lives outside the repository (`../shared/corpus/plans` next to the checkout).
-//! `OPPIE_CORPUS_DIR` points elsewhere; without a corpus a test fails unless
-//! `OPPIE_ALLOW_NO_CORPUS=1`.
+//! The corpus lives outside the repository (`../shared/corpus/plans` next to the checkout;
+//! `OPPIE_CORPUS_DIR` points elsewhere). A user's clone has none: the corpus tests then say
+//! in one line what they skipped. CI sets `OPPIE_REQUIRE_CORPUS=1`, which makes a missing
+//! corpus a failure, so CI never skips them.
 
 use std::path::{Path, PathBuf};
 
@@ -11,20 +12,21 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the crate sits in the workspace").to_path_buf()
 }
 
-/// The corpus plans (`*.json`), sorted; `None` (the test is skipped) only when there is no
-/// corpus and `OPPIE_ALLOW_NO_CORPUS=1`.
+/// The corpus plans (`*.json`), sorted; `None` (the caller skips) when there is no corpus
+/// and `OPPIE_REQUIRE_CORPUS` is not `1`.
 pub fn corpus_plans() -> Option<Vec<PathBuf>> {
     let dir = std::env::var_os("OPPIE_CORPUS_DIR")
+        .filter(|d| !d.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("../shared/corpus/plans"));
     if !dir.is_dir() {
-        let allowed = std::env::var("OPPIE_ALLOW_NO_CORPUS").is_ok_and(|v| v == "1");
+        let required = std::env::var("OPPIE_REQUIRE_CORPUS").is_ok_and(|v| v == "1");
         assert!(
-            allowed,
-            "plan corpus not found at {} (set OPPIE_CORPUS_DIR, or OPPIE_ALLOW_NO_CORPUS=1 to skip)",
+            !required,
+            "plan corpus not found at {} (OPPIE_REQUIRE_CORPUS=1; set OPPIE_CORPUS_DIR to the directory of plan JSON files)",
             dir.display()
         );
-        eprintln!("skipping: no corpus at {} (OPPIE_ALLOW_NO_CORPUS=1)", dir.display());
+        eprintln!("skipped: the plan corpus tests (no corpus at {}; set OPPIE_CORPUS_DIR to run them)", dir.display());
         return None;
     }
     let mut plans: Vec<PathBuf> = std::fs::read_dir(&dir)

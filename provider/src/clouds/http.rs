@@ -178,12 +178,18 @@ impl Api {
             } else if matches!(c.method, Method::POST | Method::PUT | Method::PATCH) {
                 req = req.header("content-length", "0");
             }
-            let outcome = req.send().await;
-            let wait = match outcome {
+            // A connection lost while the body arrives is a lost answer like any other:
+            // the call may have happened, and is retried (creates carry their idempotency).
+            let outcome = match req.send().await {
                 Ok(resp) => {
                     let status = resp.status();
                     let headers = resp.headers().clone();
-                    let text = resp.text().await.unwrap_or_default();
+                    resp.text().await.map(|text| (status, headers, text))
+                }
+                Err(e) => Err(e),
+            };
+            let wait = match outcome {
+                Ok((status, headers, text)) => {
                     let json = serde_json::from_str(&text).unwrap_or(Value::Null);
                     let reply = Reply { status, headers, json, text };
                     if !retryable(status) || attempt >= self.max_attempts {

@@ -1,67 +1,57 @@
-//! Resource documentation in the Terraform Registry layout (`docs/resources/<name>.md`),
-//! rendered from the schemas' descriptions; a unit test keeps the committed files current.
+//! Documentation in the Terraform Registry layout, rendered from the schemas' descriptions
+//! and the examples that live beside each piece: `docs/index.md` (the provider block, from
+//! `docs/provider.tf`), `docs/resources/<kind>.md` (from `kinds/<kind>/example.tf`, whose
+//! `# import:` lines give the import example), `docs/data-sources/<name>.md` and
+//! `docs/functions/<name>.md`. A unit test keeps the committed files current.
 //!
 //! Regenerate with `OPPIE_UPDATE_DOCS=1 cargo test -p terraform-provider-oppie docs`.
 //! Compiled for tests only: the provider binary does not carry it.
 
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use tfplug::schema::{Attribute, AttributeType, Block, Nesting, Presence};
-use tfplug::{Type, Value};
+use tfplug::{Function, Type, Value};
 
-/// A resource's example and the id its import takes.
-pub struct Page {
-    /// The resource type name, e.g. `oppie_network`.
-    pub type_name: &'static str,
-    /// A complete `resource` block.
-    pub example: &'static str,
-    /// An id for `terraform import`, or `None` when import is not offered.
-    pub import_id: Option<&'static str>,
+/// An example file: the Terraform text, and what its `# import:` and `# import-hint:`
+/// header lines say.
+pub struct Example {
+    /// The configuration without the header lines.
+    pub text: String,
+    /// An id for `terraform import`.
+    pub import_id: Option<String>,
     /// What the import id is.
-    pub import_hint: &'static str,
+    pub import_hint: Option<String>,
 }
 
 const CLOUD_ID: &str = "Import by the cloud's id (prefix `<region>/` for a region other than the provider's default)";
 
-/// Every documented resource.
-pub const PAGES: [Page; 6] = [
-    Page {
-        type_name: "oppie_environment",
-        example: include_str!("examples/oppie_environment.tf"),
-        import_id: Some("shop-dev"),
-        import_hint: "Import by the environment's name",
-    },
-    Page {
-        type_name: "oppie_network",
-        example: include_str!("examples/oppie_network.tf"),
-        import_id: Some("vpc-0123456789abcdef0"),
-        import_hint: CLOUD_ID,
-    },
-    Page {
-        type_name: "oppie_subnet",
-        example: include_str!("examples/oppie_subnet.tf"),
-        import_id: Some("subnet-0123456789abcdef0"),
-        import_hint: CLOUD_ID,
-    },
-    Page {
-        type_name: "oppie_firewall",
-        example: include_str!("examples/oppie_firewall.tf"),
-        import_id: Some("sg-0123456789abcdef0"),
-        import_hint: CLOUD_ID,
-    },
-    Page {
-        type_name: "oppie_instance",
-        example: include_str!("examples/oppie_instance.tf"),
-        import_id: Some("i-0123456789abcdef0"),
-        import_hint: CLOUD_ID,
-    },
-    Page {
-        type_name: "oppie_bucket",
-        example: include_str!("examples/oppie_bucket.tf"),
-        import_id: Some("shop-dev-media"),
-        import_hint: CLOUD_ID,
-    },
-];
+/// The provider crate's `src` directory.
+pub fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// Reads an example file; a missing one is an empty example (the test then names it).
+pub fn example(path: &Path) -> Example {
+    let raw = std::fs::read_to_string(path).unwrap_or_default();
+    let mut ex = Example { text: String::new(), import_id: None, import_hint: None };
+    for line in raw.lines() {
+        if let Some(id) = line.strip_prefix("# import: ") {
+            ex.import_id = Some(id.trim().to_string());
+        } else if let Some(h) = line.strip_prefix("# import-hint: ") {
+            ex.import_hint = Some(h.trim().to_string());
+        } else {
+            ex.text.push_str(line);
+            ex.text.push('\n');
+        }
+    }
+    ex
+}
+
+/// Where a resource type's example lives: its kind's folder.
+pub fn resource_example(type_name: &str) -> PathBuf {
+    src().join("kinds").join(type_name.trim_start_matches("oppie_")).join("example.tf")
+}
 
 fn type_name(t: &Type) -> String {
     match t {
@@ -162,28 +152,73 @@ fn render_block(out: &mut String, block: &Block, anchor: &str, level: &str) {
     }
 }
 
-/// The Markdown page of a resource.
-pub fn render(page: &Page, schema: &tfplug::Schema) -> String {
-    let summary = schema.block.description.text.trim();
+fn front_matter(out: &mut String, title: &str, summary: &str) {
     let first_line = summary.split(". ").next().unwrap_or(summary).trim_end_matches('.');
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "---\npage_title: \"{} Resource - oppie\"\nsubcategory: \"\"\ndescription: |-\n  {first_line}.\n---\n\n# {} (Resource)\n\n{summary}\n\n## Example Usage\n\n```terraform\n{}```\n\n## Schema\n\n",
-        page.type_name, page.type_name, page.example
-    );
-    render_block(&mut out, &schema.block, "nestedblock", "###");
-    if let Some(id) = page.import_id {
-        let _ = write!(
-            out,
-            "## Import\n\n{}:\n\n```shell\nterraform import {}.example {id}\n```\n\nor with an `import` block:\n\n```terraform\nimport {{\n  to = {}.example\n  id = \"{id}\"\n}}\n```\n",
-            page.import_hint, page.type_name, page.type_name
-        );
-    }
+    let _ = write!(out, "---\npage_title: \"{title}\"\nsubcategory: \"\"\ndescription: |-\n  {first_line}.\n---\n\n");
+}
+
+fn finish(mut out: String) -> String {
     while out.ends_with("\n\n") {
         out.pop();
     }
     out
+}
+
+/// The Markdown page of a resource or data source (`kind`: "Resource" or "Data Source").
+pub fn render(type_name: &str, kind: &str, ex: &Example, schema: &tfplug::Schema) -> String {
+    let summary = schema.block.description.text.trim();
+    let mut out = String::new();
+    front_matter(&mut out, &format!("{type_name} {kind} - oppie"), summary);
+    let _ = write!(
+        out,
+        "# {type_name} ({kind})\n\n{summary}\n\n## Example Usage\n\n```terraform\n{}```\n\n## Schema\n\n",
+        ex.text
+    );
+    render_block(&mut out, &schema.block, "nestedblock", "###");
+    if let Some(id) = &ex.import_id {
+        let hint = ex.import_hint.as_deref().unwrap_or(CLOUD_ID);
+        let _ = write!(
+            out,
+            "## Import\n\n{hint}:\n\n```shell\nterraform import {type_name}.example {id}\n```\n\nor with an `import` block:\n\n```terraform\nimport {{\n  to = {type_name}.example\n  id = \"{id}\"\n}}\n```\n"
+        );
+    }
+    finish(out)
+}
+
+/// The provider's page (`docs/index.md`).
+pub fn render_provider(ex: &Example, schema: &tfplug::Schema) -> String {
+    let summary = schema.block.description.text.trim();
+    let mut out = String::new();
+    front_matter(&mut out, "Provider: oppie", summary);
+    let _ = write!(
+        out,
+        "# oppie Provider\n\n{summary}\n\n## Example Usage\n\n```terraform\n{}```\n\n## Schema\n\n",
+        ex.text
+    );
+    render_block(&mut out, &schema.block, "nestedblock", "###");
+    finish(out)
+}
+
+/// A function's page.
+pub fn render_function(f: &dyn Function, ex: &Example) -> String {
+    let sig = f.signature();
+    let name = f.name();
+    let mut out = String::new();
+    front_matter(&mut out, &format!("{name} function - oppie"), &sig.summary);
+    let params: Vec<String> =
+        sig.parameters.iter().map(|p| format!("{} {}", p.name, type_name(&p.ty).to_lowercase())).collect();
+    let _ = write!(
+        out,
+        "# function: {name}\n\n{}\n\n## Example Usage\n\n```terraform\n{}```\n\n## Signature\n\n```text\n{name}({}) {}\n```\n\n## Arguments\n\n",
+        sig.description.text.trim(),
+        ex.text,
+        params.join(", "),
+        type_name(&sig.returns).to_lowercase()
+    );
+    for (i, p) in sig.parameters.iter().enumerate() {
+        let _ = writeln!(out, "{}. `{}` ({}) {}", i + 1, p.name, type_name(&p.ty), p.description.text.trim());
+    }
+    finish(out)
 }
 
 #[cfg(test)]
@@ -192,23 +227,53 @@ mod tests {
     use crate::provider::OppieProvider;
     use tfplug::Provider as _;
 
-    fn docs_dir() -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/resources")
+    fn docs_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs")
+    }
+
+    /// Every page the provider's pieces give: (path under docs/, rendered text, example file).
+    fn pages() -> Vec<(PathBuf, String, PathBuf)> {
+        let p = OppieProvider;
+        let mut out = Vec::new();
+        let provider_example = src().join("docs/provider.tf");
+        out.push((
+            PathBuf::from("index.md"),
+            render_provider(&example(&provider_example), &p.schema()),
+            provider_example,
+        ));
+        for r in p.resources() {
+            let path = resource_example(r.type_name());
+            let page = render(r.type_name(), "Resource", &example(&path), &r.schema());
+            out.push((
+                PathBuf::from(format!("resources/{}.md", r.type_name().trim_start_matches("oppie_"))),
+                page,
+                path,
+            ));
+        }
+        for d in p.data_sources() {
+            let short = d.type_name().trim_start_matches("oppie_").to_string();
+            let path = src().join("data_sources").join(format!("{short}.tf"));
+            let page = render(d.type_name(), "Data Source", &example(&path), &d.schema());
+            out.push((PathBuf::from(format!("data-sources/{short}.md")), page, path));
+        }
+        for f in p.functions() {
+            let path = src().join("functions").join(format!("{}.tf", f.name()));
+            let page = render_function(f.as_ref(), &example(&path));
+            out.push((PathBuf::from(format!("functions/{}.md", f.name())), page, path));
+        }
+        out
     }
 
     /// The committed docs match the schemas; `OPPIE_UPDATE_DOCS=1` rewrites them.
     #[test]
     fn docs_match_the_schemas() {
         let update = std::env::var_os("OPPIE_UPDATE_DOCS").is_some();
-        let resources = OppieProvider.resources();
-        assert_eq!(resources.len(), PAGES.len(), "every resource has a docs page");
         let mut stale = Vec::new();
-        for page in &PAGES {
-            let r = resources.iter().find(|r| r.type_name() == page.type_name).expect("resource");
-            let text = render(page, &r.schema());
-            let path = docs_dir().join(format!("{}.md", page.type_name.trim_start_matches("oppie_")));
+        for (rel, text, example_path) in pages() {
+            assert!(example_path.is_file(), "{} has no example: write {}", rel.display(), example_path.display());
+            let path = docs_dir().join(&rel);
             if update {
-                std::fs::create_dir_all(docs_dir()).expect("docs dir");
+                std::fs::create_dir_all(path.parent().expect("docs subdir")).expect("docs dir");
                 std::fs::write(&path, &text).expect("write docs");
             } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
                 stale.push(path.display().to_string());
@@ -236,8 +301,13 @@ mod tests {
             }
         }
         let mut missing = Vec::new();
-        for r in OppieProvider.resources() {
+        let p = OppieProvider;
+        check(&p.schema().block, "provider", &mut missing);
+        for r in p.resources() {
             check(&r.schema().block, r.type_name(), &mut missing);
+        }
+        for d in p.data_sources() {
+            check(&d.schema().block, d.type_name(), &mut missing);
         }
         assert!(missing.is_empty(), "undocumented: {missing:?}");
     }

@@ -7,16 +7,23 @@ use tfplug::{Plan, Schema, Value};
 /// Provider address shown in the document, as Terraform writes it.
 pub const PROVIDER_NAME: &str = "registry.terraform.io/oppie/oppie";
 
-/// The synthetic address of a planned resource. Terraform does not tell providers the
-/// address, so the `name` attribute (or `planned`) stands in for the resource name.
-pub fn address(type_name: &str, plan: &Plan) -> String {
+/// The address the policies see for the `serial`-th resource this process planned.
+/// Terraform does not tell providers a resource's address, so this one is internal: it is
+/// unique per planned resource (two resources sharing a name stay two), and it never
+/// reaches a message ([`label`] replaces it there).
+pub fn address(type_name: &str, serial: u64) -> String {
+    format!("{type_name}.oppie_planned_{serial}")
+}
+
+/// How messages name a planned resource: its type and what identifies it in the
+/// configuration (its name, else its range, else its id), e.g. `oppie_subnet "10.2.1.0/24"`.
+pub fn label(type_name: &str, plan: &Plan) -> String {
     let obj = if plan.planned.is_null() { &plan.prior } else { &plan.planned };
-    let name: String = obj
-        .attr("name")
-        .as_str()
-        .map(|n| n.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect())
-        .unwrap_or_else(|| "planned".into());
-    format!("{type_name}.{name}")
+    let shown = ["name", "cidr", "id"].iter().find_map(|a| obj.attr(a).as_str().map(str::to_string));
+    match shown {
+        Some(s) => format!("{type_name} {s:?}"),
+        None => type_name.to_string(),
+    }
 }
 
 /// Terraform's action list for this change.
@@ -32,12 +39,11 @@ pub fn actions(plan: &Plan) -> Vec<&'static str> {
 }
 
 /// A plan document whose `resource_changes` holds exactly this change.
-pub fn plan_document(type_name: &str, schema: &Schema, plan: &Plan, terraform_version: &str) -> Json {
+pub fn plan_document(type_name: &str, schema: &Schema, plan: &Plan, address: &str, terraform_version: &str) -> Json {
     let (before, _) = split_unknowns(plan.prior.value());
     let (after, after_unknown) = split_unknowns(plan.planned.value());
     let sensitive = sensitive_marks(schema, plan.planned.value());
-    let address = address(type_name, plan);
-    let name = address.split_once('.').map_or("planned", |(_, n)| n).to_string();
+    let name = address.split_once('.').map_or(address, |(_, n)| n).to_string();
     json!({
         "format_version": "1.2",
         "terraform_version": terraform_version,

@@ -12,6 +12,9 @@ use tfplug::{ApplyResponse, Context, Diagnostics, Object, Plan, Private, ReadRes
 
 use crate::client::Client;
 
+/// How many resources this process has planned: each gets its own internal address.
+static PLANNED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// Wraps every resource with cost estimation and policy gating.
 pub fn govern(resources: Vec<Arc<dyn Resource<Client>>>) -> Vec<Arc<dyn Resource<Client>>> {
     resources
@@ -50,10 +53,12 @@ impl Resource<Client> for Governed {
             plan.diagnostics.extend(cost::set(&mut plan.planned, cost)?);
         }
         let Some(gate) = ctx.try_client().and_then(|c| c.policy.clone()) else { return Ok(()) };
-        let doc = document::plan_document(self.type_name(), &self.schema, plan, ctx.terraform_version());
-        let findings = gate.evaluate(doc).await?;
-        let address = document::address(self.type_name(), plan);
-        let diags = gate.diagnostics(&findings, &address, plan.planned.ty());
+        let serial = PLANNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let address = document::address(self.type_name(), serial);
+        let label = document::label(self.type_name(), plan);
+        let doc = document::plan_document(self.type_name(), &self.schema, plan, &address, ctx.terraform_version());
+        let findings = gate.evaluate(doc, &label).await?;
+        let diags = gate.diagnostics(&findings, &address, &label, plan.planned.ty());
         if diags.has_errors() {
             return Err(diags);
         }

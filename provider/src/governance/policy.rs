@@ -44,7 +44,7 @@ pub struct PolicyConfig {
     /// Remote server.
     pub endpoint: Option<String>,
     /// Bearer token for the server.
-    pub token: Option<String>,
+    pub token: Option<crate::secret::Secret>,
     /// Lowest failing level.
     pub enforcement: Option<String>,
 }
@@ -104,9 +104,21 @@ enum Source {
     PlanWide(Arc<oppie_policy::PolicySet>),
     Remote {
         url: String,
-        token: Option<String>,
+        token: Option<crate::secret::Secret>,
         http: reqwest::Client,
     },
+}
+
+/// Checks a policy server's base URL: http or https, and a bearer token never over plain
+/// HTTP to anything but this machine (a loopback address).
+pub fn check_endpoint(url: &str, has_token: bool) -> Result<(), String> {
+    let u = crate::clouds::http::base_url(url, "policy")?;
+    if has_token && u.scheme() == "http" && !crate::clouds::http::is_loopback(&u) {
+        return Err(format!(
+            "{url} is plain HTTP, and the policy token is only sent over HTTPS (or to a loopback address on this machine): use https://"
+        ));
+    }
+    Ok(())
 }
 
 /// Compiled policies (or a server) and the failing level; shared by every resource.
@@ -114,9 +126,10 @@ pub struct Gate {
     config: PolicyConfig,
     fail_level: usize,
     sources: OnceCell<Result<Vec<Source>, String>>,
-    /// What every resource planned so far in this process costs, by address: plan-wide
+    /// What every resource planned so far in this process costs, by its internal address
+    /// (one entry per planned resource), with the label messages show for it: plan-wide
     /// rules (an environment's budget) see the whole plan, one resource at a time.
-    ledger: std::sync::Mutex<std::collections::BTreeMap<String, serde_json::Value>>,
+    ledger: std::sync::Mutex<std::collections::BTreeMap<String, (String, serde_json::Value)>>,
 }
 
 impl Gate {
@@ -166,11 +179,16 @@ impl Gate {
                     }
                 }
                 if let Some(url) = &self.config.endpoint {
+                    let token = self
+                        .config
+                        .token
+                        .clone()
+                        .or_else(|| std::env::var("OPPIE_POLICY_TOKEN").ok().map(crate::secret::Secret::from));
+                    check_endpoint(url, token.is_some())?;
                     let http = reqwest::Client::builder()
                         .timeout(Duration::from_secs(30))
                         .build()
                         .map_err(|e| format!("HTTP client: {e}"))?;
-                    let token = self.config.token.clone().or_else(|| std::env::var("OPPIE_POLICY_TOKEN").ok());
                     out.push(Source::Remote { url: url.trim_end_matches('/').to_string(), token, http });
                 }
                 Ok(out)
@@ -183,7 +201,7 @@ impl Gate {
 
     /// Records the planned change and returns a copy of `document` that also holds the
     /// costs of the other resources planned so far in this process, as cost-only entries.
-    fn ledger_document(&self, document: &serde_json::Value) -> serde_json::Value {
+    fn ledger_document(&self, document: &serde_json::Value, label: &str) -> serde_json::Value {
         let mut doc = document.clone();
         let Some(changes) = doc.get_mut("resource_changes").and_then(|c| c.as_array_mut()) else { return doc };
         let Some(current) = changes.first().cloned() else { return doc };
@@ -201,21 +219,23 @@ impl Gate {
             "after_unknown": {},
         });
         let Ok(mut ledger) = self.ledger.lock() else { return doc };
-        ledger.insert(address.clone(), summary);
-        changes.extend(ledger.iter().filter(|(a, _)| **a != address).map(|(_, e)| e.clone()));
+        ledger.insert(address.clone(), (label.to_string(), summary));
+        changes.extend(ledger.iter().filter(|(a, _)| **a != address).map(|(_, (_, e))| e.clone()));
         doc
     }
 
     /// Evaluates the policies on a one-resource plan document (and the plan-wide rules on
     /// the ledger document).
-    pub async fn evaluate(&self, document: serde_json::Value) -> Result<Vec<Finding>, Diagnostics> {
+    pub async fn evaluate(&self, document: serde_json::Value, label: &str) -> Result<Vec<Finding>, Diagnostics> {
         let mut findings = Vec::new();
         for source in self.sources().await? {
             match source {
                 Source::Local(set) => findings.extend(local(set.clone(), document.clone()).await?),
-                Source::PlanWide(set) => findings.extend(local(set.clone(), self.ledger_document(&document)).await?),
+                Source::PlanWide(set) => {
+                    findings.extend(local(set.clone(), self.ledger_document(&document, label)).await?)
+                }
                 Source::Remote { url, token, http } => {
-                    findings.extend(remote(http, url, token.as_deref(), &document).await?)
+                    findings.extend(remote(http, url, token.as_ref(), &document).await?)
                 }
             }
         }
@@ -225,9 +245,24 @@ impl Gate {
         Ok(findings)
     }
 
+    /// Writes the labels of planned resources where their internal addresses appear.
+    fn relabel(&self, text: &str, address: &str, label: &str) -> String {
+        let mut out = text.replace(address, label);
+        if out.contains(".oppie_planned_")
+            && let Ok(ledger) = self.ledger.lock()
+        {
+            for (a, (l, _)) in ledger.iter().rev() {
+                out = out.replace(a.as_str(), l);
+            }
+        }
+        out
+    }
+
     /// Turns findings about `address` into diagnostics: errors at or above the failing
     /// level, warnings below it and for checks that need values known only after apply.
-    pub fn diagnostics(&self, findings: &[Finding], address: &str, ty: &Type) -> Diagnostics {
+    /// Messages name the resource by `label`; the summary carries it too, so Terraform does
+    /// not fold the findings of two resources into one warning.
+    pub fn diagnostics(&self, findings: &[Finding], address: &str, label: &str, ty: &Type) -> Diagnostics {
         let mut diags = Diagnostics::new();
         for f in findings.iter().filter(|f| f.excepted_by.is_none()) {
             if !f.concerns(address) {
@@ -237,16 +272,16 @@ impl Gate {
             let level = LEVELS.iter().position(|l| *l == f.enforcement).unwrap_or(0);
             let controls =
                 if f.controls.is_empty() { String::new() } else { format!("; controls: {}", f.controls.join(", ")) };
-            let summary = format!("Policy {}: {}", f.rule_id, f.title);
+            let summary = format!("Policy {}: {} ({label})", f.rule_id, f.title);
+            let message = self.relabel(&f.message, address, label);
             if f.kind == "error" {
-                let detail = format!("The rule could not be evaluated: {}", f.message);
+                let detail = format!("The rule could not be evaluated: {message}");
                 push(&mut diags, false, path, summary, detail);
                 continue;
             }
             if let Some(needs) = f.metadata.get("needs") {
                 let detail = format!(
-                    "{}\n\nThis check needs {needs}, which is known only after apply; it was not decided now.",
-                    f.message
+                    "{message}\n\nThis check needs {needs}, which is known only after apply; it was not decided now."
                 );
                 push(&mut diags, false, path, summary, detail);
                 continue;
@@ -263,7 +298,7 @@ impl Gate {
                     f.enforcement, f.severity, LEVELS[self.fail_level]
                 )
             };
-            push(&mut diags, fails, path, summary, format!("{}\n\n{verdict}", f.message));
+            push(&mut diags, fails, path, summary, format!("{message}\n\n{verdict}"));
         }
         diags
     }
@@ -292,7 +327,7 @@ async fn local(set: Arc<oppie_policy::PolicySet>, document: serde_json::Value) -
 async fn remote(
     http: &reqwest::Client,
     url: &str,
-    token: Option<&str>,
+    token: Option<&crate::secret::Secret>,
     document: &serde_json::Value,
 ) -> Result<Vec<Finding>, Diagnostics> {
     #[derive(Deserialize)]
@@ -302,7 +337,7 @@ async fn remote(
     let fail = |detail: String| Diagnostics::error("Policy server unavailable", format!("{url}/v1/check: {detail}"));
     let mut req = http.post(format!("{url}/v1/check")).json(document);
     if let Some(t) = token {
-        req = req.bearer_auth(t);
+        req = req.bearer_auth(t.expose());
     }
     let resp = req.send().await.map_err(|e| fail(e.to_string()))?;
     let status = resp.status();
@@ -362,7 +397,7 @@ mod tests {
         serde_json::from_value(json!({
             "kind": "violation", "rule_id": "OPP-NET-001", "title": "SSH open to the world",
             "severity": "high", "enforcement": level, "controls": ["CIS AWS 5.2"],
-            "message": "oppie_firewall.web allows 0.0.0.0/0 to port 22", "resource": resource,
+            "message": format!("{resource} allows 0.0.0.0/0 to port 22"), "resource": resource,
             "path": ["ingress", 0, "sources"]
         }))
         .unwrap()
@@ -372,12 +407,34 @@ mod tests {
     fn levels_decide_error_or_warning() {
         let ty = Type::object([("ingress", Type::set(Type::object([("sources", Type::set(Type::String))])))]);
         let gate = Gate::new(PolicyConfig { paths: Some(vec!["p".into()]), ..Default::default() }).unwrap();
-        let d = gate.diagnostics(&[finding("hard-mandatory", "oppie_firewall.web")], "oppie_firewall.web", &ty);
+        let web = "oppie_firewall.oppie_planned_1";
+        let label = "oppie_firewall \"web\"";
+        let d = gate.diagnostics(&[finding("hard-mandatory", web)], web, label, &ty);
         assert!(d.has_errors());
         assert_eq!(d.0[0].path.as_ref().unwrap().to_string(), "ingress");
-        let d = gate.diagnostics(&[finding("advisory", "oppie_firewall.web")], "oppie_firewall.web", &ty);
+        assert!(d.0[0].summary.ends_with("(oppie_firewall \"web\")"), "{}", d.0[0].summary);
+        assert!(d.0[0].detail.starts_with("oppie_firewall \"web\" allows"), "{}", d.0[0].detail);
+        assert!(!d.0[0].detail.contains("oppie_planned"), "{}", d.0[0].detail);
+        let d = gate.diagnostics(&[finding("advisory", web)], web, label, &ty);
         assert!(!d.has_errors() && d.0.len() == 1);
-        let other = gate.diagnostics(&[finding("hard-mandatory", "oppie_firewall.other")], "oppie_firewall.web", &ty);
+        let other = gate.diagnostics(&[finding("hard-mandatory", "oppie_firewall.oppie_planned_2")], web, label, &ty);
         assert!(other.is_empty());
+    }
+
+    #[test]
+    fn a_token_goes_over_plain_http_only_to_this_machine() {
+        assert!(check_endpoint("http://127.0.0.1:8181", true).is_ok());
+        assert!(check_endpoint("http://localhost:8181/", true).is_ok());
+        assert!(check_endpoint("https://policy.example.com", true).is_ok());
+        assert!(check_endpoint("http://policy.example.com", false).is_ok());
+        let e = check_endpoint("http://policy.example.com", true).unwrap_err();
+        assert!(e.contains("plain HTTP") && e.contains("https://"), "{e}");
+        assert!(check_endpoint("ftp//nope", false).is_err());
+    }
+
+    #[test]
+    fn the_token_never_shows_in_debug_output() {
+        let config = PolicyConfig { token: Some(crate::secret::Secret::new("canary-token-77")), ..Default::default() };
+        assert!(!format!("{config:?}").contains("canary-token-77"));
     }
 }

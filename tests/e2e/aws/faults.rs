@@ -4,7 +4,10 @@
 
 use std::time::{Duration, Instant};
 
+use std::collections::BTreeSet;
+
 use oppie_e2e::aws::{AwsTest, aws_test};
+use oppie_e2e::matrix::{self, Point, Step};
 
 use super::{CLOUD_INIT, STACK, assert_has};
 
@@ -174,4 +177,122 @@ fn a_half_successful_create_is_kept_tainted() {
 #[test]
 fn waits_end_at_the_timeouts_limit() {
     half_created("DescribeInstances:stall:always", "Gave up after 4s");
+}
+
+/// Every AWS object of the kinds in [`STACK`], as `(type, id)`.
+fn aws_objects(aws: &AwsTest) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    let mut put = |ty: &str, id: Option<&str>| {
+        if let Some(id) = id {
+            out.insert((ty.to_string(), id.to_ascii_lowercase()));
+        }
+    };
+    for id in aws.vpc_ids() {
+        put("oppie_network", Some(&id));
+    }
+    let subnets = aws.block_on(aws.ec2.describe_subnets().send()).expect("subnets");
+    for s in subnets.subnets().iter().filter(|s| s.default_for_az() != Some(true)) {
+        put("oppie_subnet", s.subnet_id());
+    }
+    let groups = aws.block_on(aws.ec2.describe_security_groups().send()).expect("groups");
+    for g in groups.security_groups().iter().filter(|g| g.group_name() != Some("default")) {
+        put("oppie_firewall", g.group_id());
+    }
+    for id in aws.live_instances() {
+        put("oppie_instance", Some(&id));
+    }
+    let buckets = aws.block_on(aws.s3.list_buckets().send()).expect("buckets");
+    for b in buckets.buckets() {
+        put("oppie_bucket", b.name());
+    }
+    out
+}
+
+/// Internet gateways and route tables the provider made (moto's default VPC has its own).
+fn aws_leftovers(aws: &AwsTest) -> Vec<String> {
+    let gws = aws.block_on(aws.ec2.describe_internet_gateways().send()).expect("gateways");
+    let tables = aws.block_on(aws.ec2.describe_route_tables().send()).expect("route tables");
+    let defaults: BTreeSet<String> = aws
+        .block_on(aws.ec2.describe_vpcs().send())
+        .expect("vpcs")
+        .vpcs()
+        .iter()
+        .filter(|v| v.is_default() == Some(true))
+        .filter_map(|v| v.vpc_id().map(str::to_string))
+        .collect();
+    let gw = gws
+        .internet_gateways()
+        .iter()
+        .filter(|g| !g.attachments().iter().any(|a| a.vpc_id().is_some_and(|v| defaults.contains(v))))
+        .filter_map(|g| g.internet_gateway_id().map(str::to_string));
+    let rt = tables
+        .route_tables()
+        .iter()
+        .filter(|t| !t.vpc_id().is_some_and(|v| defaults.contains(v)))
+        .filter_map(|t| t.route_table_id().map(str::to_string));
+    gw.chain(rt).collect()
+}
+
+#[test]
+fn no_orphans_or_twins_under_connection_drops() {
+    let aws = aws_test();
+    let proxy = aws.fault_proxy(&[]);
+    let tf = aws.terraform();
+    tf.config(
+        &format!("{}{STACK}", AwsTest::provider(&proxy.endpoint())).replace("max_attempts = 4", "max_attempts = 2"),
+    );
+    tf.write("cloud-init.yaml", CLOUD_INIT);
+    tf.init();
+    use Step::{Create, FollowUp, Wait};
+    let points = [
+        Point::call("oppie_network.main", "CreateVpc", Create),
+        Point::call("oppie_network.main", "CreateInternetGateway", FollowUp),
+        Point::call("oppie_network.main", "AttachInternetGateway", FollowUp),
+        Point::call("oppie_subnet.pub", "CreateSubnet", Create),
+        Point::call("oppie_subnet.pub", "ModifySubnetAttribute", FollowUp),
+        Point::call("oppie_subnet.pub", "CreateRouteTable", FollowUp),
+        Point::call("oppie_subnet.pub", "CreateRoute", FollowUp),
+        Point::call("oppie_subnet.pub", "AssociateRouteTable", FollowUp),
+        Point::call("oppie_firewall.web", "CreateSecurityGroup", Create),
+        // moto's new groups already allow all egress, which is what the stack asks for.
+        Point::call("oppie_firewall.web", "AuthorizeSecurityGroupIngress", FollowUp),
+        Point::call("oppie_bucket.media", "S3-PUT", Create),
+        Point::call("oppie_bucket.media", "S3-PUT-publicAccessBlock", FollowUp),
+        Point::call("oppie_bucket.media", "S3-PUT-encryption", FollowUp),
+        Point::call("oppie_bucket.media", "S3-PUT-versioning", FollowUp),
+        Point::call("oppie_bucket.media", "S3-PUT-lifecycle", FollowUp),
+        // (moto keeps a deleted bucket's tags for the next bucket of that name, so tagging
+        // a re-created bucket is not always a call; the read after it is.)
+        Point::call("oppie_bucket.media", "S3-GET-tagging", FollowUp),
+        Point::call("oppie_instance.api", "RunInstances", Create),
+        Point::call("oppie_instance.api", "DescribeInstances", Wait),
+    ];
+    matrix::run(&tf, &proxy, &points, &|| aws_objects(&aws), &|| aws_leftovers(&aws));
+}
+
+#[test]
+fn a_create_whose_answer_is_lost_for_good_is_found_by_its_token() {
+    let aws = aws_test();
+    let tf = aws.terraform();
+    tf.config(&format!("{}{ONE_MACHINE}", AwsTest::provider(&aws.endpoint())));
+    tf.init();
+    tf.ok(&["apply", "-auto-approve", "-target=oppie_subnet.a"]);
+    // The launch happens, its answer is lost, and the cloud stays unreachable for lookups.
+    let proxy = aws.fault_proxy(&["RunInstances:lostdrop:1", "DescribeInstances:drop:always"]);
+    tf.config(&format!("{}{ONE_MACHINE}", AwsTest::provider(&proxy.endpoint())));
+    let out = tf.run(&["apply", "-auto-approve"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.all().contains("The instance may exist"), "{}", out.all());
+    let (id, status) = matrix::tracked(&tf, "oppie_instance.api").expect("tracked");
+    assert!(id.starts_with("oppie-pending-create:"), "{id}");
+    assert_eq!(status, "tainted");
+    assert_eq!(aws.live_instances().len(), 1, "launched once");
+    // Reachable again: the refresh finds the machine by its token, the apply replaces it.
+    drop(proxy);
+    tf.config(&format!("{}{ONE_MACHINE}", AwsTest::provider(&aws.endpoint())));
+    tf.apply();
+    tf.assert_no_changes();
+    let live = aws.live_instances();
+    assert_eq!(live.len(), 1, "no twin: {live:?}");
+    assert_eq!(tf.resource("oppie_instance.api")["id"], live[0].as_str());
 }

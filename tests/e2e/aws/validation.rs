@@ -105,8 +105,33 @@ fn cloud_specific_input_fails_at_plan() {
         &aws,
         "plan",
         "resource \"oppie_subnet\" \"z\" {\n  network_id = \"vpc-0123456789abcdef0\"\n  cidr       = \"10.2.1.0/24\"\n  zone       = \"q\"\n}\n",
-        &["Unknown zone", "us-east-1 has zones a, b, c, d, e, f"],
+        &["Unknown zone", "us-east-1 has no zone \"q\": use 1 to 6", "us-east-1a, us-east-1b"],
     );
+    // Every problem of a resource in one plan, each on its attribute.
+    rejects(
+        &aws,
+        "plan",
+        &instance("huge", "windows-95"),
+        &["Unknown size", "size      = \"huge\"", "Unknown image", "image     = \"windows-95\""],
+    );
+    // Provider-level problems point at the provider block, before any resource.
+    let body = format!("{}{}", "", net("10.2.0.0/16"));
+    let proxy = aws.fault_proxy(&[]);
+    let tf = aws.terraform();
+    tf.config(&format!(
+        "{}{body}",
+        AwsTest::provider(&proxy.endpoint()).replace("default_region = \"us-east\"", "default_region = \"mars-north\"")
+    ));
+    tf.init();
+    let out = tf.run(&["plan"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let text = out.all();
+    assert!(text.contains("Unknown default region") && text.contains("in provider \"oppie\""), "{text}");
+    assert!(text.contains("default_region = \"mars-north\""), "{text}");
+    tf.config(&format!("{}{body}", AwsTest::provider("ftp//nope")));
+    let out = tf.run(&["validate"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.all().contains("Invalid endpoint") && out.all().contains("ftp//nope"), "{}", out.all());
 }
 
 /// The examples in docs/resources and examples/aws-quickstart pass `terraform validate`.

@@ -4,7 +4,11 @@
 
 use std::time::{Duration, Instant};
 
+use std::collections::BTreeSet;
+
 use oppie_e2e::azure::{AzureTest, azure_test};
+use oppie_e2e::matrix::{self, Point, Step};
+use oppie_e2e::proxy::FaultProxy;
 use serde_json::json;
 
 use super::{assert_has, stack};
@@ -144,5 +148,77 @@ fn creates_whose_answer_was_lost_make_no_twins() {
     let count = |kind: &str| az.resources().keys().filter(|k| k.contains(kind)).count();
     assert_eq!(count("/virtualmachines/"), 1, "no twin");
     assert_eq!(count("/networksecuritygroups/"), 1, "no twin");
+    az.assert_conforming();
+}
+
+/// Every Azure object of the stack's kinds, as `(type, id)`: a bucket is its storage
+/// account's container.
+fn azure_objects(az: &AzureTest) -> BTreeSet<(String, String)> {
+    let containers = az.containers();
+    let mut out = BTreeSet::new();
+    for (id, r) in az.resources() {
+        let ty = if id.contains("/providers/microsoft.network/virtualnetworks/") {
+            if id.contains("/subnets/") { "oppie_subnet" } else { "oppie_network" }
+        } else if id.contains("/networksecuritygroups/") {
+            "oppie_firewall"
+        } else if id.contains("/providers/microsoft.compute/virtualmachines/")
+            && !id.contains("/providers/microsoft.authorization/")
+        {
+            "oppie_instance"
+        } else if id.ends_with(&format!("/storageaccounts/{}", id.rsplit('/').next().unwrap_or_default())) {
+            let bucket = r["tags"]["oppie:bucket"].as_str().unwrap_or_default().replace('.', "-");
+            let found = if containers.contains(&bucket) { "" } else { " (no container)" };
+            out.insert(("oppie_bucket".into(), format!("{id}/blobservices/default/containers/{bucket}{found}")));
+            continue;
+        } else {
+            continue;
+        };
+        out.insert((ty.into(), id));
+    }
+    out
+}
+
+/// Everything else the provider made: resource groups, interfaces, addresses, disks, locks,
+/// and containers.
+fn azure_leftovers(az: &AzureTest) -> Vec<String> {
+    az.resources().keys().cloned().chain(az.containers()).collect()
+}
+
+#[test]
+fn no_orphans_or_twins_under_connection_drops() {
+    let az = azure_test();
+    let arm = FaultProxy::start(&az.management().trim_end_matches('/').to_string(), &[]);
+    let blob = FaultProxy::start(&az.blob_base(), &[]);
+    let tf = az.terraform();
+    let blob_endpoint = format!("{}/devstoreaccount1", blob.endpoint());
+    let provider = az
+        .provider_via(&format!("{}/", arm.endpoint()), &blob_endpoint, "")
+        .replace("max_attempts    = 4", "max_attempts    = 2");
+    tf.config(&format!("{provider}{}", super::STACK));
+    tf.init();
+    use Step::{Create, FollowUp, Wait};
+    let arm_points = [
+        Point::glob("oppie_network.main", "PUT */virtualNetworks/shop-dev-net", Create),
+        Point::glob("oppie_network.main", "GET /_fake/operations/*", Wait),
+        Point::glob("oppie_network.main", "GET */virtualNetworks/shop-dev-net", FollowUp),
+        Point::glob("oppie_subnet.pub", "PUT */subnets/*", Create),
+        Point::glob("oppie_subnet.pub", "GET /_fake/operations/*", Wait),
+        Point::glob("oppie_firewall.web", "PUT */networkSecurityGroups/*", Create),
+        Point::glob("oppie_firewall.web", "GET /_fake/operations/*", Wait),
+        Point::glob("oppie_firewall.web", "GET */networkSecurityGroups/*", FollowUp),
+        Point::glob("oppie_bucket.media", "PUT */storageAccounts/*", Create),
+        Point::glob("oppie_bucket.media", "GET /_fake/locations/*", Wait),
+        Point::glob("oppie_bucket.media", "PUT */blobServices/default", FollowUp),
+        Point::glob("oppie_bucket.media", "PUT */managementPolicies/default", FollowUp),
+        Point::glob("oppie_instance.api", "PUT */publicIPAddresses/*", Create),
+        Point::glob("oppie_instance.api", "PUT */networkInterfaces/*", FollowUp),
+        Point::glob("oppie_instance.api", "PUT */virtualMachines/*", FollowUp),
+        Point::glob("oppie_instance.api", "GET */instanceView", Wait),
+    ];
+    matrix::run(&tf, &arm, &arm_points, &|| azure_objects(&az), &|| azure_leftovers(&az));
+    // The container is made through blob storage: an outage there is a follow-up too.
+    tf.ok(&["apply", "-auto-approve", "-target=oppie_network.main"]);
+    let blob_points = [Point::glob("oppie_bucket.media", "PUT /devstoreaccount1/*", FollowUp)];
+    matrix::run(&tf, &blob, &blob_points, &|| azure_objects(&az), &|| azure_leftovers(&az));
     az.assert_conforming();
 }

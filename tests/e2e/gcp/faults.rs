@@ -6,7 +6,11 @@
 
 use std::time::{Duration, Instant};
 
-use oppie_e2e::gcp::gcp_test;
+use std::collections::BTreeSet;
+
+use oppie_e2e::gcp::{GcpTest, PROJECT, gcp_test};
+use oppie_e2e::matrix::{self, Point, Step};
+use oppie_e2e::proxy::FaultProxy;
 use serde_json::json;
 
 const SMALL: &str = r#"
@@ -179,4 +183,65 @@ fn retries_are_bounded_and_errors_show_googles_code_and_message() {
     tf.apply();
     tf.assert_no_changes();
     tf.ok(&["destroy", "-auto-approve"]);
+}
+
+/// Every GCP object of the stack's kinds, as `(type, id)`: a firewall is its base rule.
+fn gcp_objects(gcp: &GcpTest, bucket: &str) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (path, kind, network) in gcp.objects() {
+        let ty = match kind.as_str() {
+            "compute#network" => "oppie_network",
+            "compute#subnetwork" => "oppie_subnet",
+            "compute#instance" => "oppie_instance",
+            "compute#firewall" if path.ends_with("-base") => {
+                let fw = path.rsplit('/').next().unwrap_or_default().trim_end_matches("-base");
+                out.insert((
+                    "oppie_firewall".into(),
+                    format!("{}/firewalls/{fw}", network.unwrap_or_default()).to_ascii_lowercase(),
+                ));
+                continue;
+            }
+            _ => continue,
+        };
+        out.insert((ty.into(), path.to_ascii_lowercase()));
+    }
+    if gcp.storage("GET", &format!("b/{bucket}"), "").0 == 200 {
+        out.insert(("oppie_bucket".into(), bucket.into()));
+    }
+    out
+}
+
+/// Firewall rules and disks, which the firewall and the instance own.
+fn gcp_leftovers(gcp: &GcpTest) -> Vec<String> {
+    gcp.objects().into_iter().map(|(path, _, _)| path).collect()
+}
+
+#[test]
+fn no_orphans_or_twins_under_connection_drops() {
+    let gcp = gcp_test();
+    let proxy = FaultProxy::start(&gcp.base(), &[]);
+    let bucket = "shop-dev-media-matrix";
+    let tf = gcp.terraform();
+    let provider = gcp.provider_at(&proxy.endpoint()).replace("max_attempts = 4", "max_attempts = 2");
+    tf.config(&format!("{provider}{}", super::stack(bucket)));
+    tf.init();
+    let p = format!("/compute/v1/projects/{PROJECT}");
+    use Step::{Create, FollowUp, Wait};
+    let points = [
+        Point::call("oppie_network.main", &format!("POST {p}/global/networks"), Create),
+        Point::glob("oppie_network.main", &format!("GET {p}/global/operations/*"), Wait),
+        Point::call("oppie_network.main", &format!("GET {p}/global/networks/shop-dev-net"), FollowUp),
+        Point::call("oppie_subnet.pub", &format!("POST {p}/regions/us-east1/subnetworks"), Create),
+        Point::glob("oppie_subnet.pub", &format!("GET {p}/regions/us-east1/operations/*"), Wait),
+        Point::glob("oppie_subnet.pub", &format!("GET {p}/regions/us-east1/subnetworks/*"), FollowUp),
+        Point::call("oppie_firewall.web", &format!("POST {p}/global/firewalls"), Create),
+        Point::glob("oppie_firewall.web", &format!("GET {p}/global/operations/*"), Wait),
+        Point::call("oppie_firewall.web", &format!("GET {p}/global/firewalls"), FollowUp),
+        Point::call("oppie_bucket.media", "POST /storage/v1/b", Create),
+        Point::call("oppie_bucket.media", &format!("GET /storage/v1/b/{bucket}"), FollowUp),
+        Point::call("oppie_instance.api", &format!("POST {p}/zones/us-east1-b/instances"), Create),
+        Point::glob("oppie_instance.api", &format!("GET {p}/zones/us-east1-b/operations/*"), Wait),
+        Point::call("oppie_instance.api", &format!("GET {p}/zones/us-east1-b/instances/shop-dev-api"), Wait),
+    ];
+    matrix::run(&tf, &proxy, &points, &|| gcp_objects(&gcp, bucket), &|| gcp_leftovers(&gcp));
 }

@@ -95,7 +95,10 @@ fn classify<E, R>(code: Option<&str>, status: Option<u16>, err: &SdkError<E, R>)
     match (status, err) {
         (Some(s), _) if s >= 500 || s == 429 => ErrorKind::Transient,
         (Some(404), _) => ErrorKind::NotFound,
-        (_, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_)) => ErrorKind::Transient,
+        // A lost connection, before or after the cloud acted: the call may have happened.
+        (_, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)) => {
+            ErrorKind::Transient
+        }
         (_, SdkError::ConstructionFailure(_)) => ErrorKind::Auth,
         _ => ErrorKind::Other,
     }

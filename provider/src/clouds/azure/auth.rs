@@ -2,6 +2,7 @@
 //! grant at Microsoft Entra ID), a managed identity (the instance metadata service), or the
 //! Azure CLI's token cache. Chosen without any network call; tokens come on first use.
 
+use crate::secret::Secret;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -23,7 +24,7 @@ pub enum Source {
         /// Application (client) id.
         client_id: String,
         /// Client secret.
-        secret: String,
+        secret: Secret,
         /// `<management>/.default`.
         scope: String,
     },
@@ -66,7 +67,7 @@ pub struct Inputs {
     /// Client id.
     pub client_id: Option<String>,
     /// Client secret.
-    pub client_secret: Option<String>,
+    pub client_secret: Option<Secret>,
     /// PEM text or path holding the certificate and its private key.
     pub client_certificate: Option<String>,
     /// Use the managed identity.
@@ -84,7 +85,7 @@ impl Inputs {
     pub fn with_env(mut self) -> Inputs {
         self.tenant_id = self.tenant_id.or_else(|| env("ARM_TENANT_ID"));
         self.client_id = self.client_id.or_else(|| env("ARM_CLIENT_ID"));
-        self.client_secret = self.client_secret.or_else(|| env("ARM_CLIENT_SECRET"));
+        self.client_secret = self.client_secret.or_else(|| env("ARM_CLIENT_SECRET").map(Secret::from));
         self.client_certificate = self.client_certificate.or_else(|| env("ARM_CLIENT_CERTIFICATE_PATH"));
         self.use_msi = self.use_msi || env("ARM_USE_MSI").as_deref() == Some("true");
         self.use_cli = self.use_cli || env("ARM_USE_CLI").as_deref() == Some("true");
@@ -174,7 +175,7 @@ impl Credentials {
                     &[
                         ("grant_type", "client_credentials"),
                         ("client_id", client_id),
-                        ("client_secret", secret),
+                        ("client_secret", secret.expose()),
                         ("scope", scope),
                     ],
                 )
@@ -279,7 +280,7 @@ mod tests {
         let secret = Inputs {
             tenant_id: Some("t".into()),
             client_id: Some("c".into()),
-            client_secret: Some("s".into()),
+            client_secret: Some(Secret::new("s")),
             ..Inputs::default()
         };
         match choose(&secret, auth, mgmt, false).unwrap() {
@@ -292,7 +293,8 @@ mod tests {
         let msi = Inputs { use_msi: true, ..Inputs::default() };
         assert!(matches!(choose(&msi, auth, mgmt, false).unwrap(), Some(Source::ManagedIdentity { .. })));
         assert!(choose(&Inputs::default(), auth, "http://127.0.0.1:1/", true).unwrap().is_none());
-        let no_tenant = Inputs { client_id: Some("c".into()), client_secret: Some("s".into()), ..Inputs::default() };
+        let no_tenant =
+            Inputs { client_id: Some("c".into()), client_secret: Some(Secret::new("s")), ..Inputs::default() };
         assert!(choose(&no_tenant, auth, mgmt, false).err().unwrap().contains("tenant_id"));
     }
 

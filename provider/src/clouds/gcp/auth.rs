@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::clouds::http::TokenSource;
 use crate::clouds::oauth::{self, Cache, RsaKey, Token};
 use crate::clouds::{CloudError, ErrorKind};
+use crate::secret::Secret;
 
 const SERVICE: &str = "GCP OAuth";
 
@@ -34,9 +35,9 @@ pub enum Source {
         /// OAuth client id.
         client_id: String,
         /// OAuth client secret.
-        client_secret: String,
+        client_secret: Secret,
         /// The refresh token.
-        refresh_token: String,
+        refresh_token: Secret,
         /// The token endpoint.
         token_uri: String,
     },
@@ -52,8 +53,11 @@ pub fn parse(text_or_path: &str) -> Result<Source, String> {
     let text = if text_or_path.trim_start().starts_with('{') {
         text_or_path.to_string()
     } else {
-        std::fs::read_to_string(text_or_path)
-            .map_err(|e| format!("cannot read the credentials file {text_or_path:?}: {e}"))?
+        std::fs::read_to_string(text_or_path).map_err(|e| match shown_path(text_or_path) {
+            Some(path) => format!("cannot read the credentials file {path:?}: {e}"),
+            // Not a path: most likely a key pasted in another form; never echo it.
+            None => "the credentials are neither a JSON key nor the path of a readable file (the value is not shown, as it may be the key itself)".to_string(),
+        })?
     };
     let v: Value = serde_json::from_str(&text).map_err(|e| format!("the credentials are not JSON: {e}"))?;
     let field = |k: &str| v[k].as_str().map(str::to_string).ok_or_else(|| format!("the credentials lack {k:?}"));
@@ -66,14 +70,25 @@ pub fn parse(text_or_path: &str) -> Result<Source, String> {
         }),
         Some("authorized_user") => Ok(Source::AuthorizedUser {
             client_id: field("client_id")?,
-            client_secret: field("client_secret")?,
-            refresh_token: field("refresh_token")?,
+            client_secret: Secret::new(field("client_secret")?),
+            refresh_token: Secret::new(field("refresh_token")?),
             token_uri,
         }),
         other => Err(format!(
             "credentials of type {other:?} are not supported: use a service-account key or gcloud's application-default credentials"
         )),
     }
+}
+
+/// `text` when it looks like a file path (one short line, no spaces), else `None`: a value
+/// that is not a path may be a secret and is never shown.
+fn shown_path(text: &str) -> Option<&str> {
+    let t = text.trim();
+    let path_like = !t.is_empty()
+        && t.len() <= 255
+        && !t.chars().any(|c| c.is_whitespace() || c.is_control())
+        && (t.contains('/') || t.ends_with(".json"));
+    path_like.then_some(t)
 }
 
 /// gcloud's application-default credentials file, if there is one.
@@ -140,8 +155,8 @@ impl Credentials {
                     &[
                         ("grant_type", "refresh_token"),
                         ("client_id", client_id),
-                        ("client_secret", client_secret),
-                        ("refresh_token", refresh_token),
+                        ("client_secret", client_secret.expose()),
+                        ("refresh_token", refresh_token.expose()),
                     ],
                 )
                 .await

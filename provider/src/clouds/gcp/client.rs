@@ -28,7 +28,7 @@ pub struct Settings {
     /// Project id every resource goes to.
     pub project: Option<String>,
     /// Service-account key JSON (content or path); else the default chain.
-    pub credentials: Option<String>,
+    pub credentials: Option<crate::secret::Secret>,
     /// Compute Engine base URL override.
     pub compute_endpoint: Option<String>,
     /// Cloud Storage base URL override.
@@ -67,7 +67,7 @@ impl GcpCloud {
     /// True when requests would carry credentials configured explicitly (a key, or the
     /// environment's key file); planning only then asks the cloud for image ids.
     pub fn has_explicit_credentials(&self) -> bool {
-        self.settings.credentials.as_deref().is_some_and(|c| !c.trim().is_empty())
+        self.settings.credentials.as_ref().is_some_and(|c| !c.expose().trim().is_empty())
             || std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS").is_some_and(|v| !v.is_empty())
     }
 
@@ -85,7 +85,7 @@ impl GcpCloud {
                 let chain = if local(&compute) && local(&storage) {
                     None
                 } else {
-                    let source = auth::choose(self.settings.credentials.as_deref())?;
+                    let source = auth::choose(self.settings.credentials.as_ref().map(crate::secret::Secret::expose))?;
                     Some(auth::Credentials::new(source, client.clone()) as Arc<dyn TokenSource>)
                 };
                 let compute_auth = if local(&compute) { None } else { chain.clone() };

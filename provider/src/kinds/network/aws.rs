@@ -21,10 +21,14 @@ const NETWORK_TAG: &str = "oppie:network-id";
 
 impl AwsRegion {
     async fn vpc_gateways(&self, vpc_id: &str) -> Result<Vec<String>, CloudError> {
+        self.gateways_by("attachment.vpc-id", vpc_id).await
+    }
+
+    async fn gateways_by(&self, filter_name: &str, value: &str) -> Result<Vec<String>, CloudError> {
         let out = self
             .ec2
             .describe_internet_gateways()
-            .filters(filter("attachment.vpc-id", vpc_id))
+            .filters(filter(filter_name, value))
             .send()
             .await
             .map_err(|e| errors::ec2("DescribeInternetGateways", e))?;
@@ -169,7 +173,15 @@ impl Api<Network> for AwsRegion {
     }
 
     async fn delete(&self, id: &str, _spec: &NetworkSpec) -> Result<(), CloudError> {
-        for igw in self.vpc_gateways(id).await? {
+        // Attached gateways, and one a create made but could not attach (it carries the
+        // network's id as a tag).
+        let mut gateways = self.vpc_gateways(id).await?;
+        for g in self.gateways_by(&format!("tag:{NETWORK_TAG}"), id).await? {
+            if !gateways.contains(&g) {
+                gateways.push(g);
+            }
+        }
+        for igw in gateways {
             match self.ec2.detach_internet_gateway().internet_gateway_id(&igw).vpc_id(id).send().await {
                 Ok(_) => {}
                 Err(e) => {

@@ -1,3 +1,5 @@
+# import: shop-dev
+# import-hint: Import by the environment's name
 resource "oppie_environment" "preview" {
   name = "pr-1234"
   tier = "dev"

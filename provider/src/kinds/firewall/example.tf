@@ -1,3 +1,4 @@
+# import: sg-0123456789abcdef0
 resource "oppie_firewall" "web" {
   network_id = oppie_network.main.id
   name       = "shop-dev-web"

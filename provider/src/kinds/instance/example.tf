@@ -1,3 +1,4 @@
+# import: i-0123456789abcdef0
 resource "oppie_instance" "api" {
   name         = "shop-dev-api"
   size         = "s"

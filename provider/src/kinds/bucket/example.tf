@@ -1,3 +1,4 @@
+# import: shop-dev-media
 resource "oppie_bucket" "media" {
   name       = "shop-dev-media"
   versioning = true
