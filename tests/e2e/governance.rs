@@ -272,3 +272,50 @@ resource "oppie_bucket" "media" {
     let bucket = after("oppie_bucket.media")["estimated_monthly_cost"].as_f64().unwrap();
     assert!((5.0..20.0).contains(&bucket), "500 GB of S3 Standard: {bucket}");
 }
+
+/// Terraform does not tell a provider a resource's address: findings name the resource by
+/// what identifies it in the configuration, never by a made-up address, and two resources'
+/// findings stay two (Terraform folds warnings with the same summary into one).
+#[test]
+fn findings_name_each_resource_without_inventing_addresses() {
+    let tf = terraform();
+    let subnets = ["10.2.1.0/24", "10.2.2.0/24"]
+        .iter()
+        .enumerate()
+        .map(|(i, cidr)| {
+            format!("resource \"oppie_subnet\" \"s{i}\" {{\n  network_id = oppie_network.main.id\n  cidr       = \"{cidr}\"\n  public     = true\n}}\n")
+        })
+        .collect::<String>();
+    tf.config(&format!(
+        "{}{NETWORK}{subnets}",
+        provider(&format!("policy {{\n    paths = [\"{}\"]\n  }}", policies()))
+    ));
+    tf.init();
+    let (code, out) = tf.plan_code();
+    assert_eq!(code, 2, "{}", out.all());
+    let text = out.all();
+    for cidr in ["10.2.1.0/24", "10.2.2.0/24"] {
+        let summary =
+            format!("Warning: Policy OPP-NET-006: Subnet assigns public IPs automatically (oppie_subnet \"{cidr}\")");
+        assert!(text.contains(&summary), "{summary} in:\n{text}");
+    }
+    assert!(!text.contains("similar warning"), "not folded: {text}");
+    assert!(!text.contains("oppie_planned") && !text.contains("oppie_subnet.planned"), "{text}");
+}
+
+/// Two resources that share a name are two resources to a budget.
+#[test]
+fn a_budget_counts_every_planned_resource_once() {
+    let tf = terraform();
+    tf.write("budgets.json", r#"{"budgets": {"dev": 100}}"#);
+    tf.config(&format!(
+        "{}{}",
+        provider(&format!("policy {{\n    paths = [\"{}\"]\n    data  = [\"budgets.json\"]\n  }}", policies())),
+        "resource \"oppie_instance\" \"api\" {\n  count     = 2\n  name      = \"shop-dev-api\"\n  size      = \"l\"\n  image     = \"ami-0123456789abcdef0\"\n  subnet_id = \"subnet-0123456789abcdef0\"\n  disk_gb   = 20\n}\n"
+    ));
+    tf.init();
+    let out = tf.run(&["plan"]);
+    // One t3.large is about 61 USD a month: one fits in 100 USD, two do not.
+    assert_eq!(out.code, 1, "two same-named instances exceed the budget:\n{}", out.all());
+    assert!(out.all().contains("Policy OPP-CST-001"), "{}", out.all());
+}

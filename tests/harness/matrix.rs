@@ -33,17 +33,26 @@ pub struct Point {
     pub calls: Match,
     /// What the calls are to the create.
     pub step: Step,
+    /// Matching calls let through first (reads the create protocol makes before the call
+    /// that creates, for instance).
+    pub skip: u32,
 }
 
 impl Point {
     /// A point hitting calls named exactly `call`.
     pub fn call(address: &'static str, call: &str, step: Step) -> Point {
-        Point { address, calls: Match::Call(call.to_string()), step }
+        Point { address, calls: Match::Call(call.to_string()), step, skip: 0 }
     }
 
     /// A point hitting calls whose name matches `pattern` (`*` for any text).
     pub fn glob(address: &'static str, pattern: &str, step: Step) -> Point {
-        Point { address, calls: Match::Glob(pattern.to_string()), step }
+        Point { address, calls: Match::Glob(pattern.to_string()), step, skip: 0 }
+    }
+
+    /// The same point, letting the first `n` matching calls through.
+    pub fn after(mut self, n: u32) -> Point {
+        self.skip = n;
+        self
     }
 }
 
@@ -102,8 +111,8 @@ pub fn run(
         tf.ok(&["destroy", "-auto-approve", &target]);
         let before = proxy.seen().len();
         match p.step {
-            Step::Create => proxy.add(p.calls.clone(), Fault::DropAfter, Some(1)),
-            Step::Wait | Step::FollowUp => proxy.add(p.calls.clone(), Fault::DropBefore, None),
+            Step::Create => proxy.add_after(p.calls.clone(), Fault::DropAfter, p.skip, Some(1)),
+            Step::Wait | Step::FollowUp => proxy.add_after(p.calls.clone(), Fault::DropBefore, p.skip, None),
         }
         let out = tf.run(&["apply", "-auto-approve", &target]);
         let hit = proxy.seen()[before..].iter().any(|s| s.outcome == "lost-drop" || s.outcome == "dropped");

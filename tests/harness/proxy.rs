@@ -104,6 +104,8 @@ fn glob(pattern: &str, text: &str) -> bool {
 struct Rule {
     what: Match,
     fault: Fault,
+    /// Matching calls to let through before the first hit.
+    skip: u32,
     /// Hits left; `None`: every matching call.
     left: Option<u32>,
 }
@@ -221,7 +223,13 @@ impl FaultProxy {
 
     /// Adds a rule: `fault` on the next `times` matching calls (`None`: all of them).
     pub fn add(&self, what: Match, fault: Fault, times: Option<u32>) {
-        self.state.lock().expect("proxy state").rules.push(Rule { what, fault, left: times });
+        self.add_after(what, fault, 0, times);
+    }
+
+    /// Adds a rule that lets `skip` matching calls through, then does `fault` on the next
+    /// `times` (`None`: all of them).
+    pub fn add_after(&self, what: Match, fault: Fault, skip: u32, times: Option<u32>) {
+        self.state.lock().expect("proxy state").rules.push(Rule { what, fault, skip, left: times });
     }
 
     /// Removes every rule: the cloud is reachable again.
@@ -265,6 +273,10 @@ impl Drop for FaultProxy {
 fn take_fault(state: &Mutex<State>, call: &str) -> Option<Fault> {
     let mut s = state.lock().ok()?;
     let rule = s.rules.iter_mut().find(|r| r.what.hits(call) && r.left != Some(0))?;
+    if rule.skip > 0 {
+        rule.skip -= 1;
+        return None;
+    }
     if let Some(n) = &mut rule.left {
         *n -= 1;
     }

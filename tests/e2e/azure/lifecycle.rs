@@ -10,7 +10,7 @@ const IMPORTED_BUCKET: &str = r#"
 resource "oppie_subnet" "pub" {
   network_id = oppie_network.main.id
   cidr       = "10.2.2.0/24"
-  zone       = "a"
+  zone       = 1
   public     = false
 }
 
@@ -55,7 +55,7 @@ fn full_stack_create_update_replace_import_destroy() {
 
     let subnet = tf.resource("oppie_subnet.pub");
     let sid = subnet["id"].as_str().expect("subnet id").to_string();
-    assert_eq!(sid, format!("{vnet}/subnets/snet-10-2-1-0-24-za"));
+    assert_eq!(sid, format!("{vnet}/subnets/snet-10-2-1-0-24-z1"));
     assert_eq!(az.resource(&sid).expect("subnet")["properties"]["defaultOutboundAccess"], true);
 
     let fw = tf.resource("oppie_firewall.web");
@@ -98,7 +98,7 @@ fn full_stack_create_update_replace_import_destroy() {
     assert_eq!(p["storageProfile"]["osDisk"]["diskSizeGB"], 30);
     assert_eq!(p["securityProfile"]["encryptionAtHost"], true);
     assert_eq!(p["osProfile"]["linuxConfiguration"]["disablePasswordAuthentication"], true);
-    assert_eq!(vm["zones"], json!(["1"]), "zone a is Azure zone 1");
+    assert_eq!(vm["zones"], json!(["1"]), "zone 1 is Azure zone 1");
     assert!(inst["native"]["public_ip"].as_str().is_some(), "{inst:#}");
     assert_eq!(inst["firewall_ids"], json!([nsg]));
     let nic =
@@ -175,7 +175,7 @@ fn full_stack_create_update_replace_import_destroy() {
     assert_eq!(imported["name"], "shop-dev-media");
     assert_eq!(imported["resource_group"], "shop-dev-media-rg");
     tf2.assert_no_changes();
-    assert_eq!(tf2.resource("oppie_subnet.pub")["zone"], "a");
+    assert_eq!(tf2.resource("oppie_subnet.pub")["zone"], "1");
     tf2.ok(&["state", "rm", "oppie_network.main", "oppie_bucket.media", "oppie_subnet.pub"]);
 
     tf.ok(&["destroy", "-auto-approve"]);

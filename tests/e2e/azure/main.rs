@@ -22,7 +22,7 @@ resource "oppie_network" "main" {
 resource "oppie_subnet" "pub" {
   network_id = oppie_network.main.id
   cidr       = "10.2.1.0/24"
-  zone       = "a"
+  zone       = 1
   public     = true
 }
 

@@ -42,7 +42,8 @@ fn what_does_not_map_fails_at_plan_naming_attribute_and_cloud() {
     let net = "resource \"oppie_network\" \"n\" {\n  name = \"n\"\n  cidr = \"10.0.0.0/16\"\n}\n";
     let subnet = "resource \"oppie_subnet\" \"s\" {\n  network_id = oppie_network.n.id\n  cidr = \"10.0.1.0/24\"\n  zone = \"d\"\n}\n";
     let text = plan_error(&az, &format!("{net}{subnet}"));
-    assert!(text.contains("Unknown zone") && text.contains("westeurope has zones 1, 2, 3"), "{text}");
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("Unknown zone") && flat.contains("westeurope has no zone \"d\": use 1 to 3"), "{text}");
     assert!(text.contains("zone = \"d\""), "points at the line: {text}");
 
     let vm = |extra: &str| {

@@ -230,18 +230,19 @@ fn no_orphans_or_twins_under_connection_drops() {
     let points = [
         Point::call("oppie_network.main", &format!("POST {p}/global/networks"), Create),
         Point::glob("oppie_network.main", &format!("GET {p}/global/operations/*"), Wait),
-        Point::call("oppie_network.main", &format!("GET {p}/global/networks/shop-dev-net"), FollowUp),
+        // The first read is the check that no such network exists yet; the second follows the create.
+        Point::call("oppie_network.main", &format!("GET {p}/global/networks/shop-dev-net"), FollowUp).after(1),
         Point::call("oppie_subnet.pub", &format!("POST {p}/regions/us-east1/subnetworks"), Create),
         Point::glob("oppie_subnet.pub", &format!("GET {p}/regions/us-east1/operations/*"), Wait),
-        Point::glob("oppie_subnet.pub", &format!("GET {p}/regions/us-east1/subnetworks/*"), FollowUp),
+        Point::glob("oppie_subnet.pub", &format!("GET {p}/regions/us-east1/subnetworks/*"), FollowUp).after(1),
         Point::call("oppie_firewall.web", &format!("POST {p}/global/firewalls"), Create),
         Point::glob("oppie_firewall.web", &format!("GET {p}/global/operations/*"), Wait),
-        Point::call("oppie_firewall.web", &format!("GET {p}/global/firewalls"), FollowUp),
+        Point::call("oppie_firewall.web", &format!("GET {p}/global/firewalls"), FollowUp).after(1),
         Point::call("oppie_bucket.media", "POST /storage/v1/b", Create),
-        Point::call("oppie_bucket.media", &format!("GET /storage/v1/b/{bucket}"), FollowUp),
+        Point::call("oppie_bucket.media", &format!("GET /storage/v1/b/{bucket}"), FollowUp).after(1),
         Point::call("oppie_instance.api", &format!("POST {p}/zones/us-east1-b/instances"), Create),
         Point::glob("oppie_instance.api", &format!("GET {p}/zones/us-east1-b/operations/*"), Wait),
-        Point::call("oppie_instance.api", &format!("GET {p}/zones/us-east1-b/instances/shop-dev-api"), Wait),
+        Point::call("oppie_instance.api", &format!("GET {p}/zones/us-east1-b/instances/shop-dev-api"), Wait).after(1),
     ];
     matrix::run(&tf, &proxy, &points, &|| gcp_objects(&gcp, bucket), &|| gcp_leftovers(&gcp));
 }

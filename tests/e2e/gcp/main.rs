@@ -9,7 +9,7 @@ mod faults;
 mod lifecycle;
 mod planning;
 
-/// The contract's example on GCP (zone "b": us-east1 has no zone "a").
+/// The contract's example on GCP (zone 1: us-east1-b, the region's first zone).
 pub const STACK: &str = r##"
 resource "oppie_network" "main" {
   name = "shop-dev-net"
@@ -20,7 +20,7 @@ resource "oppie_network" "main" {
 resource "oppie_subnet" "pub" {
   network_id = oppie_network.main.id
   cidr       = "10.2.1.0/24"
-  zone       = "b"
+  zone       = 1
   public     = true
 }
 

@@ -26,13 +26,15 @@ fn planning_needs_no_credentials_and_makes_no_call() {
 fn gcp_rules_fail_at_plan_naming_attribute_and_cloud() {
     let gcp = gcp_test();
     let tf = gcp.terraform();
-    let config = stack("shop-dev-media-rules").replace("zone       = \"b\"", "zone       = \"a\"");
+    let config = stack("shop-dev-media-rules").replace("zone       = 1", "zone       = \"a\"");
     tf.config(&format!("{}{config}", gcp.provider()));
     tf.init();
     let out = tf.run(&["plan"]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stderr.contains("Unknown zone"), "{}", out.stderr);
-    assert!(out.stderr.contains("gcp region us-east1 has zones b, c, d"), "{}", out.stderr);
+    let flat = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("us-east1 has no zone \"a\": use 1 to 3"), "{}", out.stderr);
+    assert!(flat.contains("us-east1-b, us-east1-c, us-east1-d"), "{}", out.stderr);
     assert!(out.stderr.contains("zone"), "{}", out.stderr);
 
     let config = stack("shop-dev-media-rules").replace("tags = { team = \"web\" }", "tags = { Team = \"Web\" }");

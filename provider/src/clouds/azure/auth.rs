@@ -271,6 +271,14 @@ impl TokenSource for Credentials {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_client_secret_never_shows_in_debug_output() {
+        let i = Inputs { client_secret: Some(Secret::new("canary-client-secret-9")), ..Inputs::default() };
+        assert!(!format!("{i:?}").contains("canary-client-secret-9"));
+        let settings = crate::clouds::azure::Settings { inputs: i, ..Default::default() };
+        assert!(!format!("{settings:?}").contains("canary-client-secret-9"));
+    }
+
     use super::*;
 
     #[test]

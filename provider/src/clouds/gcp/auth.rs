@@ -191,6 +191,28 @@ impl TokenSource for Credentials {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_credentials_value_that_is_not_a_path_is_never_echoed() {
+        const CANARY: &str = "canary-key-material-Q7w1";
+        for value in [
+            format!("-----BEGIN PRIVATE KEY-----\n{CANARY}\n-----END PRIVATE KEY-----"),
+            format!("  {CANARY}"),
+            format!("base64:{CANARY}=="),
+        ] {
+            let e = parse(&value).err().expect("not credentials");
+            assert!(!e.contains(CANARY), "{e}");
+            assert!(e.contains("not shown"), "{e}");
+        }
+        // A path is shown, so the user sees which file is missing.
+        let e = parse("/nonexistent/key.json").err().expect("no such file");
+        assert!(e.contains("/nonexistent/key.json"), "{e}");
+        let settings = crate::clouds::gcp::Settings {
+            credentials: Some(crate::secret::Secret::new(CANARY)),
+            ..Default::default()
+        };
+        assert!(!format!("{settings:?}").contains(CANARY));
+    }
+
     use super::*;
 
     #[test]

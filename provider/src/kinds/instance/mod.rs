@@ -398,3 +398,45 @@ impl Kind for Instance {
         common::fill(state, "native", &i.native)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::testing::Harness;
+
+    const BASE: [(&str, &str); 5] = [
+        ("region", "us-east"),
+        ("name", "shop-dev-api"),
+        ("size", "s"),
+        ("image", "ami-0123456789abcdef0"),
+        ("subnet_id", "subnet-1"),
+    ];
+
+    #[test]
+    fn sizes_and_native_images_are_known_at_plan() {
+        let h = Harness::new();
+        let mut attrs = BASE.to_vec();
+        attrs.push(("cloud", "aws"));
+        let planned = h.plan::<Instance>(&attrs);
+        assert_eq!(planned.attr("instance_type").as_str(), Some("t3.small"));
+        assert_eq!(planned.attr("image_id").as_str(), Some("ami-0123456789abcdef0"));
+        let (_, replace) = h.replan::<Instance>(&planned, &[("size", "m")]);
+        assert!(replace.is_empty(), "a resize is in place: {replace:?}");
+        let (_, replace) = h.replan::<Instance>(&planned, &[("image", "ami-0123456789abcdef1")]);
+        assert_eq!(replace, vec![path("image")]);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_on_its_attribute() {
+        let h = Harness::new();
+        let mut attrs: Vec<(&'static str, &str)> = BASE.to_vec();
+        attrs.retain(|(k, _)| *k != "size" && *k != "image");
+        attrs.extend([("cloud", "azure"), ("size", "huge"), ("image", "windows-95"), ("disk_encrypted", "false")]);
+        let r = h.try_plan::<Instance>(&Value::Null, &attrs);
+        let d = r.err().expect("refused");
+        let paths: Vec<String> = d.0.iter().filter_map(|e| e.path.as_ref().map(|p| p.to_string())).collect();
+        for p in ["size", "image", "disk_encrypted"] {
+            assert!(paths.iter().any(|x| x == p), "{p} in {paths:?}");
+        }
+    }
+}

@@ -195,10 +195,16 @@ impl Kind for Subnet {
 
     fn refresh(ctx: &Context<Client>, state: &mut Object, s: &SubnetState) -> Result<(), Diagnostics> {
         state.merge(&Refreshed { network_id: &s.network_id, cidr: &s.cidr, public: s.public })?;
-        // Keep the configured spelling of the zone while it names the same zone.
+        // Keep the configured spelling of the zone while it names the same zone; otherwise
+        // (an import, a subnet moved out of band) write its neutral ordinal where the catalog
+        // knows the region's zones, as the docs spell zones.
         let same = state.attr("zone").as_str().is_some_and(|z| zone_suffix(state, z).as_deref() == Ok(s.zone.as_str()));
         if !same {
-            state.set_attr("zone", &s.zone)?;
+            let ordinal = common::placement_of(state).ok().and_then(|p| {
+                let zones = p.catalog().zones(&p.region)?;
+                zones.iter().position(|z| *z == s.zone).map(|i| (i + 1).to_string())
+            });
+            state.set_attr("zone", &ordinal.unwrap_or_else(|| s.zone.clone()))?;
         }
         if let Ok(p) = common::placement_of(state) {
             state.set_attr("native_zone", &catalog::native_zone(p.cloud, &p.region, &s.zone))?;
