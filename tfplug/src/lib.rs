@@ -18,6 +18,8 @@
 //! [`function`], [`list`] (`terraform query`), [`action`], [`ephemeral`], [`provider`],
 //! [`server`] (protocol and process), [`logging`].
 
+#![warn(missing_docs)]
+
 pub mod action;
 pub mod context;
 pub mod cty;

@@ -79,7 +79,7 @@ impl ListResults {
             item.resource = (self.fetch)(identity.clone()).await?;
         }
         let resource = self.include_resource.then_some(item.resource);
-        let event = crate::server::ListEvent::Item { display_name: item.display_name, identity, resource };
+        let event = crate::server::ListEvent::Item(Box::new((item.display_name, identity, resource)));
         if self.tx.send(event).await.is_err() {
             return Ok(false);
         }

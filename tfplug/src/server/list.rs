@@ -22,8 +22,8 @@ use crate::resource::ReadResponse;
 
 /// What a running list sends to the stream.
 pub(crate) enum ListEvent {
-    /// One object.
-    Item { display_name: String, identity: Object, resource: Option<Object> },
+    /// One object: display name, identity and (when asked for) its state.
+    Item(Box<(String, Object, Option<Object>)>),
     /// Diagnostics on their own (warnings while listing, or the list's failure).
     Diagnostics(Diagnostics),
 }
@@ -115,7 +115,8 @@ impl<P: Provider> ProviderService<P> {
         let events = ReceiverStream::new(rx).map(move |event| {
             Ok(match event {
                 ListEvent::Diagnostics(d) => pb::list_resource::Event { diagnostic: diagnostics(d), ..Default::default() },
-                ListEvent::Item { display_name, identity, resource } => {
+                ListEvent::Item(item) => {
+                    let (display_name, identity, resource) = *item;
                     let mut diags = Diagnostics::new();
                     let identity = shaped(identity.into_value(), &identity_ty, &mut diags);
                     if identity.is_null() || !identity.is_wholly_known() {
