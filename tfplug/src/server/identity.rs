@@ -62,8 +62,15 @@ pub(super) fn settle<C: Send + Sync + 'static>(
             ),
         );
     }
-    if let Some(before) = stored.filter(|b| !b.is_null() && b.is_wholly_known())
-        && *before != identity
+    // Attributes the stored identity left null (optional for import, not yet known)
+    // may be filled in; any value it had must stay.
+    let changed = |before: &Value| {
+        before.as_map().is_some_and(|b| {
+            b.iter().any(|(k, v)| !v.is_null() && v.is_wholly_known() && identity.attr(k) != Some(v))
+        })
+    };
+    if let Some(before) = stored
+        && changed(before)
     {
         problems.add_error(
             "Resource identity changed",

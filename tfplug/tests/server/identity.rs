@@ -146,6 +146,20 @@ async fn import_by_identity_copies_it_into_the_state_and_returns_it() {
     assert_eq!(state.attr("key"), Some(&Value::from("k9")));
     let identity = value(imported.identity.as_ref().and_then(|i| i.identity_data.as_ref()), &id_ty());
     assert_eq!(identity.attr("key"), Some(&Value::from("k9")));
+    // Terraform reads the import next, with the identity as returned: the attribute the
+    // import block left out (region) is filled now, which is no change of identity.
+    let read = c
+        .read_resource(pb::read_resource::Request {
+            type_name: "test_keyed".into(),
+            current_state: imported.state.clone(),
+            current_identity: imported.identity.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    assert_eq!(value(read.new_identity.and_then(|i| i.identity_data).as_ref(), &id_ty()), id("k9"));
     // Types without identity say so instead of guessing.
     let refused = c
         .import_resource_state(pb::import_resource_state::Request {
