@@ -105,3 +105,19 @@ fn import_of_a_missing_note_by_identity_says_so() {
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.all().contains("Cannot import non-existent remote object"), "{}", out.all());
 }
+
+#[test]
+fn plan_generates_config_for_an_import_block_without_a_resource() {
+    let tf = Tf::new(Cli::Latest);
+    tf.note("loose", r#"{"body":"no config yet","color":"red","tags":{"a":"b"}}"#);
+    tf.config("import {\n  to       = notes_note.loose\n  identity = { name = \"loose\" }\n}\n");
+    tf.init();
+    tf.ok(&["plan", "-no-color", "-generate-config-out=generated.tf"]);
+    let generated = tf.read("generated.tf");
+    assert!(generated.contains("resource \"notes_note\" \"loose\""), "{generated}");
+    assert!(generated.contains("color          = \"red\""), "{generated}");
+    let plan = tf.plan_json();
+    let change = &plan["resource_changes"][0];
+    assert_eq!(change["change"]["actions"], serde_json::json!(["no-op"]), "{change:#}\n{generated}");
+    assert!(change["change"]["importing"].is_object());
+}
