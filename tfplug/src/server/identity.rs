@@ -65,9 +65,9 @@ pub(super) fn settle<C: Send + Sync + 'static>(
     // Attributes the stored identity left null (optional for import, not yet known)
     // may be filled in; any value it had must stay.
     let changed = |before: &Value| {
-        before.as_map().is_some_and(|b| {
-            b.iter().any(|(k, v)| !v.is_null() && v.is_wholly_known() && identity.attr(k) != Some(v))
-        })
+        before
+            .as_map()
+            .is_some_and(|b| b.iter().any(|(k, v)| !v.is_null() && v.is_wholly_known() && identity.attr(k) != Some(v)))
     };
     if let Some(before) = stored
         && changed(before)
