@@ -1,19 +1,35 @@
 //! [`Context`]: what every resource, data source and provider call receives besides its request:
-//! the configured client, cancellation (Ctrl-C / `StopProvider`), and facts about the Terraform core.
+//! the configured client, cancellation (Ctrl-C / `StopProvider`), facts about the Terraform core,
+//! and the way to ask Terraform to defer the call ([`Context::defer`]).
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
 use crate::diag::Diagnostics;
 
+/// Why a call is deferred: Terraform plans the object in a later round instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeferralReason {
+    /// Some other reason.
+    Unknown,
+    /// The resource's configuration has values known only after apply.
+    ResourceConfigUnknown,
+    /// The provider's configuration has values known only after apply.
+    ProviderConfigUnknown,
+    /// Something the object needs does not exist yet.
+    AbsentPrerequisite,
+}
+
 /// Per-call context. `C` is what the provider's `configure` produced.
 pub struct Context<C> {
     client: Option<Arc<C>>,
     cancel: CancellationToken,
     terraform_version: Arc<str>,
+    deferral_allowed: bool,
+    deferred: Arc<Mutex<Option<DeferralReason>>>,
 }
 
 impl<C> Clone for Context<C> {
@@ -22,6 +38,8 @@ impl<C> Clone for Context<C> {
             client: self.client.clone(),
             cancel: self.cancel.clone(),
             terraform_version: self.terraform_version.clone(),
+            deferral_allowed: self.deferral_allowed,
+            deferred: self.deferred.clone(),
         }
     }
 }
@@ -29,7 +47,43 @@ impl<C> Clone for Context<C> {
 impl<C> Context<C> {
     /// A context; tfplug builds these, tests may too.
     pub fn new(client: Option<Arc<C>>, cancel: CancellationToken, terraform_version: Arc<str>) -> Self {
-        Context { client, cancel, terraform_version }
+        Context { client, cancel, terraform_version, deferral_allowed: false, deferred: Arc::default() }
+    }
+
+    /// The same context for a call whose client allows deferral (`deferral_allowed`).
+    pub fn allowing_deferral(mut self, allowed: bool) -> Self {
+        self.deferral_allowed = allowed;
+        self
+    }
+
+    /// True when Terraform accepts a deferred answer to this call. Only
+    /// `terraform plan/apply -allow-deferral` (an experiment, in builds with
+    /// experiments enabled) and Terraform Stacks allow it; ordinary runs never do.
+    pub fn deferral_allowed(&self) -> bool {
+        self.deferral_allowed
+    }
+
+    /// Asks Terraform to defer this read, plan, import, data source read, ephemeral
+    /// open or action plan to a later round. Fails with an error diagnostic saying why
+    /// when the client does not allow deferral; return it (`ctx.defer(..)?`) to stop.
+    pub fn defer(&self, reason: DeferralReason) -> Result<(), Diagnostics> {
+        if !self.deferral_allowed {
+            return Err(Diagnostics::error(
+                "Cannot defer",
+                format!(
+                    "The provider needs to defer this operation ({reason:?}), but this Terraform run does not allow deferred changes. Apply the resources it depends on first (for example with -target), then run again."
+                ),
+            ));
+        }
+        if let Ok(mut slot) = self.deferred.lock() {
+            *slot = Some(reason);
+        }
+        Ok(())
+    }
+
+    /// The reason recorded by [`Context::defer`], if any.
+    pub fn deferred(&self) -> Option<DeferralReason> {
+        self.deferred.lock().ok().and_then(|slot| *slot)
     }
 
     /// The configured client, or an error diagnostic if the provider is not configured
@@ -88,5 +142,22 @@ impl<C> Context<C> {
                 "Terraform asked the provider to stop (interrupt).",
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defer_needs_the_client_to_allow_it() {
+        let ctx: Context<()> = Context::new(None, CancellationToken::new(), Arc::from("1.15.5"));
+        let err = ctx.defer(DeferralReason::ResourceConfigUnknown).unwrap_err();
+        assert!(err.0[0].detail.contains("does not allow"), "{err}");
+        assert_eq!(ctx.deferred(), None);
+        let ctx = ctx.allowing_deferral(true);
+        let shared = ctx.clone();
+        ctx.defer(DeferralReason::AbsentPrerequisite).unwrap();
+        assert_eq!(shared.deferred(), Some(DeferralReason::AbsentPrerequisite));
     }
 }

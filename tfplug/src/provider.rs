@@ -4,9 +4,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::action::Action;
 use crate::data_source::DataSource;
 use crate::diag::Diagnostics;
+use crate::ephemeral::EphemeralResource;
 use crate::function::Function;
+use crate::list::ListResource;
 use crate::object::Object;
 use crate::resource::Resource;
 use crate::schema::Schema;
@@ -19,7 +22,8 @@ pub struct ConfigureRequest {
     pub terraform_version: String,
 }
 
-/// A provider: configuration, resources, data sources and functions.
+/// A provider: configuration, resources, data sources, functions, list resources,
+/// actions and ephemeral resources.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
     /// What `configure` builds and every resource call receives (API clients, settings).
@@ -53,5 +57,31 @@ pub trait Provider: Send + Sync + 'static {
     /// The provider-defined functions.
     fn functions(&self) -> Vec<Arc<dyn Function>> {
         Vec::new()
+    }
+
+    /// The list resources (`list` blocks, `terraform query`); each lists the managed
+    /// resource type of the same name, which must have an identity.
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource<Self::Client>>> {
+        Vec::new()
+    }
+
+    /// The action types (`action` blocks).
+    fn actions(&self) -> Vec<Arc<dyn Action<Self::Client>>> {
+        Vec::new()
+    }
+
+    /// The ephemeral resource types (`ephemeral` blocks).
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<Self::Client>>> {
+        Vec::new()
+    }
+
+    /// Opt in to automatic deferral: when the `provider` block has values known only
+    /// after apply and Terraform allows deferral, tfplug skips `configure` and answers
+    /// every read, plan, import, data source, ephemeral open and action plan of this
+    /// process as deferred (reason `ProviderConfigUnknown`), so Terraform plans them in a
+    /// later round. Without it (or when Terraform does not allow deferral) `configure`
+    /// sees the unknown values, as before.
+    fn defer_when_configuration_unknown(&self) -> bool {
+        false
     }
 }

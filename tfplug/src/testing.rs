@@ -100,6 +100,8 @@ pub async fn plan<C: Send + Sync + 'static>(
     let config = cty::conform(config.clone(), &ty).map_err(Diagnostics::from)?;
     let proposed = proposed(&schema.block, prior, &config);
     let sp = crate::plan::plan(&schema.block, prior, &config, proposed);
+    // Identities are not planned here: the resource sees a null one.
+    let no_identity = Object::null(Arc::new(crate::Type::object(Vec::<(&str, crate::Type)>::new())));
     let mut p = Plan {
         prior: Object::new(prior.clone(), ty.clone()),
         config: Object::new(config, ty.clone()),
@@ -107,6 +109,8 @@ pub async fn plan<C: Send + Sync + 'static>(
         requires_replace: sp.requires_replace,
         private: Private::default(),
         diagnostics: sp.diagnostics,
+        prior_identity: no_identity.clone(),
+        identity: no_identity,
     };
     resource.modify_plan(ctx, &mut p).await?;
     let mut replace = p.requires_replace;

@@ -331,7 +331,8 @@ mod tests {
         let h = Harness::new();
         let planned =
             h.plan::<Network>(&[("cloud", "aws"), ("region", "us-east"), ("name", "n"), ("cidr", "10.7.0.0/16")]);
-        let mut resp = ApplyResponse::new(planned, Private::default());
+        let identity = Object::null(std::sync::Arc::new(tfplug::Type::object(Vec::<(&str, tfplug::Type)>::new())));
+        let mut resp = ApplyResponse::new(planned, identity, Private::default());
         let failed = h.block_on(create::<Network>(&h.ctx, cloud, &mut resp)).is_err();
         let id = resp.state.attr("id").as_str().map(str::to_string);
         (failed, resp.exists() == Some(true), id)

@@ -3,6 +3,7 @@
 //! them so, and runs plan modifiers — correlating set elements by a canonical key, so
 //! planning N set elements costs O(N log N), not O(N²).
 
+pub(crate) mod generate;
 mod modifier;
 
 use std::collections::BTreeMap;
@@ -63,7 +64,7 @@ fn for_each_object(v: &mut Value, mut f: impl FnMut(&mut Value)) {
     }
 }
 
-fn apply_defaults(attrs: &[Attribute], config: &Value, planned: &mut Value) {
+pub(crate) fn apply_defaults(attrs: &[Attribute], config: &Value, planned: &mut Value) {
     let Some(map) = planned.as_map_mut() else { return };
     for a in attrs {
         if let Some(default) = &a.default {

@@ -1,7 +1,17 @@
 //! The rules Terraform enforces when it loads a provider schema.
 //! Breaking one makes `terraform init` fail with "invalid schema"; checking them here moves that to a unit test.
 
-use super::{AttributeType, Block, Nesting, Presence};
+use super::{Attribute, AttributeType, Block, Nesting, Presence};
+
+/// True if the attribute is write-only or nests one (Terraform's `ContainsWriteOnly`).
+fn has_write_only(a: &Attribute) -> bool {
+    a.write_only || matches!(&a.ty, AttributeType::Nested { attributes, .. } if attributes.iter().any(has_write_only))
+}
+
+/// True if any attribute inside the block, at any depth, is write-only.
+fn block_has_write_only(b: &Block) -> bool {
+    b.attributes.iter().any(has_write_only) || b.blocks.iter().any(|nb| block_has_write_only(&nb.block))
+}
 
 /// Checks a block recursively; `at` is the path prefix for messages.
 pub(super) fn check_block(block: &Block, at: &str) -> Result<(), Vec<String>> {
@@ -31,7 +41,8 @@ pub(super) fn check_block(block: &Block, at: &str) -> Result<(), Vec<String>> {
                 problems.push(format!("{here}: nested attributes cannot use GROUP nesting"));
             }
             let inner = Block { attributes: attributes.clone(), ..Block::default() };
-            if *nesting == Nesting::Set && attributes.iter().any(|x| x.write_only || x.ty().has_dynamic()) {
+            // Marks inside a set are hoisted to the set, so only the whole set may be write-only.
+            if *nesting == Nesting::Set && attributes.iter().any(|x| has_write_only(x) || x.ty().has_dynamic()) {
                 problems.push(format!("{here}: set nesting cannot hold write-only or dynamic attributes"));
             }
             if let Err(p) = check_block(&inner, &format!("{here}.")) {
@@ -62,7 +73,7 @@ pub(super) fn check_block(block: &Block, at: &str) -> Result<(), Vec<String>> {
                 "{here}: dynamic attributes inside repeated blocks are not supported; use a nested attribute"
             ));
         }
-        if b.nesting == Nesting::Set && b.block.attributes.iter().any(|a| a.write_only) {
+        if b.nesting == Nesting::Set && block_has_write_only(&b.block) {
             problems.push(format!("{here}: set blocks cannot hold write-only attributes"));
         }
         if let Err(p) = check_block(&b.block, &format!("{here}.")) {
@@ -89,6 +100,32 @@ mod tests {
         );
         let problems = bad.check().unwrap_err();
         assert_eq!(problems.len(), 4, "{problems:#?}");
+    }
+
+    #[test]
+    fn write_only_anywhere_inside_a_set_is_refused() {
+        let deep = Block::new().block(NestedBlock::list(
+            "inner",
+            Block::new().attribute(Attribute::string("token").optional().write_only()),
+        ));
+        let bad = Schema::new(0, Block::new().block(NestedBlock::set("outer", deep)));
+        assert_eq!(bad.check().unwrap_err().len(), 1);
+        let nested = Schema::new(
+            0,
+            Block::new().attribute(
+                Attribute::nested(
+                    "rules",
+                    crate::schema::Nesting::Set,
+                    vec![Attribute::nested(
+                        "auth",
+                        crate::schema::Nesting::Single,
+                        vec![Attribute::string("key").optional().write_only()],
+                    )],
+                )
+                .optional(),
+            ),
+        );
+        assert_eq!(nested.check().unwrap_err().len(), 1, "{:?}", nested.check());
     }
 
     #[test]

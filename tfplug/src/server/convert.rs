@@ -4,6 +4,7 @@
 use crate::cty::{self, AttributePath, PathStep, Type, Value};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::function::{Parameter, Signature};
+use crate::identity::IdentitySchema;
 use crate::proto::tfplugin6 as pb;
 use crate::schema::{Attribute, AttributeType, Block, Description, NestedBlock, Nesting, Schema};
 
@@ -149,6 +150,65 @@ fn nested_block(b: &NestedBlock) -> pb::schema::NestedBlock {
         min_items: b.min_items,
         max_items: b.max_items,
     }
+}
+
+/// An identity schema to its protocol form.
+pub(crate) fn identity_schema(s: &IdentitySchema) -> pb::ResourceIdentitySchema {
+    pb::ResourceIdentitySchema {
+        version: s.version,
+        identity_attributes: s
+            .attributes
+            .iter()
+            .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                name: a.name.clone(),
+                r#type: a.ty.to_json_bytes(),
+                required_for_import: a.required_for_import,
+                optional_for_import: a.optional_for_import,
+                description: a.description.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Decodes an identity; absent means null.
+pub(crate) fn decode_identity(
+    data: Option<&pb::ResourceIdentityData>,
+    ty: &Type,
+    what: &str,
+) -> Result<Value, Diagnostics> {
+    decode(data.and_then(|d| d.identity_data.as_ref()), ty, what)
+}
+
+/// Encodes an identity; null is sent as no identity at all.
+pub(crate) fn encode_identity(
+    v: &Value,
+    ty: &Type,
+    what: &str,
+) -> Result<Option<pb::ResourceIdentityData>, Diagnostics> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(pb::ResourceIdentityData { identity_data: Some(encode(v, ty, what)?) }))
+}
+
+/// A deferral reason to its protocol form.
+pub(crate) fn deferred(reason: crate::context::DeferralReason) -> pb::Deferred {
+    use crate::context::DeferralReason as R;
+    use pb::deferred::Reason;
+    pb::Deferred {
+        reason: match reason {
+            R::Unknown => Reason::Unknown,
+            R::ResourceConfigUnknown => Reason::ResourceConfigUnknown,
+            R::ProviderConfigUnknown => Reason::ProviderConfigUnknown,
+            R::AbsentPrerequisite => Reason::AbsentPrereq,
+        } as i32,
+    }
+}
+
+/// A point in time to a protobuf timestamp.
+pub(crate) fn timestamp(t: std::time::SystemTime) -> prost_types::Timestamp {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    prost_types::Timestamp { seconds: d.as_secs() as i64, nanos: d.subsec_nanos() as i32 }
 }
 
 /// A function signature to its protocol form.

@@ -1,10 +1,17 @@
 //! Serving a provider to Terraform: handshake, transport, TLS, the gRPC services and
 //! the process lifecycle (SIGINT ignored, `Shutdown` ends the process promptly).
 
+mod action;
+mod adopt;
+mod catalog;
 mod convert;
+mod ephemeral;
 mod go_plugin;
 pub(crate) mod guard;
 mod handshake;
+mod identity;
+mod list;
+mod managed;
 mod service;
 mod tls;
 mod v5;
@@ -20,6 +27,7 @@ use tokio_stream::wrappers::{ReceiverStream, UnixListenerStream};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::server::Connected;
 
+pub(crate) use list::ListEvent;
 pub use service::ProviderService;
 
 use crate::proto::{plugin, tfplugin5, tfplugin6};

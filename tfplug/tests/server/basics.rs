@@ -1,168 +1,15 @@
-//! The served protocol, exercised in-process over a Unix socket with generated gRPC
-//! clients: cancellation by StopProvider, panics, every RPC answering, protocol 5
-//! schemas, message size, health and shutdown.
+//! Basics of the served protocol: cancellation by StopProvider, panics, every RPC
+//! answering, protocol 5 schemas, message size, health and shutdown.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hyper_util::rt::TokioIo;
 use tfplug::proto::tfplugin5::provider_client::ProviderClient as V5Client;
 use tfplug::proto::tfplugin6 as pb;
 use tfplug::proto::tfplugin6::provider_client::ProviderClient;
-use tfplug::schema::Nesting;
-use tfplug::{
-    ApplyResponse, Attribute, Block, ConfigureRequest, Context, Diagnostics, Object, Private, ReadResponse, Resource,
-    Schema, Type, Value,
-};
-use tokio::net::UnixListener;
-use tokio_util::sync::CancellationToken;
-use tonic::transport::{Channel, Endpoint};
+use tfplug::{Type, Value};
 
-struct TestProvider;
-
-struct Slow;
-struct Panicky;
-/// Fails its create the way `name` says: after the cloud took it (`created`), before
-/// (`refused`), or with the plan's state left as it was and nothing said (`silent`).
-struct HalfCreated;
-
-fn schema() -> Schema {
-    Schema::new(
-        0,
-        Block::new().attribute(Attribute::string("name").required()).attribute(Attribute::string("id").computed()),
-    )
-}
-
-#[tfplug::async_trait]
-impl Resource<()> for Slow {
-    fn type_name(&self) -> &str {
-        "test_slow"
-    }
-    fn schema(&self) -> Schema {
-        schema()
-    }
-    async fn create(&self, ctx: &Context<()>, _c: &Object, resp: &mut ApplyResponse) -> Result<(), Diagnostics> {
-        ctx.bounded("creating test_slow", Duration::from_secs(30), std::future::pending::<Result<(), Diagnostics>>())
-            .await?;
-        resp.state.set_attr("id", &"never")
-    }
-    async fn read(&self, _ctx: &Context<()>, _resp: &mut ReadResponse) -> Result<(), Diagnostics> {
-        Ok(())
-    }
-    async fn update(&self, _: &Context<()>, _: &Object, _: &Object, _: &mut ApplyResponse) -> Result<(), Diagnostics> {
-        Ok(())
-    }
-    async fn delete(&self, _: &Context<()>, _: &Object, _: &Private) -> Result<(), Diagnostics> {
-        Ok(())
-    }
-}
-
-#[tfplug::async_trait]
-impl Resource<()> for Panicky {
-    fn type_name(&self) -> &str {
-        "test_panicky"
-    }
-    fn schema(&self) -> Schema {
-        Schema::new(
-            0,
-            schema().block.attribute(
-                Attribute::nested("rules", Nesting::List, vec![Attribute::number("port").required()]).optional(),
-            ),
-        )
-    }
-    async fn create(&self, _: &Context<()>, _: &Object, _: &mut ApplyResponse) -> Result<(), Diagnostics> {
-        panic!("deliberate test panic")
-    }
-    async fn read(&self, _ctx: &Context<()>, _resp: &mut ReadResponse) -> Result<(), Diagnostics> {
-        Ok(())
-    }
-    async fn update(&self, _: &Context<()>, _: &Object, _: &Object, _: &mut ApplyResponse) -> Result<(), Diagnostics> {
-        Ok(())
-    }
-    async fn delete(&self, _: &Context<()>, _: &Object, _: &Private) -> Result<(), Diagnostics> {
-        Ok(())
-    }
-}
-
-#[tfplug::async_trait]
-impl Resource<()> for HalfCreated {
-    fn type_name(&self) -> &str {
-        "test_half"
-    }
-    fn schema(&self) -> Schema {
-        schema()
-    }
-    async fn create(&self, _: &Context<()>, c: &Object, resp: &mut ApplyResponse) -> Result<(), Diagnostics> {
-        // The id is known at plan time here (like a bucket named by its name), so the
-        // state equals the plan whatever happens.
-        match c.attr("name").as_str() {
-            Some("created") => resp.created(),
-            Some("refused") => {
-                resp.state.set_attr("id", &"would-be")?;
-                resp.not_created();
-            }
-            _ => {}
-        }
-        Err(Diagnostics::error("Create failed", "after the first step"))
-    }
-    async fn read(&self, _ctx: &Context<()>, _resp: &mut ReadResponse) -> Result<(), Diagnostics> {
-        Ok(())
-    }
-    async fn update(&self, _: &Context<()>, _: &Object, _: &Object, _: &mut ApplyResponse) -> Result<(), Diagnostics> {
-        Ok(())
-    }
-    async fn delete(&self, _: &Context<()>, _: &Object, _: &Private) -> Result<(), Diagnostics> {
-        Ok(())
-    }
-}
-
-#[tfplug::async_trait]
-impl tfplug::Provider for TestProvider {
-    type Client = ();
-    fn type_name(&self) -> &str {
-        "test"
-    }
-    fn version(&self) -> &str {
-        "0.0.0"
-    }
-    fn schema(&self) -> Schema {
-        Schema::default()
-    }
-    async fn configure(&self, _req: ConfigureRequest) -> Result<(), Diagnostics> {
-        Ok(())
-    }
-    fn resources(&self) -> Vec<Arc<dyn Resource<()>>> {
-        vec![Arc::new(Slow), Arc::new(Panicky), Arc::new(HalfCreated)]
-    }
-}
-
-struct Running {
-    channel: Channel,
-    shutdown: CancellationToken,
-    server: tokio::task::JoinHandle<Result<(), String>>,
-    _dir: tempfile::TempDir,
-}
-
-async fn start() -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("sock");
-    let listener = UnixListener::bind(&path).unwrap();
-    let shutdown = CancellationToken::new();
-    let server = tokio::spawn(tfplug::server::serve_on(TestProvider, listener, shutdown.clone()));
-    let channel = Endpoint::try_from("http://[::]:50051")
-        .unwrap()
-        .connect_with_connector(tower::service_fn(move |_| {
-            let path = path.clone();
-            async move { Ok::<_, std::io::Error>(TokioIo::new(tokio::net::UnixStream::connect(path).await?)) }
-        }))
-        .await
-        .unwrap();
-    Running { channel, shutdown, server, _dir: dir }
-}
-
-fn msgpack(v: &Value, ty: &Type) -> pb::DynamicValue {
-    pb::DynamicValue { msgpack: tfplug::cty::msgpack::encode(v, ty).unwrap(), json: Vec::new() }
-}
+use crate::provider::schema;
+use crate::{msgpack, start};
 
 fn ty() -> Type {
     schema().ty()
@@ -201,26 +48,6 @@ async fn stop_provider_cancels_in_flight_work_and_keeps_serving() {
 }
 
 #[tokio::test]
-async fn a_failed_create_keeps_its_state_exactly_when_the_object_exists() {
-    let r = start().await;
-    let mut client = ProviderClient::new(r.channel.clone());
-    for (name, kept) in [("created", true), ("refused", false), ("silent", false)] {
-        let planned = Value::object([("name", Value::from(name)), ("id", Value::from(name))]);
-        let mut req = apply_create("test_half");
-        req.planned_state = Some(msgpack(&planned, &ty()));
-        req.config = Some(msgpack(&Value::object([("name", Value::from(name)), ("id", Value::Null)]), &ty()));
-        let resp = client.apply_resource_change(req).await.unwrap().into_inner();
-        assert!(resp.diagnostics.iter().any(|d| d.summary == "Create failed"), "{name}: {:?}", resp.diagnostics);
-        let state = tfplug::cty::msgpack::decode(&resp.new_state.unwrap().msgpack, &ty()).unwrap();
-        assert_eq!(!state.is_null(), kept, "{name}: {state:?}");
-        if kept {
-            assert_eq!(state, planned, "{name}: the id known at plan time is kept");
-        }
-    }
-    r.shutdown.cancel();
-}
-
-#[tokio::test]
 async fn a_panicking_resource_becomes_an_error_diagnostic() {
     let r = start().await;
     let mut client = ProviderClient::new(r.channel.clone());
@@ -244,7 +71,7 @@ async fn every_rpc_answers_with_diagnostics_not_status_errors() {
     assert!(!ss.diagnostics.is_empty());
     let ids =
         c.get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {}).await.unwrap().into_inner();
-    assert!(ids.identity_schemas.is_empty() && ids.diagnostics.is_empty());
+    assert!(ids.identity_schemas.contains_key("test_keyed") && ids.diagnostics.is_empty());
     let mut list = c.list_resource(pb::list_resource::Request::default()).await.unwrap().into_inner();
     let event = list.message().await.unwrap().unwrap();
     assert!(!event.diagnostic.is_empty());
@@ -270,7 +97,7 @@ async fn every_rpc_answers_with_diagnostics_not_status_errors() {
         .into_inner();
     assert!(garbage.diagnostics[0].summary.contains("Invalid"), "{:?}", garbage.diagnostics);
     let meta = c.get_metadata(pb::get_metadata::Request {}).await.unwrap().into_inner();
-    assert_eq!(meta.resources.len(), 3);
+    assert_eq!(meta.resources.len(), 4);
     assert!(meta.server_capabilities.unwrap().plan_destroy);
 }
 
