@@ -36,7 +36,8 @@ fn card_is_within_tolerance_of_every_reference_price() {
     for r in &refs.prices {
         match card().instance(r.cloud, &r.region, &r.size) {
             Ok(figure) => {
-                let deviation = (figure.usd - r.usd_per_hour).abs() / r.usd_per_hour;
+                let deviation =
+                    (oppie_catalog::pricing::money::to_f64(figure.usd) - r.usd_per_hour).abs() / r.usd_per_hour;
                 println!(
                     "{:<6} {:<16} {:<16} card {:>8.4}  reference {:>8.4}  {:>5.1}%",
                     r.cloud,
