@@ -123,31 +123,65 @@ fn typical(resource_type: &str, name: &str) -> Attr {
     Attr::from(value)
 }
 
-/// Every `oppie_*` kind on every cloud in every catalog region is priced in full: a gap in the
-/// card would leave a user's estimate partial.
+/// Every `oppie_*` kind on every cloud in every catalog region is priced in full, except for
+/// what the card declares missing: a silent gap would leave a user's estimate partial.
 #[test]
-fn every_kind_is_priced_in_full_in_every_catalog_region() {
+fn every_kind_is_priced_in_full_in_every_catalog_region_or_the_gap_is_declared() {
     let mut gaps = Vec::new();
+    let mut declared_gaps = 0;
     for cloud in Cloud::ALL {
-        for region in crate::get().cloud(cloud).regions.keys() {
+        let missing = &card().cloud(cloud).unwrap().missing;
+        let declared = |component: &kinds::Component, key: &str, region: &str| {
+            let word = match component.table {
+                "instances" => "instance",
+                "disks" => "disk",
+                "buckets" => "bucket class",
+                other => other,
+            };
+            missing.iter().any(|m| {
+                m.starts_with(&format!("{word} {key} in {region}"))
+                    || m.starts_with(&format!("every price in {region} "))
+            })
+        };
+        for (key, region) in &crate::get().cloud(cloud).regions {
             for kind in KINDS {
                 let attrs = |name: &str| match name {
                     "cloud" => Attr::from(cloud.key()),
-                    "region" => Attr::from(region.as_str()),
+                    "region" => Attr::from(key.as_str()),
                     other => typical(kind.resource_type, other),
                 };
                 let quote = price(kind.resource_type, &attrs, &Defaults::default());
-                match quote.outcome {
-                    Outcome::Priced(e) => {
-                        assert_eq!(e.breakdown.len(), kind.components.len(), "{cloud} {region} {}", kind.resource_type);
-                        assert_eq!(quote.place.is_some(), kind.placed);
+                assert_eq!(quote.place.is_some(), kind.placed, "{cloud} {key} {}", kind.resource_type);
+                let estimate = match &quote.outcome {
+                    Outcome::Priced(e) | Outcome::Partial { estimate: e, .. } => Some(e),
+                    _ => None,
+                };
+                for component in kind.components {
+                    if estimate.is_some_and(|e| e.breakdown.contains_key(component.name)) {
+                        continue;
                     }
-                    other => gaps.push(format!("{cloud} {region} {}: {other:?}", kind.resource_type)),
+                    let wanted = match component.key {
+                        kinds::Key::Fixed(k) => k.to_string(),
+                        kinds::Key::CloudDefault => card().default_key(cloud, component.table).unwrap().to_string(),
+                        kinds::Key::Size(_) | kinds::Key::Attribute(_) => {
+                            crate::get().cloud(cloud).size(cloud, "s").unwrap()
+                        }
+                    };
+                    if declared(component, &wanted, &region.native) {
+                        declared_gaps += 1;
+                    } else {
+                        gaps.push(format!(
+                            "{cloud} {key} {} {}: {:?}",
+                            kind.resource_type, component.name, quote.outcome
+                        ));
+                    }
                 }
             }
         }
     }
-    assert!(gaps.is_empty(), "{}", gaps.join("\n"));
+    assert!(gaps.is_empty(), "undeclared gaps:\n{}", gaps.join("\n"));
+    // The gaps left are few and known (see `missing` on the card).
+    assert!(declared_gaps <= 12, "{declared_gaps} declared gaps");
 }
 
 fn attrs_of(pairs: &[(&'static str, Attr)]) -> impl Fn(&str) -> Attr + use<> {
