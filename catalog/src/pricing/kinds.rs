@@ -19,7 +19,7 @@
 //! assert_eq!(quote.place.unwrap().region, "us-east-1");
 //! ```
 
-use super::card::{self, PriceError, RateCard};
+use super::card::{self, RateCard};
 use super::money::{self, Decimal};
 use super::{Estimate, card as the_card};
 use crate::Cloud;
@@ -209,8 +209,8 @@ struct Inputs {
 enum Stop {
     /// This attribute is known only after apply.
     Unknown(String),
-    /// An input no price fits (a negative size).
-    Invalid(PriceError),
+    /// An input no price fits (a negative size): why.
+    Invalid(String),
 }
 
 impl RateCard {
@@ -234,7 +234,7 @@ impl RateCard {
             match self.inputs(component, &place, attrs) {
                 Ok(found) => inputs.push(found),
                 Err(Stop::Unknown(attribute)) => return quote(Outcome::Unknown(attribute)),
-                Err(Stop::Invalid(e)) => return quote(Outcome::Unpriced(e.to_string())),
+                Err(Stop::Invalid(why)) => return quote(Outcome::Unpriced(why)),
             }
         }
         // A region the card does not know prices nothing: never a silent 0.
@@ -293,7 +293,7 @@ impl RateCard {
             None => Ok(Decimal::ONE),
             Some(Quantity { attribute, unset }) => match attrs(attribute) {
                 Attr::Unknown => return Err(Stop::Unknown(attribute.to_string())),
-                Attr::Value(text) => Ok(card::quantity(attribute, &text).map_err(Stop::Invalid)?),
+                Attr::Value(text) => Ok(card::quantity(attribute, &text).map_err(|e| Stop::Invalid(e.to_string()))?),
                 Attr::Unset => match unset {
                     Unset::UsageBased => Ok(Decimal::ZERO),
                     Unset::Missing => Err(format!("{attribute} is not set, so its size is not known")),

@@ -120,7 +120,7 @@ pub fn table(report: &CostReport) -> String {
                 let _ = write!(out, "  budget {budget:.2}{}", if over { "  OVER BUDGET" } else { "" });
             }
             if totals.incomplete > 0 {
-                let _ = write!(out, "  ({} not priced)", totals.incomplete);
+                let _ = write!(out, "  ({} not fully priced)", totals.incomplete);
             }
             out.push('\n');
         }

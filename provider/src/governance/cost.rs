@@ -16,10 +16,12 @@ use crate::provider::Client;
 pub fn extend_schema(mut schema: Schema) -> Schema {
     let block = schema
         .block
-        .attribute(Attribute::number("estimated_monthly_cost").computed().description(format!(
-            "Estimated monthly cost in USD (on-demand list prices of rate card {}), known at plan time.",
-            pricing::card().version
-        )))
+        // No rate card version here: a new card would otherwise change every resource's docs.
+        .attribute(Attribute::number("estimated_monthly_cost").computed().description(
+            "Estimated monthly cost in USD (on-demand list prices of the rate card built into the provider; \
+             a warning names its version when the estimate is partial or missing), known at plan time. \
+             An exact decimal, so sums of it in outputs stay stable.",
+        ))
         .attribute(
             Attribute::new("cost_breakdown", Type::map(Type::Number))
                 .computed()
