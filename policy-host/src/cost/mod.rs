@@ -9,7 +9,7 @@
 //!     "change": {"actions": ["create"], "before": null, "after_unknown": {},
 //!                "after": {"instance_type": "t3.small", "availability_zone": "eu-central-1a"}}}]}"#)?;
 //! let report = cost::price(&plan, &Default::default());
-//! assert_eq!(report.totals.after, 17.52); // 0.024 USD/h × 730 h
+//! assert_eq!(report.totals.after.to_string(), "17.52"); // 0.024 USD/h × 730 h
 //! # Ok(())
 //! # }
 //! ```
