@@ -55,7 +55,9 @@ fn every_corpus_plan_is_priced() {
         if report["schema"] != "oppie-policy/cost/v1" || !report["totals"]["after"].is_number() {
             failures.push(format!("{name}: unexpected document {}", report["totals"]));
         }
-        priced += report["resources"].as_array().map_or(0, |r| r.iter().filter(|r| r["status"] == "priced").count());
+        // Priced in full, or in part (a native boot disk whose size comes from the image).
+        let figured = |r: &&Value| r["status"] == "priced" || r["status"] == "partial";
+        priced += report["resources"].as_array().map_or(0, |r| r.iter().filter(figured).count());
         let table = oppie(&["cost", &path]);
         if table.code != Some(0) || !table.stdout.contains("rate card") {
             failures.push(format!("{name}: table exit {:?}: {}", table.code, table.stderr));
@@ -178,4 +180,114 @@ fn check_feeds_native_costs_to_the_budget_policy() {
     // And without a budget there is nothing to judge.
     let run = oppie(&["check", &plan, "-p", &policies, "-n", namespace]);
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+}
+
+fn oppie_change(address: &str, actions: &[&str], before: Value, after: Value) -> Value {
+    let (resource_type, name) = address.split_once('.').unwrap();
+    json!({"address": address, "mode": "managed", "type": resource_type, "name": name,
+           "change": {"actions": actions, "before": before, "after": after, "after_unknown": {}}})
+}
+
+fn cost_json(plan: &str, extra: &[&str]) -> (Value, String) {
+    let mut args = vec!["cost", plan, "-f", "json"];
+    args.extend(extra);
+    let run = oppie(&args);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    (serde_json::from_str(&run.stdout).unwrap(), run.stdout)
+}
+
+/// A dev plan against budgets for dev and prod: only dev is an environment of the plan.
+#[test]
+fn a_dev_plan_shows_no_prod_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = json!({"environment": "dev"});
+    let plan = plan_file(
+        dir.path(),
+        json!([instance("web", &["create"], Value::Null, json!({"instance_type": "t3.small", "tags": dev}))]),
+    );
+    let budgets = dir.path().join("budgets.json");
+    std::fs::write(&budgets, r#"{"budgets": {"dev": 100, "prod": 1000}}"#).unwrap();
+    let budgets = budgets.display().to_string();
+    let (report, _) = cost_json(&plan, &["-d", &budgets]);
+    let environments: Vec<&String> = report["by_environment"].as_object().unwrap().keys().collect();
+    assert_eq!(environments, ["dev"], "{report:#}");
+    assert_eq!(report["by_environment"]["dev"]["budget"], 100.0);
+    let table = oppie(&["cost", &plan, "-d", &budgets]).stdout;
+    assert!(!table.contains("prod"), "{table}");
+}
+
+/// oppie_environment lives in state only: no cloud, so no `?` in the table and no
+/// `(unknown)` cloud total.
+#[test]
+fn an_environment_shows_no_cloud() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = json!({"name": "shop-dev", "tier": "dev", "estimated_monthly_cost": 0, "cost_breakdown": {}});
+    let plan = plan_file(dir.path(), json!([oppie_change("oppie_environment.dev", &["create"], Value::Null, env)]));
+    let (report, _) = cost_json(&plan, &[]);
+    assert_eq!(report["resources"][0]["status"], "priced");
+    assert!(report["resources"][0].get("cloud").is_none(), "{report:#}");
+    assert!(report["by_cloud"].as_object().unwrap().is_empty(), "{report:#}");
+    let table = oppie(&["cost", &plan]).stdout;
+    let row = table.lines().find(|l| l.contains("oppie_environment.dev")).unwrap();
+    assert!(!row.contains('?'), "{table}");
+}
+
+/// Replacing an instance on gcp that was on aws: aws loses the before figure, gcp gains the
+/// after figure.
+#[test]
+fn a_resource_moved_from_aws_to_gcp_books_each_side_on_its_cloud() {
+    let dir = tempfile::tempdir().unwrap();
+    let side = |cloud: &str, monthly: f64| {
+        json!({"cloud": cloud, "region": "us-east", "size": "s", "disk_gb": 20, "tags": {"environment": "dev"},
+               "estimated_monthly_cost": monthly})
+    };
+    let aws = 16.78; // t3.small 15.18 + 20 GB gp3 1.60
+    let plan = plan_file(
+        dir.path(),
+        json!([oppie_change("oppie_instance.api", &["delete", "create"], side("aws", aws), side("gcp", 14.73))]),
+    );
+    let (report, _) = cost_json(&plan, &[]);
+    assert_eq!(report["by_cloud"]["aws"]["before"], aws, "{:#}", report["by_cloud"]);
+    assert_eq!(report["by_cloud"]["aws"]["after"], 0.0, "{:#}", report["by_cloud"]);
+    assert_eq!(report["by_cloud"]["gcp"]["before"], 0.0, "{:#}", report["by_cloud"]);
+    assert_eq!(report["by_cloud"]["gcp"]["after"], 14.73, "{:#}", report["by_cloud"]);
+    assert_eq!(report["resources"][0]["before_location"]["cloud"], "aws");
+    let table = oppie(&["cost", &plan]).stdout;
+    assert!(table.contains("aws -> gcp"), "{table}");
+}
+
+/// The plan's figure leaves a component out (the provider warned "Partial cost estimate"):
+/// the report says so too, instead of calling it priced and complete.
+#[test]
+fn a_component_without_a_price_makes_the_estimate_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let after = json!({"cloud": "azure", "region": "eu-west", "size": "Standard_D8s_v5", "disk_gb": 30,
+                       "estimated_monthly_cost": 2.4, "cost_breakdown": {"disk": 2.4}});
+    let plan = plan_file(dir.path(), json!([oppie_change("oppie_instance.big", &["create"], Value::Null, after)]));
+    let (report, _) = cost_json(&plan, &[]);
+    assert_eq!(report["resources"][0]["status"], "partial", "{report:#}");
+    assert_eq!(report["totals"]["incomplete"], 1, "{report:#}");
+    let notes = report["resources"][0]["notes"].to_string();
+    assert!(notes.contains("compute") && notes.contains("Standard_D8s_v5"), "{notes}");
+}
+
+/// Figures add up as decimals: the JSON shows 35.66, never 35.660000000000004.
+#[test]
+fn json_money_is_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let figures = [9.19, 0.1, 0.2, 16.78, 9.39];
+    let changes: Vec<Value> = figures
+        .iter()
+        .enumerate()
+        .map(|(i, usd)| {
+            let after = json!({"cloud": "aws", "region": "us-east", "name": "n", "estimated_monthly_cost": usd,
+                               "cost_breakdown": {"network": usd}});
+            oppie_change(&format!("oppie_network.n{i}"), &["create"], Value::Null, after)
+        })
+        .collect();
+    let plan = plan_file(dir.path(), json!(changes));
+    let (report, text) = cost_json(&plan, &[]);
+    assert!(text.contains("\"after\": 35.66,"), "{text}");
+    assert!(!text.contains("0000000"), "{text}");
+    assert_eq!(report["totals"]["delta"], 35.66);
 }

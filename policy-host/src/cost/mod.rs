@@ -9,7 +9,7 @@
 //!     "change": {"actions": ["create"], "before": null, "after_unknown": {},
 //!                "after": {"instance_type": "t3.small", "availability_zone": "eu-central-1a"}}}]}"#)?;
 //! let report = cost::price(&plan, &Default::default());
-//! assert_eq!(report.totals.after, 17.52); // 0.024 USD/h × 730 h
+//! assert_eq!(report.totals.after.to_string(), "17.52"); // 0.024 USD/h × 730 h
 //! # Ok(())
 //! # }
 //! ```
@@ -25,7 +25,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-pub use report::{CostReport, Origin, Priced, ResourceCost, SCHEMA, Status, Totals, UNTAGGED};
+pub use oppie_catalog::pricing::money::{self, Decimal};
+pub use report::{CostReport, Location, Origin, Priced, ResourceCost, SCHEMA, Status, Totals, UNTAGGED};
 
 use crate::input::Input;
 use context::PlanContext;
@@ -33,7 +34,7 @@ use resources::Outcome;
 
 /// Prices a plan (every resource change) or a state (every resource, as unchanged).
 /// `budgets` maps environment names to monthly budgets shown next to their totals.
-pub fn price(input: &Input, budgets: &BTreeMap<String, f64>) -> CostReport {
+pub fn price(input: &Input, budgets: &BTreeMap<String, Decimal>) -> CostReport {
     price_text(input.name(), input.json_text(), budgets)
 }
 
@@ -41,7 +42,7 @@ pub fn price(input: &Input, budgets: &BTreeMap<String, f64>) -> CostReport {
 /// nothing. A plan's changes are priced one at a time from the text (see `stream`), so `check`
 /// can price it while it builds the [`Input`] policies read without two parsed copies of a big
 /// plan in memory together.
-pub fn price_text(name: &str, text: &str, budgets: &BTreeMap<String, f64>) -> CostReport {
+pub fn price_text(name: &str, text: &str, budgets: &BTreeMap<String, Decimal>) -> CostReport {
     match stream::price_changes(text) {
         Some(priced) => CostReport::new(name, priced.resources, priced.not_priceable, budgets),
         None => price_value(name, &priced_sections(text), budgets),
@@ -83,7 +84,7 @@ fn priced_sections(text: &str) -> Value {
 }
 
 /// Like [`price`], for a document already parsed.
-pub fn price_value(name: &str, document: &Value, budgets: &BTreeMap<String, f64>) -> CostReport {
+pub fn price_value(name: &str, document: &Value, budgets: &BTreeMap<String, Decimal>) -> CostReport {
     let context = PlanContext::from_plan(document);
     let mut resources = Vec::new();
     let mut not_priceable = 0usize;
@@ -128,20 +129,26 @@ pub fn parse_data_file(name: &str, bytes: &[u8]) -> crate::Result<Value> {
 }
 
 /// `budgets` from a data document: `{"budgets": {"prod": 1000, ...}}` (non-numbers ignored).
-pub fn budgets(data: &Value) -> BTreeMap<String, f64> {
+pub fn budgets(data: &Value) -> BTreeMap<String, Decimal> {
     data["budgets"]
         .as_object()
         .into_iter()
         .flatten()
-        .filter_map(|(env, v)| v.as_f64().filter(|n| n.is_finite()).map(|n| (env.to_lowercase(), n)))
+        .filter_map(|(env, v)| match v {
+            Value::Number(n) => money::parse(&n.to_string()).map(|n| (env.to_lowercase(), n)),
+            _ => None,
+        })
         .collect()
 }
 
 /// The data document `check` gives policies: `{"oppie": {"costs": {address: monthly USD}}}`,
 /// the after-figure of every resource this tool priced (the budget policy reads it).
 pub fn costs_document(report: &CostReport) -> Value {
-    let costs: serde_json::Map<String, Value> =
-        report.monthly_by_address().into_iter().map(|(address, usd)| (address, Value::from(usd))).collect();
+    let costs: serde_json::Map<String, Value> = report
+        .monthly_by_address()
+        .into_iter()
+        .map(|(address, usd)| (address, Value::from(money::to_f64(usd))))
+        .collect();
     serde_json::json!({"oppie": {"costs": costs}})
 }
 
@@ -150,6 +157,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
+
+    fn d(text: &str) -> Decimal {
+        money::parse(text).unwrap()
+    }
 
     #[test]
     fn states_are_priced_as_unchanged() {
@@ -161,15 +172,18 @@ mod tests {
         let report = price_value("state.json", &state, &BTreeMap::new());
         assert_eq!(report.resources.len(), 1);
         assert_eq!(report.not_priceable, 1);
-        assert_eq!(report.totals.before, 7.59);
-        assert_eq!(report.totals.after, 7.59);
-        assert_eq!(report.totals.delta, 0.0);
-        assert_eq!(report.by_environment["dev"].after, 7.59);
+        assert_eq!(report.totals.before, d("7.59"));
+        assert_eq!(report.totals.after, d("7.59"));
+        assert_eq!(report.totals.delta, Decimal::ZERO);
+        assert_eq!(report.by_environment["dev"].after, d("7.59"));
     }
 
     #[test]
     fn budgets_and_costs_documents() {
-        assert_eq!(budgets(&json!({"budgets": {"Prod": 100, "dev": "x"}})), BTreeMap::from([("prod".into(), 100.0)]));
+        assert_eq!(
+            budgets(&json!({"budgets": {"Prod": 100, "dev": "x"}})),
+            BTreeMap::from([("prod".into(), d("100"))])
+        );
         assert!(budgets(&json!([1])).is_empty());
         let plan = json!({"resource_changes": [{"address": "aws_instance.a", "mode": "managed", "type": "aws_instance",
             "change": {"actions": ["create"], "after": {"instance_type": "t3.micro", "region": "us-east-1"}, "after_unknown": {}}}]});
@@ -195,7 +209,7 @@ mod tests {
              "values": {"instance_type": "t3.micro", "availability_zone": "us-east-1a"}}]}}});
         let input = Input::from_json_str("trimmed.json", &trimmed.to_string()).unwrap();
         assert_eq!(priced_sections(input.json_text()), trimmed);
-        assert_eq!(price(&input, &BTreeMap::new()).totals.after, 7.59);
+        assert_eq!(price(&input, &BTreeMap::new()).totals.after, d("7.59"));
     }
 
     proptest! {
@@ -222,7 +236,7 @@ mod tests {
                 {"address": 7, "change": null}, "junk"
             ], "configuration": {"provider_config": [], "root_module": {"module_calls": {"m": {"module": 3}}}}});
             let report = price_value("fuzz.json", &plan, &BTreeMap::new());
-            prop_assert!(report.totals.after.is_finite() && report.totals.before.is_finite());
+            prop_assert_eq!(report.totals.delta, report.totals.after - report.totals.before);
             let _ = render::table(&report);
             let _ = render::json(&report);
         }

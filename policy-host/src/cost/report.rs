@@ -1,8 +1,10 @@
 //! The cost report of one plan: per-resource monthly figures before and after the change, and
 //! totals per cloud and per `environment` tag. Serialises as the documented JSON (`oppie-policy/cost/v1`).
+//! Money is an exact decimal, written as a JSON number (`9.19`, never `9.190000000000001`).
 
 use std::collections::BTreeMap;
 
+use oppie_catalog::pricing::money::{self, Decimal};
 use serde::Serialize;
 
 /// The JSON schema name of [`CostReport`].
@@ -25,9 +27,11 @@ pub enum Origin {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Priced {
     /// USD per month.
-    pub monthly_usd: f64,
+    #[serde(with = "money::number")]
+    pub monthly_usd: Decimal,
     /// The monthly figure by component (`compute`, `disk`, `storage`, ...).
-    pub breakdown: BTreeMap<String, f64>,
+    #[serde(with = "money::map")]
+    pub breakdown: BTreeMap<String, Decimal>,
     /// Where the figure comes from.
     pub origin: Origin,
 }
@@ -42,6 +46,9 @@ pub enum Status {
     Unknown,
     /// The rate card cannot price it (see `notes`); that side is left out of the totals.
     Unpriced,
+    /// Priced in part: a component the rate card cannot price, or whose size the plan does not
+    /// show, is left out (see `notes`), so the figure is a lower bound.
+    Partial,
     /// Billed by usage the plan does not show (e.g. a native bucket's stored data): 0 here.
     UsageBased,
 }
@@ -65,6 +72,14 @@ pub struct ResourceCost {
     /// The `environment` tag (label) value, when set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
+    /// Where the before figure is booked, when that differs from `cloud`, `region` or
+    /// `environment` (a resource replaced on another cloud, or re-tagged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before_location: Option<Location>,
+    /// Whether the resource lives on a cloud (`oppie_environment` does not: no cloud, and no
+    /// per-cloud total).
+    #[serde(skip)]
+    pub placed: bool,
     /// The monthly cost before the change (absent: the resource does not exist before, or the
     /// figure is unknown/unpriced).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,8 +89,8 @@ pub struct ResourceCost {
     pub after: Option<Priced>,
     /// After minus before, counting a side that does not exist as 0; absent when a side that
     /// exists has no figure.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delta: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "money::option::serialize")]
+    pub delta: Option<Decimal>,
     /// Whether every existing side is priced.
     pub status: Status,
     /// Assumptions and reasons (assumed region, unpriced because ..., unknown attribute ...).
@@ -83,43 +98,104 @@ pub struct ResourceCost {
     pub notes: Vec<String>,
 }
 
+/// Where one side of a resource is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// `aws`, `gcp` or `azure`, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<String>,
+    /// The native region, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The `environment` tag, when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+}
+
 /// Monthly totals over a set of resources.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Totals {
     /// Sum of the priced before figures.
-    pub before: f64,
+    #[serde(with = "money::number")]
+    pub before: Decimal,
     /// Sum of the priced after figures.
-    pub after: f64,
+    #[serde(with = "money::number")]
+    pub after: Decimal,
     /// `after - before`.
-    pub delta: f64,
+    #[serde(with = "money::number")]
+    pub delta: Decimal,
     /// Resources counted.
     pub resources: usize,
     /// Resources with a side left out (unknown or unpriced): the totals are lower bounds.
     pub incomplete: usize,
     /// The budget from `--data` (`budgets.<environment>`), for environment totals.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub budget: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "money::option::serialize")]
+    pub budget: Option<Decimal>,
     /// Whether `after` exceeds `budget`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub over_budget: Option<bool>,
 }
 
+impl Status {
+    /// How much a status says the figures fall short; a resource takes its worst side's.
+    fn rank(self) -> u8 {
+        match self {
+            Status::Priced => 0,
+            Status::UsageBased => 1,
+            Status::Partial => 2,
+            Status::Unpriced => 3,
+            Status::Unknown => 4,
+        }
+    }
+
+    /// The worse of two statuses.
+    pub fn worst(self, other: Status) -> Status {
+        if other.rank() > self.rank() { other } else { self }
+    }
+
+    /// Whether the figures leave something out (the totals are then lower bounds).
+    pub fn is_incomplete(self) -> bool {
+        matches!(self, Status::Unknown | Status::Unpriced | Status::Partial)
+    }
+}
+
+/// Which sides of a resource a group of totals books.
+#[derive(Debug, Clone, Copy)]
+struct Sides {
+    before: bool,
+    after: bool,
+}
+
+const BOTH: Sides = Sides { before: true, after: true };
+
 impl Totals {
-    fn add(&mut self, resource: &ResourceCost) {
-        self.before += resource.before.as_ref().map_or(0.0, |p| p.monthly_usd);
-        self.after += resource.after.as_ref().map_or(0.0, |p| p.monthly_usd);
-        self.delta = round(self.after - self.before);
-        self.before = round(self.before);
-        self.after = round(self.after);
+    fn add(&mut self, resource: &ResourceCost, sides: Sides) {
+        let figure = |priced: &Option<Priced>, booked: bool| match priced {
+            Some(p) if booked => p.monthly_usd,
+            _ => Decimal::ZERO,
+        };
+        self.before = self.before.saturating_add(figure(&resource.before, sides.before));
+        self.after = self.after.saturating_add(figure(&resource.after, sides.after));
+        self.delta = self.after.saturating_sub(self.before);
         self.resources += 1;
-        if matches!(resource.status, Status::Unknown | Status::Unpriced) {
+        if resource.status.is_incomplete() {
             self.incomplete += 1;
         }
     }
 }
 
-fn round(usd: f64) -> f64 {
-    oppie_catalog::pricing::round_cents(usd)
+/// Adds `resource` to the groups of `groups` its sides belong to: one group when both sides
+/// are in the same one, else the before figure to the before group and the after figure to
+/// the after group (a resource moved from aws to gcp costs aws before and gcp after).
+fn book(groups: &mut BTreeMap<String, Totals>, resource: &ResourceCost, before: Option<String>, after: Option<String>) {
+    match (before, after) {
+        (Some(b), Some(a)) if b != a => {
+            groups.entry(b).or_default().add(resource, Sides { before: true, after: false });
+            groups.entry(a).or_default().add(resource, Sides { before: false, after: true });
+        }
+        (Some(key), _) | (None, Some(key)) => groups.entry(key).or_default().add(resource, BOTH),
+        (None, None) => {}
+    }
 }
 
 /// The cost report of one plan or state.
@@ -146,29 +222,36 @@ pub struct CostReport {
 }
 
 impl CostReport {
-    /// Builds the report and its totals; `budgets` maps environments to monthly budgets.
+    /// Builds the report and its totals; `budgets` maps environments to monthly budgets, shown
+    /// for the environments the plan has.
     pub fn new(
         file: &str,
         resources: Vec<ResourceCost>,
         not_priceable: usize,
-        budgets: &BTreeMap<String, f64>,
+        budgets: &BTreeMap<String, Decimal>,
     ) -> Self {
         let card = oppie_catalog::pricing::card();
         let mut totals = Totals::default();
         let mut by_cloud: BTreeMap<String, Totals> = BTreeMap::new();
         let mut by_environment: BTreeMap<String, Totals> = BTreeMap::new();
         for resource in &resources {
-            totals.add(resource);
-            by_cloud.entry(resource.cloud.clone().unwrap_or_else(|| "(unknown)".into())).or_default().add(resource);
-            by_environment
-                .entry(resource.environment.clone().unwrap_or_else(|| UNTAGGED.into()))
-                .or_default()
-                .add(resource);
+            totals.add(resource, BOTH);
+            let before = resource.before_location.as_ref();
+            if resource.placed {
+                let cloud = |c: Option<&String>| c.cloned().unwrap_or_else(|| "(unknown)".into());
+                let after_cloud = cloud(resource.cloud.as_ref());
+                book(&mut by_cloud, resource, before.map(|l| cloud(l.cloud.as_ref())), Some(after_cloud));
+            }
+            let environment = |e: Option<&String>| e.cloned().unwrap_or_else(|| UNTAGGED.into());
+            let after_environment = environment(resource.environment.as_ref());
+            let before_environment = before.map(|l| environment(l.environment.as_ref()));
+            book(&mut by_environment, resource, before_environment, Some(after_environment));
         }
         for (environment, budget) in budgets {
-            let entry = by_environment.entry(environment.clone()).or_default();
-            entry.budget = Some(*budget);
-            entry.over_budget = Some(entry.after > *budget);
+            if let Some(entry) = by_environment.get_mut(environment) {
+                entry.budget = Some(*budget);
+                entry.over_budget = Some(entry.after > *budget);
+            }
         }
         CostReport {
             schema: SCHEMA,
@@ -185,7 +268,7 @@ impl CostReport {
 
     /// Monthly after-figures of every resource with one, by address (what `check` feeds the
     /// budget policy as `data.oppie.costs`); usage-based resources (0 here) are left out.
-    pub fn monthly_by_address(&self) -> BTreeMap<String, f64> {
+    pub fn monthly_by_address(&self) -> BTreeMap<String, Decimal> {
         self.resources
             .iter()
             .filter(|r| r.status != Status::UsageBased)

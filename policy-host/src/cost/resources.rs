@@ -1,15 +1,17 @@
-//! Prices one resource change: `oppie_*` resources (the plan's own `estimated_monthly_cost`,
-//! else the rate card) and native instances, disks and buckets of AWS, Google Cloud and Azure.
+//! Prices one resource change: `oppie_*` resources with the catalog's one price model (the
+//! provider's own, so the plan's `estimated_monthly_cost` agrees with it) and native instances,
+//! disks and buckets of AWS, Google Cloud and Azure.
 
 use std::collections::BTreeMap;
 
 use oppie_catalog::Cloud;
-use oppie_catalog::pricing::{self, Estimate, Item};
+use oppie_catalog::pricing::money::{self, Decimal};
+use oppie_catalog::pricing::{self, Attr, Defaults, Estimate, Item, Outcome as Quoted};
 use serde_json::Value;
 
 use super::context::{self, PlanContext};
-use super::report::{Origin, Priced, ResourceCost, Status};
-use super::values::{Side, Step, Unknown, last_segment};
+use super::report::{Location, Origin, Priced, ResourceCost, Status};
+use super::values::{Field, Side, Step, Unknown, last_segment};
 
 use Step::{Index as I, Key as K};
 
@@ -63,8 +65,8 @@ enum SideResult {
     Unpriced(String),
 }
 
-/// Where a side is: cloud and native region, plus notes on how they were found.
-#[derive(Debug, Default)]
+/// Where a side is: cloud and native region, when found.
+#[derive(Debug, Default, Clone)]
 struct Place {
     cloud: Option<Cloud>,
     region: Option<String>,
@@ -75,6 +77,13 @@ struct Priceable<'a> {
     resource_type: &'a str,
     kind: Kind,
     context: &'a PlanContext,
+}
+
+/// One side of the change, priced, with where it is.
+struct PricedSide {
+    priced: Option<Priced>,
+    place: Place,
+    environment: Option<String>,
 }
 
 /// Prices the resource change `rc` (an entry of `resource_changes`, or a state resource wrapped
@@ -106,68 +115,66 @@ pub(crate) fn price_change(rc: &Value, context: &PlanContext) -> Outcome {
     let after = Side { values: &change["after"], unknown: &change["after_unknown"] };
     let job = Priceable { address, resource_type, kind, context };
     let mut notes = Vec::new();
-    let mut place = Place::default();
     let mut status = Status::Priced;
-    let mut run = |side: Side<'_>, label: &str, exists: bool| -> Option<Priced> {
+    let mut run = |side: Side<'_>, label: &str, exists: bool| -> Option<PricedSide> {
         if !exists {
             return None;
         }
-        let mut side_place = Place::default();
+        let mut place = Place::default();
         let mut side_notes = Vec::new();
-        let result = job.price(side, &mut side_place, &mut side_notes);
-        if place.cloud.is_none() || label == "after" {
-            if side_place.cloud.is_some() {
-                place.cloud = side_place.cloud;
-            }
-            if side_place.region.is_some() {
-                place.region = side_place.region;
-            }
-        }
+        let result = job.price(side, &mut place, &mut side_notes);
         for note in side_notes {
             if !notes.contains(&note) {
                 notes.push(note);
             }
         }
-        match result {
+        let priced = match result {
             SideResult::Priced { priced, status: s } => {
-                if s == Status::UsageBased && status == Status::Priced {
-                    status = Status::UsageBased;
-                }
+                status = status.worst(s);
                 Some(priced)
             }
             SideResult::Unknown(why) => {
-                status = Status::Unknown;
+                status = status.worst(Status::Unknown);
                 notes.push(format!("{label}: {why}"));
                 None
             }
             SideResult::Unpriced(why) => {
-                if status != Status::Unknown {
-                    status = Status::Unpriced;
-                }
+                status = status.worst(Status::Unpriced);
                 notes.push(format!("{label}: {why}"));
                 None
             }
-        }
+        };
+        Some(PricedSide { priced, place, environment: environment(side.values) })
     };
-    let before_priced = run(before, "before", has_before);
-    let after_priced = run(after, "after", has_after);
-    let complete = (!has_before || before_priced.is_some()) && (!has_after || after_priced.is_some());
-    let delta = complete.then(|| {
-        pricing::round_cents(
-            after_priced.as_ref().map_or(0.0, |p| p.monthly_usd)
-                - before_priced.as_ref().map_or(0.0, |p| p.monthly_usd),
-        )
-    });
-    let environment = environment(after.values).or_else(|| environment(before.values));
+    let before_side = run(before, "before", has_before);
+    let after_side = run(after, "after", has_after);
+    let complete = before_side.as_ref().is_none_or(|s| s.priced.is_some())
+        && after_side.as_ref().is_none_or(|s| s.priced.is_some());
+    let monthly = |side: &Option<PricedSide>| {
+        side.as_ref().and_then(|s| s.priced.as_ref()).map_or(Decimal::ZERO, |p| p.monthly_usd)
+    };
+    let delta = complete.then(|| monthly(&after_side) - monthly(&before_side));
+    // The row shows the after side (the before side of a delete); the before side is booked
+    // elsewhere when it was on another cloud, region or environment.
+    let location = |side: &PricedSide| Location {
+        cloud: side.place.cloud.map(|c| c.key().to_string()),
+        region: side.place.region.clone(),
+        environment: side.environment.clone(),
+    };
+    let shown = after_side.as_ref().or(before_side.as_ref()).map(location).unwrap_or_default();
+    let before_location = before_side.as_ref().map(location).filter(|l| *l != shown);
+    let placed = kind != Kind::Oppie || pricing::kind(resource_type).is_none_or(|k| k.placed);
     Outcome::Cost(Box::new(ResourceCost {
         address: address.to_string(),
         resource_type: resource_type.to_string(),
-        cloud: place.cloud.map(|c| c.key().to_string()),
-        region: place.region,
+        cloud: shown.cloud,
+        region: shown.region,
         actions,
-        environment,
-        before: before_priced,
-        after: after_priced,
+        environment: shown.environment,
+        before_location,
+        placed,
+        before: before_side.and_then(|s| s.priced),
+        after: after_side.and_then(|s| s.priced),
         delta,
         status,
         notes,
@@ -197,6 +204,18 @@ fn unknown(u: Unknown) -> SideResult {
     SideResult::Unknown(format!("{} is known only after apply", u.0))
 }
 
+/// An `oppie_*` attribute as the price model reads it.
+fn attr(side: Side<'_>, name: &str) -> Attr {
+    match side.get(&[K(name)]) {
+        Field::Unknown => Attr::Unknown,
+        Field::Absent => Attr::Unset,
+        Field::Known(Value::String(s)) => Attr::Value(s.clone()),
+        Field::Known(Value::Number(n)) => Attr::Value(n.to_string()),
+        Field::Known(Value::Bool(b)) => Attr::Value(b.to_string()),
+        Field::Known(_) => Attr::Unset,
+    }
+}
+
 impl Priceable<'_> {
     fn price(&self, side: Side<'_>, place: &mut Place, notes: &mut Vec<String>) -> SideResult {
         if !side.values.is_object() {
@@ -210,105 +229,55 @@ impl Priceable<'_> {
         }
     }
 
+    /// The price model's figure and status; the plan's own `estimated_monthly_cost` (the
+    /// provider's figure, shown in the plan) wins when present, the status and notes still come
+    /// from the model, so a partial estimate stays partial here.
     fn oppie(&self, side: Side<'_>, place: &mut Place, notes: &mut Vec<String>) -> SideResult {
-        // Where the resource is, for the report, whether or not the plan carries the figure.
-        let located = self.oppie_place(side);
-        if let Ok((cloud, region)) = &located {
-            place.cloud = Some(*cloud);
-            place.region = Some(region.clone());
+        let setting = |name: &str| self.context.provider_setting(self.address, "oppie", name);
+        let defaults = Defaults { cloud: setting("default_cloud"), region: setting("default_region") };
+        let quote = pricing::price(self.resource_type, &|name: &str| attr(side, name), &defaults);
+        if let Some(p) = &quote.place {
+            place.cloud = Some(p.cloud);
+            place.region = Some(p.region.clone());
         }
-        if let Ok(Some(monthly)) = side.number(&[K("estimated_monthly_cost")])
-            && monthly >= 0.0
-        {
-            let breakdown = match side.get(&[K("cost_breakdown")]) {
-                super::values::Field::Known(Value::Object(map)) => {
-                    map.iter().filter_map(|(k, v)| v.as_f64().map(|n| (k.clone(), n))).collect()
+        let from_plan = plan_figure(side);
+        let (model, status) = match quote.outcome {
+            Quoted::Priced(estimate) => {
+                let status = if estimate.usage_based.is_empty() { Status::Priced } else { Status::UsageBased };
+                notes.extend(estimate.usage_based.iter().cloned());
+                (Some(estimate), status)
+            }
+            Quoted::Partial { estimate, missing } => {
+                notes.extend(missing.into_iter().map(|m| format!("not included: {m}")));
+                (Some(estimate), Status::Partial)
+            }
+            Quoted::Unknown(attribute) if from_plan.is_none() => {
+                return SideResult::Unknown(format!("{attribute} is known only after apply"));
+            }
+            Quoted::Unpriced(why) if from_plan.is_none() => return SideResult::Unpriced(why),
+            Quoted::Unknown(_) | Quoted::Unpriced(_) => (None, Status::Priced),
+        };
+        let priced = match (from_plan, model) {
+            (Some(plan), model) => {
+                match model {
+                    Some(m) if m.monthly_usd != plan.monthly_usd => notes.push(format!(
+                        "the plan's figure is {} USD; rate card {} gives {} (the provider's rate card is another version)",
+                        plan.monthly_usd,
+                        pricing::card().version,
+                        m.monthly_usd
+                    )),
+                    Some(_) => {}
+                    None => notes.push(format!(
+                        "the plan's figure; rate card {} cannot price it",
+                        pricing::card().version
+                    )),
                 }
-                _ => BTreeMap::new(),
-            };
-            return SideResult::Priced {
-                priced: Priced { monthly_usd: monthly, breakdown, origin: Origin::Plan },
-                status: Status::Priced,
-            };
-        }
-        let (cloud, region) = match located {
-            Ok(found) => found,
-            Err(result) => return result,
-        };
-        let item_result = match self.resource_type {
-            "oppie_environment" => {
-                return SideResult::Priced {
-                    priced: Priced { monthly_usd: 0.0, breakdown: BTreeMap::new(), origin: Origin::RateCard },
-                    status: Status::Priced,
-                };
+                plan
             }
-            "oppie_instance" => {
-                let size = match side.string(&[K("size")]) {
-                    Ok(Some(size)) => size,
-                    Ok(None) => return SideResult::Unpriced("no size".into()),
-                    Err(u) => return unknown(u),
-                };
-                let native = match oppie_catalog::get().cloud(cloud).size(cloud, size) {
-                    Ok(native) => native,
-                    Err(e) => return SideResult::Unpriced(e),
-                };
-                let disk_gb = match side.number(&[K("disk_gb")]) {
-                    Ok(Some(gb)) => gb,
-                    Ok(None) => {
-                        notes.push("disk_gb is not set: the machine is priced without its disk".into());
-                        0.0
-                    }
-                    Err(u) => return unknown(u),
-                };
-                pricing::estimate(cloud, &region, &Item::Instance { instance_type: &native, disk_gb, disk_type: None })
-            }
-            "oppie_bucket" => {
-                let gb = match side.number(&[K("expected_storage_gb")]) {
-                    Ok(Some(gb)) => gb,
-                    Ok(None) => {
-                        notes.push("expected_storage_gb is not set: storage priced at 0 GB".into());
-                        0.0
-                    }
-                    Err(u) => return unknown(u),
-                };
-                pricing::estimate(cloud, &region, &Item::Bucket { storage_gb: gb, storage_class: "standard" })
-            }
-            "oppie_network" => pricing::estimate(cloud, &region, &Item::Network),
-            "oppie_subnet" => pricing::estimate(cloud, &region, &Item::Subnet),
-            "oppie_firewall" => pricing::estimate(cloud, &region, &Item::Firewall),
-            other => return SideResult::Unpriced(format!("the rate card has no price model for {other} yet")),
+            (None, Some(model)) => rate_card(model),
+            (None, None) => return SideResult::Unpriced("no figure".into()),
         };
-        match item_result {
-            Ok(estimate) => SideResult::Priced { priced: rate_card(estimate), status: Status::Priced },
-            Err(e) => SideResult::Unpriced(e.to_string()),
-        }
-    }
-
-    /// Cloud and native region of an `oppie_*` resource: its own attributes, else the Oppie
-    /// provider configuration's `default_cloud` / `default_region`.
-    fn oppie_place(&self, side: Side<'_>) -> Result<(Cloud, String), SideResult> {
-        let setting = |name: &str| self.context.provider_setting(self.address, "oppie", name).map(str::to_string);
-        let cloud_text = match side.string(&[K("cloud")]) {
-            Ok(Some(text)) => Some(text.to_string()),
-            Ok(None) => setting("default_cloud"),
-            Err(u) => return Err(unknown(u)),
-        };
-        let Some(cloud_text) = cloud_text else {
-            return Err(SideResult::Unpriced("no cloud, here or in the provider's default_cloud".into()));
-        };
-        let Some(cloud) = Cloud::parse(&cloud_text) else {
-            return Err(SideResult::Unpriced(format!("{cloud_text:?} is not a cloud (aws, gcp, azure)")));
-        };
-        let region_text = match side.string(&[K("region")]) {
-            Ok(Some(text)) => Some(text.to_string()),
-            Ok(None) => setting("default_region"),
-            Err(u) => return Err(unknown(u)),
-        };
-        let Some(region_text) = region_text else {
-            return Err(SideResult::Unpriced("no region, here or in the provider's default_region".into()));
-        };
-        let region = oppie_catalog::get().cloud(cloud).region(cloud, &region_text).map_err(SideResult::Unpriced)?;
-        Ok((cloud, region))
+        SideResult::Priced { priced, status }
     }
 
     /// AWS region: the resource's `region`, its availability zone or ARN, the provider
@@ -407,31 +376,32 @@ impl Priceable<'_> {
         let compute = match pricing::estimate(
             cloud,
             &region,
-            &Item::Instance { instance_type: &instance_type, disk_gb: 0.0, disk_type: None },
+            &Item::Instance { instance_type: &instance_type, disk_gb: Decimal::ZERO, disk_type: None },
         ) {
             Ok(estimate) => estimate,
             Err(e) => return SideResult::Unpriced(e.to_string()),
         };
         let mut priced = rate_card(compute);
-        // The boot disk is priced when the plan shows its size; a disk the card cannot price
-        // leaves the machine priced alone, with a note.
-        match side.number(disk_paths.size) {
+        // The boot disk is priced when the plan shows its size; a disk the card cannot price,
+        // or whose size the plan does not show, leaves the machine priced alone: partial.
+        let missing = match side.decimal(disk_paths.size) {
             Ok(Some(gb)) => {
                 let disk_type = side.string(disk_paths.kind).ok().flatten().map(last_segment);
                 match pricing::estimate(cloud, &region, &Item::Disk { gb, disk_type }) {
                     Ok(disk) => {
-                        priced.monthly_usd = pricing::round_cents(priced.monthly_usd + disk.monthly_usd);
+                        priced.monthly_usd += disk.monthly_usd;
                         priced.breakdown.extend(disk.breakdown);
+                        None
                     }
-                    Err(e) => notes.push(format!("boot disk not priced: {e}")),
+                    Err(e) => Some(format!("not included: boot disk: {e}")),
                 }
             }
-            Ok(None) => {
-                notes.push(format!("{} is not set (taken from the image): boot disk not priced", disk_paths.what))
-            }
-            Err(u) => notes.push(format!("{} is known only after apply: boot disk not priced", u.0)),
-        }
-        SideResult::Priced { priced, status: Status::Priced }
+            Ok(None) => Some(format!("not included: boot disk: {} is not set (taken from the image)", disk_paths.what)),
+            Err(u) => Some(format!("not included: boot disk: {} is known only after apply", u.0)),
+        };
+        let status = if missing.is_some() { Status::Partial } else { Status::Priced };
+        notes.extend(missing);
+        SideResult::Priced { priced, status }
     }
 
     fn disk(&self, side: Side<'_>, place: &mut Place, notes: &mut Vec<String>) -> SideResult {
@@ -450,7 +420,7 @@ impl Priceable<'_> {
             Err(result) => return result,
         };
         place.region = Some(region.clone());
-        let gb = match side.number(size_path) {
+        let gb = match side.decimal(size_path) {
             Ok(Some(gb)) => gb,
             Ok(None) => {
                 return SideResult::Unpriced("no disk size in the plan (taken from an image or snapshot)".into());
@@ -489,13 +459,29 @@ impl Priceable<'_> {
         }
         SideResult::Priced {
             priced: Priced {
-                monthly_usd: 0.0,
-                breakdown: BTreeMap::from([("storage".to_string(), 0.0)]),
+                monthly_usd: Decimal::ZERO,
+                breakdown: BTreeMap::from([("storage".to_string(), Decimal::ZERO)]),
                 origin: Origin::RateCard,
             },
             status: Status::UsageBased,
         }
     }
+}
+
+/// The plan's own `estimated_monthly_cost` and `cost_breakdown` of an `oppie_*` side, when known.
+fn plan_figure(side: Side<'_>) -> Option<Priced> {
+    let monthly_usd = side.decimal(&[K("estimated_monthly_cost")]).ok().flatten().filter(|m| *m >= Decimal::ZERO)?;
+    let breakdown = match side.get(&[K("cost_breakdown")]) {
+        Field::Known(Value::Object(map)) => map
+            .iter()
+            .filter_map(|(k, v)| match v {
+                Value::Number(n) => money::parse(&n.to_string()).map(|n| (k.clone(), n)),
+                _ => None,
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    Some(Priced { monthly_usd, breakdown, origin: Origin::Plan })
 }
 
 /// Where an instance's boot disk size and type are.
@@ -509,6 +495,10 @@ struct DiskPaths<'a> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn d(text: &str) -> Decimal {
+        money::parse(text).unwrap()
+    }
 
     fn change(resource_type: &str, actions: &[&str], before: Value, after: Value, unknown: Value) -> Value {
         json!({
@@ -532,10 +522,10 @@ mod tests {
         let c = cost(&change("oppie_instance", &["create"], Value::Null, planned, json!({})), &ctx);
         let after = c.after.unwrap();
         assert_eq!(after.origin, Origin::Plan);
-        assert_eq!(after.monthly_usd, 16.78);
+        assert_eq!(after.monthly_usd, d("16.78"));
         assert_eq!(c.environment.as_deref(), Some("prod"));
         assert_eq!((c.cloud.as_deref(), c.region.as_deref()), (Some("aws"), Some("us-east-1")));
-        assert_eq!(c.delta, Some(16.78));
+        assert_eq!(c.delta, Some(d("16.78")));
 
         let computed = json!({"cloud": "gcp", "region": "eu-central", "size": "m", "disk_gb": 10});
         let c = cost(
@@ -544,8 +534,47 @@ mod tests {
         );
         let after = c.after.unwrap();
         assert_eq!(after.origin, Origin::RateCard);
-        assert_eq!(after.breakdown["disk"], 1.2);
+        assert_eq!(after.breakdown["disk"], d("1.2"));
         assert_eq!(c.region.as_deref(), Some("europe-west3"));
+    }
+
+    #[test]
+    fn a_component_the_card_lacks_keeps_the_plans_figure_partial() {
+        // The provider priced the disk alone (the card has no Standard_D8s_v5): the plan carries
+        // that figure, and the report says it is partial, as the plan's warning did.
+        let ctx = PlanContext::default();
+        let planned = json!({"cloud": "azure", "region": "eu-west", "size": "Standard_D8s_v5", "disk_gb": 30,
+            "estimated_monthly_cost": 2.4, "cost_breakdown": {"disk": 2.4}});
+        let c = cost(&change("oppie_instance", &["create"], Value::Null, planned, json!({})), &ctx);
+        assert_eq!(c.status, Status::Partial);
+        assert_eq!(c.after.as_ref().unwrap().origin, Origin::Plan);
+        assert!(
+            c.notes.iter().any(|n| n.starts_with("not included: compute:") && n.contains("Standard_D8s_v5")),
+            "{:?}",
+            c.notes
+        );
+    }
+
+    #[test]
+    fn a_replace_on_another_cloud_keeps_where_each_side_is() {
+        let ctx = PlanContext::default();
+        let before =
+            json!({"cloud": "aws", "region": "us-east", "size": "s", "disk_gb": 20, "tags": {"environment": "dev"}});
+        let after =
+            json!({"cloud": "gcp", "region": "us-east", "size": "s", "disk_gb": 20, "tags": {"environment": "dev"}});
+        let c = cost(&change("oppie_instance", &["delete", "create"], before, after, json!({})), &ctx);
+        assert_eq!((c.cloud.as_deref(), c.region.as_deref()), (Some("gcp"), Some("us-east1")));
+        let moved = c.before_location.unwrap();
+        assert_eq!((moved.cloud.as_deref(), moved.region.as_deref()), (Some("aws"), Some("us-east-1")));
+        assert_eq!(c.before.unwrap().monthly_usd, d("16.78"));
+    }
+
+    #[test]
+    fn an_environment_is_free_and_nowhere() {
+        let ctx = PlanContext::default();
+        let c = cost(&change("oppie_environment", &["create"], Value::Null, json!({"name": "dev"}), json!({})), &ctx);
+        assert_eq!((c.status, c.placed, c.cloud), (Status::Priced, false, None));
+        assert_eq!(c.after.unwrap().monthly_usd, Decimal::ZERO);
     }
 
     #[test]
@@ -555,7 +584,7 @@ mod tests {
         let ctx = PlanContext::from_plan(&plan);
         let c = cost(&change("oppie_network", &["create"], Value::Null, json!({"name": "n"}), json!({})), &ctx);
         assert_eq!(c.region.as_deref(), Some("westeurope"));
-        assert_eq!(c.after.unwrap().monthly_usd, 0.0);
+        assert_eq!(c.after.unwrap().monthly_usd, d("0.0"));
         assert_eq!(c.status, Status::Priced);
     }
 
@@ -588,10 +617,10 @@ mod tests {
         let c = cost(&change("aws_instance", &["update"], before, after, json!({})), &ctx);
         assert_eq!(c.region.as_deref(), Some("eu-west-1"));
         let (b, a) = (c.before.unwrap(), c.after.unwrap());
-        assert_eq!(b.breakdown["compute"], 8.32); // 0.0114 × 730
-        assert_eq!(a.breakdown["compute"], 66.58); // 0.0912 × 730
-        assert_eq!(a.breakdown["disk"], 0.7); // 8 × 0.088
-        assert_eq!(c.delta, Some(pricing::round_cents(a.monthly_usd - b.monthly_usd)));
+        assert_eq!(b.breakdown["compute"], d("8.32")); // 0.0114 × 730
+        assert_eq!(a.breakdown["compute"], d("66.58")); // 0.0912 × 730
+        assert_eq!(a.breakdown["disk"], d("0.7")); // 8 × 0.088
+        assert_eq!(c.delta, Some(a.monthly_usd - b.monthly_usd));
     }
 
     #[test]
@@ -609,7 +638,7 @@ mod tests {
             &ctx,
         );
         assert_eq!(c.region.as_deref(), Some("europe-west1"));
-        assert_eq!(c.after.as_ref().unwrap().breakdown["disk"], 3.4);
+        assert_eq!(c.after.as_ref().unwrap().breakdown["disk"], d("3.4"));
         assert_eq!(c.environment.as_deref(), Some("dev"));
         let c = cost(
             &change(
@@ -622,8 +651,8 @@ mod tests {
             ),
             &ctx,
         );
-        assert_eq!(c.before.as_ref().unwrap().monthly_usd, 35.04); // 0.048 × 730
-        assert_eq!(c.delta, Some(-35.04));
+        assert_eq!(c.before.as_ref().unwrap().monthly_usd, d("35.04")); // 0.048 × 730
+        assert_eq!(c.delta, Some(d("-35.04")));
         assert!(c.notes.iter().any(|n| n.contains("os_disk disk_size_gb is not set")), "{:?}", c.notes);
         let c = cost(
             &change("aws_instance", &["create"], Value::Null, json!({"instance_type": "t3.micro"}), json!({})),
@@ -650,7 +679,7 @@ mod tests {
         assert!(c.notes.iter().any(|n| n.contains("x1e.32xlarge")), "{:?}", c.notes);
         let c = cost(&change("aws_s3_bucket", &["create"], Value::Null, json!({"bucket": "b"}), json!({})), &ctx);
         assert_eq!(c.status, Status::UsageBased);
-        assert_eq!(c.after.unwrap().monthly_usd, 0.0);
+        assert_eq!(c.after.unwrap().monthly_usd, d("0.0"));
         assert!(matches!(
             price_change(&change("aws_vpc", &["create"], Value::Null, json!({}), json!({})), &ctx),
             Outcome::NotPriceable
@@ -675,7 +704,7 @@ mod tests {
             ),
             &ctx,
         );
-        assert_eq!(c.after.unwrap().monthly_usd, 4.0); // pd-standard 0.04
+        assert_eq!(c.after.unwrap().monthly_usd, d("4.0")); // pd-standard 0.04
         let c = cost(
             &change(
                 "aws_ebs_volume",
@@ -686,7 +715,7 @@ mod tests {
             ),
             &ctx,
         );
-        assert_eq!(c.after.unwrap().monthly_usd, 4.0); // 50 × 0.08
+        assert_eq!(c.after.unwrap().monthly_usd, d("4.0")); // 50 × 0.08
         let c = cost(
             &change(
                 "azurerm_managed_disk",
@@ -697,6 +726,6 @@ mod tests {
             ),
             &ctx,
         );
-        assert_eq!(c.after.unwrap().monthly_usd, 9.6);
+        assert_eq!(c.after.unwrap().monthly_usd, d("9.6"));
     }
 }

@@ -1,6 +1,7 @@
 //! Reading attribute values out of one side (before or after) of a resource change, telling
 //! known values from values Terraform only learns at apply time (`after_unknown`).
 
+use oppie_catalog::pricing::money::{self, Decimal};
 use serde_json::Value;
 
 /// One path step: an object key or a list index.
@@ -62,11 +63,12 @@ impl<'a> Side<'a> {
         }
     }
 
-    /// A known number attribute (numbers given as strings count too, as Terraform allows).
-    pub fn number(&self, path: &[Step<'_>]) -> Result<Option<f64>, Unknown> {
+    /// A known number attribute as an exact decimal, read from the number's JSON text (numbers
+    /// given as strings count too); `Ok(None)` when absent or not a number.
+    pub fn decimal(&self, path: &[Step<'_>]) -> Result<Option<Decimal>, Unknown> {
         match self.get(path) {
-            Field::Known(Value::Number(n)) => Ok(n.as_f64()),
-            Field::Known(Value::String(s)) => Ok(s.trim().parse::<f64>().ok().filter(|n| n.is_finite())),
+            Field::Known(Value::Number(n)) => Ok(money::parse(&n.to_string())),
+            Field::Known(Value::String(s)) => Ok(money::parse(s.trim())),
             Field::Known(_) | Field::Absent => Ok(None),
             Field::Unknown => Err(Unknown(render(path))),
         }
@@ -118,7 +120,7 @@ mod tests {
         let side = Side { values: &values, unknown: &unknown };
         assert_eq!(side.string(&[Step::Key("size")]), Ok(Some("t3.micro")));
         assert_eq!(
-            side.number(&[Step::Key("disk"), Step::Index(0), Step::Key("gb")]),
+            side.decimal(&[Step::Key("disk"), Step::Index(0), Step::Key("gb")]),
             Err(Unknown("disk[0].gb".into()))
         );
         assert_eq!(side.get(&[Step::Key("tags")]), Field::Absent);
@@ -126,16 +128,17 @@ mod tests {
         assert_eq!(side.get(&[Step::Key("id"), Step::Key("deeper")]), Field::Unknown);
         assert_eq!(side.string(&[Step::Key("missing")]), Ok(None));
         let before = Side { values: &values, unknown: &Value::Null };
-        assert_eq!(before.number(&[Step::Key("disk"), Step::Index(0), Step::Key("gb")]), Ok(Some(10.0)));
+        assert_eq!(before.decimal(&[Step::Key("disk"), Step::Index(0), Step::Key("gb")]), Ok(Some(Decimal::TEN)));
     }
 
     #[test]
     fn numbers_may_be_strings() {
-        let values = json!({"a": "30", "b": "x", "c": 1.5});
+        let values = json!({"a": "30", "b": "x", "c": 9.19, "d": 1e300});
         let side = Side { values: &values, unknown: &Value::Null };
-        assert_eq!(side.number(&[Step::Key("a")]), Ok(Some(30.0)));
-        assert_eq!(side.number(&[Step::Key("b")]), Ok(None));
-        assert_eq!(side.number(&[Step::Key("c")]), Ok(Some(1.5)));
+        assert_eq!(side.decimal(&[Step::Key("a")]), Ok(Some(Decimal::from(30))));
+        assert_eq!(side.decimal(&[Step::Key("b")]), Ok(None));
+        assert_eq!(side.decimal(&[Step::Key("c")]).unwrap().unwrap().to_string(), "9.19");
+        assert_eq!(side.decimal(&[Step::Key("d")]), Ok(None));
     }
 
     #[test]

@@ -1,22 +1,27 @@
-//! `estimated_monthly_cost` and `cost_breakdown` for every `oppie_*` resource, from the
-//! catalog's rate card, known at plan time whenever the priced attributes are.
+//! `estimated_monthly_cost` and `cost_breakdown` for every `oppie_*` resource: the catalog's
+//! one price model (`oppie-policy cost` uses the same), written as exact decimal numbers.
+//!
+//! cty numbers are arbitrary precision; a float64 such as 9.19 is not. The figures travel as
+//! decimal text, so `sum()` over them in an output equals itself on the next plan.
 
 use std::collections::BTreeMap;
 
-use oppie_catalog::pricing::{self, Estimate, Item};
-use tfplug::{Attribute, Context, Diagnostics, MaybeUnknown, Object, Schema, Type, Value};
+use oppie_catalog::pricing::{self, Attr, Decimal, Defaults, Outcome, Quote};
+use tfplug::cty::Number;
+use tfplug::{Attribute, AttributePath, Context, Diagnostics, Object, Schema, Type, Value};
 
-use crate::catalog::{self, Cloud};
 use crate::client::Client;
 
 /// Adds the cost attributes. (Buckets carry `expected_storage_gb`, which they are priced by.)
 pub fn extend_schema(mut schema: Schema) -> Schema {
     let block = schema
         .block
-        .attribute(Attribute::number("estimated_monthly_cost").computed().description(format!(
-            "Estimated monthly cost in USD (on-demand list prices of rate card {}), known at plan time.",
-            pricing::card().version
-        )))
+        // No rate card version here: a new card would otherwise change every resource's docs.
+        .attribute(Attribute::number("estimated_monthly_cost").computed().description(
+            "Estimated monthly cost in USD (on-demand list prices of the rate card built into the provider; \
+             a warning names its version when the estimate is partial or missing), known at plan time. \
+             An exact decimal, so sums of it in outputs stay stable.",
+        ))
         .attribute(
             Attribute::new("cost_breakdown", Type::map(Type::Number))
                 .computed()
@@ -26,115 +31,143 @@ pub fn extend_schema(mut schema: Schema) -> Schema {
     schema
 }
 
-/// The outcome of pricing one object.
-pub enum Outcome {
-    /// Priced (or free).
-    Priced(Estimate),
-    /// Priced in part; the text says what the card could not price.
-    Partial(Estimate, String),
-    /// An input is not known yet.
-    Unknown,
-    /// The rate card cannot price it: a warning, and no figure.
-    Unpriced(String),
+/// Prices the object as planned (or as stored), with the provider's defaults for an unset
+/// cloud or region.
+pub fn estimate(ctx: &Context<Client>, type_name: &str, obj: &Object) -> Quote {
+    let client = ctx.try_client();
+    let defaults = Defaults {
+        cloud: client.and_then(|c| c.default_cloud).map(|c| c.key()),
+        region: client.and_then(|c| c.default_region.as_deref()),
+    };
+    pricing::price(type_name, &|name: &str| attr(obj.attr(name)), &defaults)
 }
 
-/// Prices the object as planned (or as stored).
-pub fn estimate(ctx: &Context<Client>, type_name: &str, obj: &Object) -> Outcome {
-    if type_name == "oppie_environment" {
-        return Outcome::Priced(Estimate { monthly_usd: 0.0, breakdown: BTreeMap::new() });
+/// An attribute as the price model reads it.
+fn attr(value: &Value) -> Attr {
+    match value {
+        Value::Unknown(_) => Attr::Unknown,
+        Value::String(s) => Attr::Value(s.clone()),
+        Value::Number(n) => Attr::Value(n.to_text()),
+        Value::Bool(b) => Attr::Value(b.to_string()),
+        Value::Dynamic(_, inner) => attr(inner),
+        _ => Attr::Unset,
     }
-    let client = ctx.try_client();
-    let text = |name: &str| -> Result<Option<String>, ()> {
-        match obj.attr(name) {
-            Value::Unknown(_) => Err(()),
-            v => Ok(v.as_str().map(str::to_string)),
+}
+
+/// A cty number with the decimal's exact value.
+fn number(usd: Decimal) -> Result<Value, Diagnostics> {
+    Number::parse(&usd.to_string())
+        .map(Value::Number)
+        .map_err(|e| Diagnostics::error("Internal error", format!("cost {usd}: {}", e.message)))
+}
+
+fn figures(estimate: &pricing::Estimate) -> Result<(Value, Value), Diagnostics> {
+    let breakdown: Result<BTreeMap<String, Value>, Diagnostics> =
+        estimate.breakdown.iter().map(|(k, v)| Ok((k.clone(), number(*v)?))).collect();
+    Ok((number(estimate.monthly_usd)?, Value::Map(breakdown?)))
+}
+
+/// Writes the quote into the object; a partial or unpriced one also gets a warning (an
+/// unpriced one null figures).
+pub fn set(obj: &mut Object, quote: Quote) -> Result<Diagnostics, Diagnostics> {
+    let mut warnings = Diagnostics::new();
+    let card = &pricing::card().version;
+    let mut warn = |summary: &str, detail: String| {
+        warnings.add_attribute_warning(AttributePath::attr("estimated_monthly_cost"), summary, detail);
+    };
+    let (cost, breakdown) = match &quote.outcome {
+        Outcome::Priced(estimate) => figures(estimate)?,
+        Outcome::Partial { estimate, missing } => {
+            warn(
+                "Partial cost estimate",
+                format!("The estimate from rate card {card} leaves out {}.", missing.join("; ")),
+            );
+            figures(estimate)?
+        }
+        Outcome::Unknown(_) => (Value::unknown(), Value::unknown()),
+        Outcome::Unpriced(why) => {
+            warn("No cost estimate", format!("The rate card ({card}) cannot price this resource: {why}."));
+            (Value::Null, Value::Null)
         }
     };
-    let (Ok(cloud), Ok(region)) = (text("cloud"), text("region")) else { return Outcome::Unknown };
-    let cloud = cloud.as_deref().and_then(Cloud::parse).or_else(|| client.and_then(|c| c.default_cloud));
-    let region = region.or_else(|| client.and_then(|c| c.default_region.clone()));
-    let (Some(cloud), Some(region)) = (cloud, region) else {
-        return Outcome::Unpriced("the cloud and region are not set, here or in the provider's defaults".into());
-    };
-    let cat = catalog::get().cloud(cloud);
-    let native_region = match cat.region(cloud, &region) {
-        Ok(r) => r,
-        Err(e) => return Outcome::Unpriced(e),
-    };
-    let number = |name: &str| -> Result<Option<f64>, ()> {
-        match obj.attr(name) {
-            Value::Unknown(_) => Err(()),
-            v => Ok(v.as_number().map(|n| n.as_f64())),
+    for (name, value) in [("estimated_monthly_cost", cost), ("cost_breakdown", breakdown)] {
+        if !obj.value_mut().set_at(&AttributePath::attr(name), value) {
+            return Err(Diagnostics::error("Internal error", format!("the schema has no attribute {name}")));
         }
-    };
-    let result = match type_name {
-        "oppie_instance" => {
-            let (Ok(size), Ok(disk_gb)) = (text("size"), number("disk_gb")) else { return Outcome::Unknown };
-            let Some(size) = size else { return Outcome::Unpriced("no size".into()) };
-            let instance_type = match cat.size(cloud, &size) {
-                Ok(t) => t,
-                Err(e) => return Outcome::Unpriced(e),
-            };
-            let disk_gb = disk_gb.unwrap_or(0.0);
-            let item = Item::Instance { instance_type: &instance_type, disk_gb, disk_type: None };
-            match pricing::estimate(cloud, &native_region, &item) {
-                // The card may know the machine but not the region's disks: price what it knows.
-                Err(disk_err) if disk_gb > 0.0 => {
-                    let machine = Item::Instance { instance_type: &instance_type, disk_gb: 0.0, disk_type: None };
-                    return match pricing::estimate(cloud, &native_region, &machine) {
-                        Ok(e) => Outcome::Partial(e, format!("the {disk_gb} GB disk is not included: {disk_err}")),
-                        Err(e) => Outcome::Unpriced(e.to_string()),
-                    };
-                }
-                other => other,
+    }
+    Ok(warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn object(pairs: &[(&str, Value)]) -> Object {
+        let ty = Type::object([
+            ("cloud", Type::String),
+            ("region", Type::String),
+            ("size", Type::String),
+            ("disk_gb", Type::Number),
+            ("estimated_monthly_cost", Type::Number),
+            ("cost_breakdown", Type::map(Type::Number)),
+        ]);
+        let mut value = Value::object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        if let Value::Object(m) = &mut value {
+            for name in ["cloud", "region", "size", "disk_gb", "estimated_monthly_cost", "cost_breakdown"] {
+                m.entry(name.to_string()).or_insert(Value::Null);
             }
         }
-        "oppie_bucket" => {
-            let Ok(gb) = number("expected_storage_gb") else { return Outcome::Unknown };
-            let item = Item::Bucket { storage_gb: gb.unwrap_or(0.0), storage_class: "standard" };
-            pricing::estimate(cloud, &native_region, &item)
-        }
-        "oppie_network" => pricing::estimate(cloud, &native_region, &Item::Network),
-        "oppie_subnet" => pricing::estimate(cloud, &native_region, &Item::Subnet),
-        "oppie_firewall" => pricing::estimate(cloud, &native_region, &Item::Firewall),
-        other => return Outcome::Unpriced(format!("{other} has no price model")),
-    };
-    match result {
-        Ok(e) => Outcome::Priced(e),
-        Err(e) => Outcome::Unpriced(e.to_string()),
+        Object::new(value, Arc::new(ty))
     }
-}
 
-/// Writes the outcome into the object; an unpriced object gets a warning and null figures.
-pub fn set(obj: &mut Object, outcome: Outcome) -> Result<Diagnostics, Diagnostics> {
-    let mut warnings = Diagnostics::new();
-    let warn = |warnings: &mut Diagnostics, summary: &str, detail: String| {
-        warnings.add_attribute_warning(tfplug::AttributePath::attr("estimated_monthly_cost"), summary, detail);
-    };
-    let figures: MaybeUnknown<Option<Estimate>> = match outcome {
-        Outcome::Priced(e) => MaybeUnknown::Known(Some(e)),
-        Outcome::Partial(e, why) => {
-            let detail =
-                format!("The estimate from rate card {} leaves something out: {why}.", pricing::card().version);
-            warn(&mut warnings, "Partial cost estimate", detail);
-            MaybeUnknown::Known(Some(e))
-        }
-        Outcome::Unknown => MaybeUnknown::Unknown,
-        Outcome::Unpriced(why) => {
-            let detail = format!("The rate card ({}) cannot price this resource: {why}.", pricing::card().version);
-            warn(&mut warnings, "No cost estimate", detail);
-            MaybeUnknown::Known(None)
-        }
-    };
-    let cost = match &figures {
-        MaybeUnknown::Known(e) => MaybeUnknown::Known(e.as_ref().map(|e| e.monthly_usd)),
-        MaybeUnknown::Unknown => MaybeUnknown::Unknown,
-    };
-    let breakdown = match figures {
-        MaybeUnknown::Known(e) => MaybeUnknown::Known(e.map(|e| e.breakdown)),
-        MaybeUnknown::Unknown => MaybeUnknown::Unknown,
-    };
-    obj.set_attr("estimated_monthly_cost", &cost)?;
-    obj.set_attr("cost_breakdown", &breakdown)?;
-    Ok(warnings)
+    fn quote(obj: &Object) -> Quote {
+        pricing::price("oppie_instance", &|name: &str| attr(obj.attr(name)), &Defaults::default())
+    }
+
+    #[test]
+    fn figures_are_exact_decimal_numbers() {
+        let mut obj = object(&[
+            ("cloud", Value::string("aws")),
+            ("region", Value::string("us-east")),
+            ("size", Value::string("s")),
+            ("disk_gb", Value::Number(Number::Int(20))),
+        ]);
+        let q = quote(&obj);
+        let warnings = set(&mut obj, q).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        // 16.78 is no float64: it must travel as decimal text for Terraform to keep it exact.
+        assert_eq!(obj.attr("estimated_monthly_cost"), &Value::Number(Number::parse("16.78").unwrap()));
+        assert!(matches!(obj.attr("estimated_monthly_cost"), Value::Number(Number::Decimal(_))));
+        let breakdown = obj.attr("cost_breakdown").as_map().unwrap();
+        assert_eq!(breakdown["compute"], Value::Number(Number::parse("15.18").unwrap()));
+        assert_eq!(breakdown["disk"], Value::Number(Number::parse("1.6").unwrap()));
+    }
+
+    #[test]
+    fn partial_unknown_and_unpriced_outcomes() {
+        let mut obj = object(&[
+            ("cloud", Value::string("aws")),
+            ("region", Value::string("us-east")),
+            ("size", Value::string("s")),
+        ]);
+        let q = quote(&obj);
+        let warnings = set(&mut obj, q).unwrap();
+        assert_eq!(warnings.0.len(), 1);
+        assert_eq!(warnings.0[0].summary, "Partial cost estimate");
+        assert!(warnings.0[0].detail.contains("disk: disk_gb is not set"), "{:?}", warnings.0[0].detail);
+        assert_eq!(obj.attr("estimated_monthly_cost"), &Value::Number(Number::parse("15.18").unwrap()));
+
+        let mut obj = object(&[("cloud", Value::string("aws")), ("region", Value::string("us-east"))]);
+        obj.value_mut().set_at(&AttributePath::attr("size"), Value::unknown());
+        let q = quote(&obj);
+        assert!(set(&mut obj, q).unwrap().is_empty());
+        assert!(obj.attr("estimated_monthly_cost").is_unknown() && obj.attr("cost_breakdown").is_unknown());
+
+        let mut obj = object(&[("cloud", Value::string("aws")), ("region", Value::string("mars-north-1"))]);
+        let q = quote(&obj);
+        let warnings = set(&mut obj, q).unwrap();
+        assert_eq!(warnings.0[0].summary, "No cost estimate");
+        assert!(obj.attr("estimated_monthly_cost").is_null());
+    }
 }
