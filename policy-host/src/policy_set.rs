@@ -143,9 +143,16 @@ impl PolicySetBuilder {
         self
     }
 
-    /// Only rules in these packages (or below them) are checks.
+    /// Only rules in these packages (exactly) are checks; none given: conftest's `main` when the
+    /// policies declare it, else every package.
     pub fn namespaces(mut self, namespaces: Vec<String>) -> Self {
         self.rego.namespaces = namespaces;
+        self
+    }
+
+    /// Every package's rules are checks (conftest's `--all-namespaces`).
+    pub fn all_namespaces(mut self, all: bool) -> Self {
+        self.rego.all_namespaces = all;
         self
     }
 

@@ -28,9 +28,13 @@ pub(super) struct CheckArgs {
     /// Fail (exit 1) on findings at or above this enforcement level.
     #[arg(long, value_name = "LEVEL", default_value = "soft-mandatory")]
     fail_on: Enforcement,
-    /// Only rules in this package (or below it) are checks. Repeatable; default: all packages.
+    /// Only rules in this package (exactly, as conftest) are checks. Repeatable; default: conftest's
+    /// `main` when the policies declare it, else every package.
     #[arg(short, long = "namespace", value_name = "PACKAGE")]
     namespaces: Vec<String>,
+    /// Every package's rules are checks (conftest's --all-namespaces).
+    #[arg(long, conflicts_with = "namespaces")]
+    all_namespaces: bool,
     /// Colour in text output: auto (TTY and NO_COLOR unset), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
@@ -107,7 +111,7 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     let plain = if !costed.is_empty() && (0..inputs.len()).all(|i| set_of(i).is_some()) {
         None
     } else {
-        Some(args.policy.builder()?.namespaces(args.namespaces.clone()).build()?)
+        Some(args.policy.builder()?.namespaces(args.namespaces.clone()).all_namespaces(args.all_namespaces).build()?)
     };
     let Some(policies) = plain.as_ref().or_else(|| costed.first().map(|c| &c.set)) else {
         anyhow::bail!("no policy set was built");
@@ -194,6 +198,7 @@ fn with_costs(
         .policy
         .builder()?
         .namespaces(args.namespaces.clone())
+        .all_namespaces(args.all_namespaces)
         .data_document("<oppie-policy costs>", document.clone())
         .build()?;
     Ok(Some(Priced::New(document, Box::new(set))))

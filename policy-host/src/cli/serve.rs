@@ -31,9 +31,13 @@ pub(super) struct ServeArgs {
     addr: SocketAddr,
     #[command(flatten)]
     policy: PolicyArgs,
-    /// Only rules in this package (or below it) are checks. Repeatable; default: all packages.
+    /// Only rules in this package (exactly, as conftest) are checks. Repeatable; default: conftest's
+    /// `main` when the policies declare it, else every package.
     #[arg(short, long = "namespace", value_name = "PACKAGE")]
     namespaces: Vec<String>,
+    /// Every package's rules are checks (conftest's --all-namespaces).
+    #[arg(long, conflicts_with = "namespaces")]
+    all_namespaces: bool,
     /// Bearer token clients must send (`Authorization: Bearer <token>`). Without --token and
     /// --token-file the server accepts every client.
     #[arg(long, value_name = "TOKEN", env = "OPPIE_POLICY_TOKEN", hide_env_values = true)]
@@ -76,7 +80,11 @@ pub(super) fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         watched.push(dir.to_path_buf());
     }
     watched.extend(args.policy.data.iter().cloned());
-    let mut config = Config::new(args.addr, args.policy.builder()?.namespaces(args.namespaces.clone()), watched);
+    let mut config = Config::new(
+        args.addr,
+        args.policy.builder()?.namespaces(args.namespaces.clone()).all_namespaces(args.all_namespaces),
+        watched,
+    );
     config.tokens = tokens(args)?;
     config.tls = args.tls_cert.as_ref().zip(args.tls_key.as_ref()).map(|(cert, key)| TlsFiles {
         cert: cert.clone(),
@@ -92,8 +100,11 @@ pub(super) fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     config.shutdown_timeout = args.shutdown_timeout;
     let tls = config.tls.is_some();
 
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(oppie_policy::limits::EVAL_STACK_BYTES)
+        .build()
+        .context("cannot start the runtime")?;
     runtime.block_on(async move {
         let server = Server::bind(config).await?;
         let addr = server.local_addr()?;

@@ -20,7 +20,7 @@ use super::{Engine, EvalError, RuleResult, rule_values};
 use crate::error::{Error, Location, Result};
 use crate::input::Input;
 use crate::metadata::{self, Annotation, Block, Scope};
-use crate::rules::{RuleInfo, RuleKind, in_namespaces};
+use crate::rules::{RuleInfo, RuleKind, effective_namespaces, in_namespaces};
 
 /// Work units between clock reads of the time budget: reading the clock on every unit costs
 /// a quarter of the evaluation time; every 1024 units keeps the overshoot in microseconds.
@@ -82,8 +82,11 @@ pub struct DataDocument {
 pub struct RegoOptions {
     /// Wall-clock budget for one rule's evaluation.
     pub rule_timeout: Duration,
-    /// Only rules in these packages (or below them) are checks; empty means all packages.
+    /// Only rules in these packages (exactly, as conftest's `--namespace`) are checks; empty
+    /// means conftest's `main` when the policies have that package, else all packages.
     pub namespaces: Vec<String>,
+    /// Every package's rules are checks (conftest's `--all-namespaces`), whatever `namespaces` says.
+    pub all_namespaces: bool,
     /// Threads for large inputs (0: one per core, at most 4); 1 evaluates serially.
     pub threads: usize,
     /// Evaluate every rule, also those whose METADATA `resource_types` the input does not hold.
@@ -99,6 +102,7 @@ impl Default for RegoOptions {
         Self {
             rule_timeout: Duration::from_secs(10),
             namespaces: Vec::new(),
+            all_namespaces: false,
             threads: 0,
             all_rules: false,
             specialise: false,
@@ -401,12 +405,16 @@ impl Engine for RegoEngine {
                     .enumerate()
                     .map(|(worker, shard)| {
                         let claims = Some((Arc::clone(&claims), worker));
-                        scope.spawn(move || self.run_shard(shard, input, applies, claims))
+                        std::thread::Builder::new()
+                            .stack_size(crate::limits::EVAL_STACK_BYTES)
+                            .spawn_scoped(scope, move || self.run_shard(shard, input, applies, claims))
                     })
                     .collect();
                 for worker in workers {
-                    // A worker that panicked leaves its units without a result: evaluated below.
-                    for (index, result) in worker.join().unwrap_or_default() {
+                    // A worker that panicked or could not start leaves its units without a
+                    // result: evaluated below.
+                    let done = worker.ok().and_then(|w| w.join().ok()).unwrap_or_default();
+                    for (index, result) in done {
                         if let Some(slot) = results.get_mut(index) {
                             *slot = Some(result);
                         }
@@ -887,6 +895,7 @@ struct Definition {
 impl Catalogue {
     fn build(engine: &mut regorus::Engine, sources: &[RegoSource], options: &RegoOptions) -> Result<Self> {
         let packages = module_packages(engine)?;
+        let namespaces = effective_namespaces(&options.namespaces, options.all_namespaces, &packages);
         let modules = engine.get_modules().clone();
         // METADATA blocks per module, keyed by the line of the statement they annotate.
         let mut blocks: Vec<BTreeMap<u32, Block>> = Vec::with_capacity(modules.len());
@@ -956,7 +965,7 @@ impl Catalogue {
                 let Some(kind) = RuleKind::from_rule_name(&name) else {
                     continue;
                 };
-                if !in_namespaces(&package.join("."), &options.namespaces) {
+                if !in_namespaces(&package.join("."), &namespaces) {
                     continue;
                 }
                 documents.entry((package.clone(), name)).or_insert_with(|| (kind, Vec::new())).1.push(Definition {
@@ -1128,7 +1137,8 @@ mod tests {
             "v1.rego",
             "package other\ndeny contains msg if {\n  input.format_version == \"1.2\"\n  msg := \"v1 rule\"\n}\n",
         );
-        let engine = RegoEngine::load(&[v0, v1], &[], &RegoOptions::default()).unwrap();
+        let options = RegoOptions { all_namespaces: true, ..RegoOptions::default() };
+        let engine = RegoEngine::load(&[v0, v1], &[], &options).unwrap();
         let results = engine.evaluate(&plan(r#"{"format_version":"1.2","resource_changes":[]}"#));
         assert_eq!(engine.rules().len(), 2);
         let mut all: Vec<_> = results.into_iter().flat_map(|r| r.unwrap()).collect();
@@ -1289,7 +1299,8 @@ violation contains rc.address if {
             "main.rego",
             "package main\nimport data.helpers\nimport data.helpers as h\ndeny contains x if { x := helpers.cheap }\nwarn contains y if { y := h.double(h.cheap) }\n",
         );
-        let engine = RegoEngine::load(&[helpers, main], &[], &RegoOptions::default()).unwrap();
+        let options = RegoOptions { all_namespaces: true, ..RegoOptions::default() };
+        let engine = RegoEngine::load(&[helpers, main], &[], &options).unwrap();
         let input = plan(r#"{"format_version":"1.0","values":{}}"#);
         let ids: Vec<_> = engine.rules().iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["helpers.deny", "main.deny", "main.warn"], "generated modules are not checks");

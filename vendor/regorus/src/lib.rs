@@ -7,7 +7,7 @@
 // never in production builds, so it's OK to allow unsafe code
 // during verification. The `forbid` remains in force for all
 // shipped code.
-#![cfg_attr(not(verus_keep_ghost), forbid(unsafe_code))]
+#![cfg_attr(not(verus_keep_ghost), deny(unsafe_code))]
 // `anyhow!` with a literal lowers to `Arguments::from_str`, which is unstable.
 // Verus needs to name it to give it a specification. Verification builds use the
 // Verus toolchain, so this gate never applies to shipped code.

@@ -52,23 +52,80 @@ mod imp {
         }
     }
 
+    std::thread_local! {
+        /// The lowest address of this thread's stack, when the platform says (0: unknown).
+        static STACK_LOW: Cell<Option<usize>> = const { Cell::new(None) };
+        /// The stack this evaluation may use: the configured limit, or less when the thread's
+        /// stack has less room left (0: unbounded).
+        static STACK_ALLOWED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// Stack kept free below the budget for builtins and the frames between two checks.
+    const STACK_HEADROOM: usize = 512 * 1024;
+
+    #[cfg(target_os = "linux")]
+    #[allow(unsafe_code)]
+    fn thread_stack_low() -> usize {
+        STACK_LOW.with(|low| {
+            if let Some(known) = low.get() {
+                return known;
+            }
+            // SAFETY: pthread_getattr_np fills `attr` for the calling thread; the attribute is
+            // destroyed after its stack address and size are read.
+            let found = unsafe {
+                let mut attr: libc::pthread_attr_t = core::mem::zeroed();
+                if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+                    0
+                } else {
+                    let mut addr: *mut libc::c_void = core::ptr::null_mut();
+                    let mut size: libc::size_t = 0;
+                    let ok = libc::pthread_attr_getstack(&attr, &mut addr, &mut size) == 0;
+                    libc::pthread_attr_destroy(&mut attr);
+                    if ok {
+                        addr as usize
+                    } else {
+                        0
+                    }
+                }
+            };
+            low.set(Some(found));
+            found
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn thread_stack_low() -> usize {
+        0
+    }
+
     pub(crate) fn start_evaluation(start: Option<Duration>, limit: Option<Duration>) {
         DEADLINE.with(|d| d.set(start.zip(limit)));
         TICKS.with(|t| t.set(0));
         let here = 0u8;
-        STACK_BASE.with(|b| b.set(core::ptr::addr_of!(here) as usize));
+        let base = core::ptr::addr_of!(here) as usize;
+        STACK_BASE.with(|b| b.set(base));
+        let low = thread_stack_low();
+        let room = (low != 0 && base > low).then(|| (base - low).saturating_sub(STACK_HEADROOM));
+        let allowed = match (stack_limit(), room) {
+            (Some(limit), Some(room)) => limit.min(room).max(1),
+            (Some(limit), None) => limit,
+            (None, Some(room)) => room.max(1),
+            (None, None) => 0,
+        };
+        STACK_ALLOWED.with(|a| a.set(allowed));
     }
 
-    /// Bytes of stack used since the evaluation started, when above the stack limit.
+    /// Bytes of stack used since the evaluation started, when above what it may use: the
+    /// configured limit, and never more than the thread's stack has room for.
     pub(crate) fn stack_overrun() -> Option<(usize, usize)> {
-        let limit = stack_limit()?;
+        let allowed = STACK_ALLOWED.with(Cell::get);
         let base = STACK_BASE.with(Cell::get);
-        if base == 0 {
+        if base == 0 || allowed == 0 {
             return None;
         }
         let here = 0u8;
         let used = base.saturating_sub(core::ptr::addr_of!(here) as usize);
-        (used > limit).then_some((used, limit))
+        (used > allowed).then_some((used, allowed))
     }
 
     pub fn memory_overrun() -> Option<(u64, u64)> {
