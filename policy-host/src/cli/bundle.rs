@@ -27,6 +27,8 @@ pub(super) enum BundleCommand {
 pub(super) fn run(command: &BundleCommand) -> anyhow::Result<u8> {
     match command {
         BundleCommand::Build { dir, output, revision } => {
+            // Refuse what `check` would refuse: the directory must load as a policy set.
+            oppie_policy::PolicySet::builder().policy(dir).build()?;
             let options = BuildOptions { revision: revision.clone() };
             let manifest = bundle::build(dir, output, &options)?;
             let files = manifest

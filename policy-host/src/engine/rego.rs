@@ -218,7 +218,16 @@ impl RegoEngine {
             engine
                 .add_extension(APPLIES_FUNCTION.to_string(), 1, Box::new(unit_applies))
                 .map_err(|e| policy_error(&batches.name, &e))?;
+            // The generated module has a line per rule and shard: regorus's limits for policy
+            // files (1 MiB, 20,000 lines) would refuse a set of ~3,000 rules.
+            let limit = |n: usize| std::num::NonZeroUsize::new(n.max(1)).unwrap_or(std::num::NonZeroUsize::MIN);
+            engine.set_policy_length_config(regorus::utils::limits::PolicyLengthConfig {
+                max_file_bytes: limit(batches.text.len() + 1),
+                max_lines: limit(batches.text.lines().count() + 2),
+                ..Default::default()
+            });
             add_source(&mut engine, &batches)?;
+            engine.set_policy_length_config(Default::default());
             engine.eval_query("true".to_string(), false).map_err(|e| policy_error(&batches.name, &e))?;
         }
         let filters = catalogue.rules.iter().map(|rule| TypeFilter::from_custom(&rule.custom)).collect();
@@ -467,6 +476,9 @@ struct Turn {
     /// With trace logging on: when this thread started each unit it evaluated, for the
     /// per-rule timeline of a batch.
     started: Option<Vec<(usize, std::time::Instant)>>,
+    /// The unit this thread's batch is evaluating now: the one blamed when the batch runs out
+    /// of time.
+    current: Option<usize>,
 }
 
 /// Which worker of a parallel evaluation took each unit. Workers walk the units in different
@@ -510,8 +522,11 @@ fn unit_applies(args: Vec<regorus::Value>) -> anyhow::Result<regorus::Value> {
     });
     if applies {
         TURN.with(|cell| {
-            if let Some(started) = cell.borrow_mut().as_mut().and_then(|turn| turn.started.as_mut()) {
-                started.push((index.unwrap_or(usize::MAX), std::time::Instant::now()));
+            if let Some(turn) = cell.borrow_mut().as_mut() {
+                turn.current = index;
+                if let Some(started) = turn.started.as_mut() {
+                    started.push((index.unwrap_or(usize::MAX), std::time::Instant::now()));
+                }
             }
         });
     }
@@ -639,25 +654,32 @@ impl RegoEngine {
         // rule, which asks `APPLIES_FUNCTION` which units to evaluate. If anything in it fails or
         // runs out of time, every rule is evaluated again on its own, so the failure is
         // pinned on the rule that caused it and the other rules still report.
-        // Every rule in the batch keeps its own budget: a batch that ran out of one rule's
-        // time would otherwise be thrown away and evaluated again rule by rule.
-        let rules = u32::try_from(chosen.len()).unwrap_or(u32::MAX);
+        // The batch gets one rule's budget, and the rule-by-rule pass after a failed batch
+        // one more, shared: `--rule-timeout` bounds the whole check (at about twice its value),
+        // not each of its rules in turn. When the batch runs out of time, the rule it was
+        // evaluating is blamed and not evaluated again.
         let started = std::time::Instant::now();
+        let mut blamed = None;
         let outcome = shard.batch.as_ref().map(|batch| {
-            self.set_budget(&mut engine, self.rule_timeout.saturating_mul(rules));
+            self.set_budget(&mut engine, self.rule_timeout);
             let timeline = tracing::enabled!(tracing::Level::TRACE).then(Vec::new);
-            let turn = Turn { applies: applies.to_vec(), claims: claims.clone(), started: timeline };
+            let turn = Turn { applies: applies.to_vec(), claims: claims.clone(), started: timeline, current: None };
             TURN.with(|cell| cell.replace(Some(turn)));
             let memo = claims.as_ref().map(|(claims, _)| Arc::clone(&claims.memo));
             let value = native::with_memo(memo, || engine.eval_rule(batch.path.clone()));
             let turn = TURN.with(|cell| cell.take());
+            if let Err(e) = &value
+                && matches!(classify(e), EvalError::Budget(_))
+            {
+                blamed = turn.as_ref().and_then(|turn| turn.current);
+            }
             if let Some(started) = turn.and_then(|turn| turn.started) {
                 trace_timeline(&self.units, &started, std::time::Instant::now());
             }
             value.map(|value| unpack_batch(&value, &chosen))
         });
         tracing::debug!("{} rules in one batch in {:?}", chosen.len(), started.elapsed());
-        self.set_budget(&mut engine, self.rule_timeout);
+        let deadline = std::time::Instant::now() + self.rule_timeout;
         let mut batched = match outcome {
             Some(Ok(values)) => values,
             Some(Err(e)) => {
@@ -677,7 +699,22 @@ impl RegoEngine {
             }
             let value = match batched.remove(&index) {
                 Some(value) => Ok(value),
-                None => eval_unit(&mut engine, unit),
+                None if blamed == Some(index) => Err(EvalError::Budget(format!(
+                    "the rule ran past --rule-timeout ({:?}) while the rules were evaluated together",
+                    self.rule_timeout
+                ))),
+                None => {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        Err(EvalError::Budget(format!(
+                            "not evaluated: the check's time budget ran out (twice --rule-timeout, {:?})",
+                            self.rule_timeout
+                        )))
+                    } else {
+                        self.set_budget(&mut engine, left.min(self.rule_timeout));
+                        eval_unit(&mut engine, unit)
+                    }
+                }
             };
             let result = value.and_then(|value| {
                 let json =
@@ -689,6 +726,7 @@ impl RegoEngine {
         for line in engine.take_prints().unwrap_or_default() {
             tracing::info!(target: "rego_print", "{line}");
         }
+        self.set_budget(&mut engine, self.rule_timeout);
         engine.set_input(regorus::Value::Undefined);
         self.checkin_to(engine, claims.is_none());
         results

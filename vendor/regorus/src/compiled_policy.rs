@@ -216,6 +216,13 @@ pub(crate) struct CompiledPolicyData {
     pub(crate) parser_contexts: Rc<Vec<ParserContext>>,
     pub(crate) schedule: Option<Rc<Schedule>>,
     pub(crate) rules: Map<String, Vec<Ref<Rule>>>,
+    /// The index in `modules` of each rule's module (filled by `gather_rules`).
+    pub(crate) rule_modules: BTreeMap<Ref<Rule>, usize>,
+    /// The modules whose package starts with each first component (`data.a...` under `a`),
+    /// with their package path (filled by `gather_rules`).
+    pub(crate) modules_by_root: BTreeMap<String, Vec<(usize, Vec<String>)>>,
+    /// Each module's index in `modules` (filled by `gather_rules`).
+    pub(crate) module_indices: BTreeMap<Ref<Module>, u32>,
     pub(crate) default_rules: Map<String, Vec<DefaultRuleInfo>>,
     pub(crate) rule_path_components: Map<String, Vec<String>>,
     pub(crate) imports: BTreeMap<String, Ref<Expr>>,
