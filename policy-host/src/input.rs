@@ -42,10 +42,37 @@ impl std::fmt::Debug for Input {
     }
 }
 
+/// The largest plan, state, data or policy file read (256 MiB; a 10,000-resource plan is 20 MiB).
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+
+/// Reads all of `reader` (`name` labels errors), refusing more than [`MAX_FILE_BYTES`]: a
+/// device such as `/dev/zero`, or a runaway pipe, gets an error naming the cap.
+pub fn read_capped(name: &str, reader: impl std::io::Read) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::Input { location: Location::file(name), message: format!("cannot read: {e}") })?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::Input {
+            location: Location::file(name),
+            message: format!("larger than the {} MiB input cap", MAX_FILE_BYTES >> 20),
+        });
+    }
+    Ok(bytes)
+}
+
+/// [`read_capped`] on the file at `path`.
+pub fn read_file_capped(path: &Path) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    read_capped(&path.display().to_string(), file)
+}
+
 impl Input {
     /// Reads and validates a plan or state JSON file.
     pub fn from_path(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = read_file_capped(path)?;
         Self::from_bytes(&path.display().to_string(), &bytes)
     }
 

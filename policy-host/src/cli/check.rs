@@ -1,7 +1,7 @@
 //! `oppie-policy check`: validate every input first, evaluate, render, and exit 0 or 1 by
 //! `--fail-on`; `--repeat` (hidden) times warm in-process evaluations for the benchmark.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -207,11 +207,9 @@ fn with_costs(
 /// Reads a plan or state file (or stdin for `-`) as decoded text, with its name for messages.
 fn read_text(path: &Path) -> anyhow::Result<(String, String)> {
     let (name, bytes) = if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes).context("cannot read stdin")?;
-        ("<stdin>".to_string(), bytes)
+        ("<stdin>".to_string(), oppie_policy::input::read_capped("<stdin>", std::io::stdin())?)
     } else {
-        (path.display().to_string(), std::fs::read(path).map_err(|e| oppie_policy::Error::io(path, e))?)
+        (path.display().to_string(), oppie_policy::input::read_file_capped(path)?)
     };
     // UTF-8 without a byte order mark (what Terraform writes) is taken as it is, not copied.
     let whole = match oppie_policy::input::decode_text(&name, &bytes)? {
@@ -228,8 +226,7 @@ fn read_text(path: &Path) -> anyhow::Result<(String, String)> {
 /// Reads a plan or state from a file, or from stdin for `-`.
 pub(super) fn read_input(path: &Path) -> anyhow::Result<Input> {
     if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes).context("cannot read stdin")?;
+        let bytes = oppie_policy::input::read_capped("<stdin>", std::io::stdin())?;
         return Ok(Input::from_bytes("<stdin>", &bytes)?);
     }
     Ok(Input::from_path(path)?)
