@@ -70,6 +70,16 @@ pub(super) struct ServeArgs {
     /// How long in-flight requests may take to finish after SIGINT/SIGTERM.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     shutdown_timeout: Duration,
+    /// How long a connection may stay silent before its first accepted request (also the time
+    /// to send a request head).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    header_timeout: Duration,
+    /// How long a connection may stay silent after it.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    idle_timeout: Duration,
+    /// Connections open at once; at most half of them before their first accepted request.
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    max_connections: usize,
 }
 
 pub(super) fn run(args: &ServeArgs) -> anyhow::Result<u8> {
@@ -98,6 +108,8 @@ pub(super) fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     config.max_queue = args.max_queue;
     config.reload_interval = (!args.reload_interval.is_zero()).then_some(args.reload_interval);
     config.shutdown_timeout = args.shutdown_timeout;
+    config.idle = oppie_policy::server::IdleTimeouts { unproven: args.header_timeout, proven: args.idle_timeout };
+    config.max_connections = args.max_connections;
     let tls = config.tls.is_some();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
