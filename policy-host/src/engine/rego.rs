@@ -294,6 +294,21 @@ impl RegoEngine {
         serde_json::to_value(&results).map_err(|e| Error::Query(e.to_string()))
     }
 
+    /// [`RegoEngine::query`] with any JSON document as `input` (not only plans and states),
+    /// for conformance runs against OPA's test cases.
+    pub fn query_value(&self, input: Option<&serde_json::Value>, query: &str) -> Result<serde_json::Value> {
+        let input = match input {
+            Some(value) => serde_json::from_value(value.clone()).map_err(|e| Error::Query(e.to_string()))?,
+            None => regorus::Value::Undefined,
+        };
+        let mut engine = self.checkout();
+        engine.set_input(input);
+        let results = engine.eval_query(query.to_string(), false);
+        self.checkin(engine);
+        let results = results.map_err(|e| Error::Query(flatten(&e)))?;
+        serde_json::to_value(&results).map_err(|e| Error::Query(e.to_string()))
+    }
+
     /// An interpreter for this thread: the one it used last if it has one (its values were
     /// allocated here, so freeing them stays on this thread's heap), else one from the shared
     /// pool, else a copy of the template.
