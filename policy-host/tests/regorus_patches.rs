@@ -58,6 +58,17 @@ fn walk_assigned_to_a_pattern_iterates() {
 }
 
 #[test]
+fn chained_bodies_of_a_partial_set_rule_are_a_disjunction() {
+    // PATCHES.md 7: `p[x] { a } { b }` in Rego v0.
+    let mut e = engine(true, &["package c\np[x] {\n  x := 1\n} {\n  x := 2\n}\n"]);
+    assert_eq!(value(&mut e, "data.c.p"), serde_json::json!([1, 2]));
+    let mut bad = regorus::Engine::new();
+    bad.set_rego_v0(true);
+    let err = bad.add_policy("e.rego".into(), "package c\np[x] { x := 1 } else = 2 { true }\n".into()).unwrap_err();
+    assert!(format!("{err:#}").contains("else"), "{err:#}");
+}
+
+#[test]
 fn builtins_stop_at_the_evaluation_deadline() {
     // PATCHES.md 4: numbers.range checks the deadline per element and reserves little up front.
     let mut e = engine(false, &["package r\nn := count(numbers.range(1, 1e12))\n"]);

@@ -35,6 +35,10 @@ pub(super) struct CheckArgs {
     /// Every package's rules are checks (conftest's --all-namespaces).
     #[arg(long, conflicts_with = "namespaces")]
     all_namespaces: bool,
+    /// Evaluate all inputs together as one document, `[{"path": FILE, "contents": ...}, ...]`
+    /// (conftest's --combine); costs are not added.
+    #[arg(long)]
+    combine: bool,
     /// Colour in text output: auto (TTY and NO_COLOR unset), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
@@ -104,6 +108,15 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
             Some(Err(e)) => return Err(e),
         }
         tracing::debug!("{name}: priced, parsed and compiled at {:?}", started.elapsed());
+    }
+    if args.combine {
+        // conftest's --combine: one input, `[{"path": ..., "contents": ...}]` of every file.
+        let combined: Vec<serde_json::Value> =
+            inputs.iter().map(|input| serde_json::json!({"path": input.name(), "contents": input.to_json()})).collect();
+        let bytes = serde_json::to_vec(&combined)?;
+        inputs = vec![Input::any_json("combined", &bytes)?];
+        lines = vec![Default::default()];
+        costed.clear();
     }
     // Inputs whose resources were priced are evaluated with their costs as `data.oppie.costs`
     // (one policy set per distinct cost document); the plain set is built only if needed.

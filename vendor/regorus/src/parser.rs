@@ -2179,8 +2179,10 @@ impl<'source> Parser<'source> {
         let bodies = self.parse_rule_bodies()?;
         span.end = self.end;
 
+        // Chained bodies (`p[x] { a } { b }`, Rego v0) are independent definitions and fine
+        // for set rules; only an `else` is not.
         if let RuleHead::Set { .. } = &head {
-            if let Some(RuleBody { span, .. }) = bodies.get(1) {
+            if let Some(RuleBody { span, .. }) = bodies.iter().skip(1).find(|b| b.is_else) {
                 bail!(span.error("else cannot be used with set rules"));
             }
         }
