@@ -261,10 +261,14 @@ impl RuleInfo {
     }
 }
 
-/// `true` when `package` is one of `namespaces` exactly (conftest's `--namespace`: `main` does not
-/// take in `main.gke`); an empty list allows all.
-pub(crate) fn in_namespaces(package: &str, namespaces: &[String]) -> bool {
-    namespaces.is_empty() || namespaces.iter().any(|ns| package == ns)
+/// `true` when `package` is one of `namespaces` (or, unless `exact`, below one of them); an empty
+/// list allows all. The CLI selects exactly, as conftest's `--namespace` (`main` does not take in
+/// `main.gke`); library users (the provider) select a package and its children.
+pub(crate) fn in_namespaces(package: &str, namespaces: &[String], exact: bool) -> bool {
+    namespaces.is_empty()
+        || namespaces.iter().any(|ns| {
+            package == ns || (!exact && package.strip_prefix(ns.as_str()).is_some_and(|rest| rest.starts_with('.')))
+        })
 }
 
 /// conftest's default namespace.
@@ -291,9 +295,10 @@ mod tests {
     #[test]
     fn namespaces_are_exact_and_default_to_main_when_there_is_one() {
         let ns = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(in_namespaces("main", &ns(&["main"])));
-        assert!(!in_namespaces("main.gke", &ns(&["main"])));
-        assert!(in_namespaces("anything", &[]));
+        assert!(in_namespaces("main", &ns(&["main"]), true));
+        assert!(!in_namespaces("main.gke", &ns(&["main"]), true));
+        assert!(in_namespaces("main.gke", &ns(&["main"]), false));
+        assert!(in_namespaces("anything", &[], true));
         let main = vec![ns(&["main"]), ns(&["main", "gke"])];
         let library = vec![ns(&["oppie", "rules", "x"])];
         assert_eq!(effective_namespaces(&[], false, &main), ns(&["main"]));
@@ -349,10 +354,11 @@ mod tests {
     #[test]
     fn namespaces_match_packages_exactly() {
         let ns = vec!["team.a".to_string()];
-        assert!(in_namespaces("team.a", &ns));
-        assert!(!in_namespaces("team.a.b", &ns));
-        assert!(!in_namespaces("team.ab", &ns));
-        assert!(!in_namespaces("team", &ns));
+        assert!(in_namespaces("team.a", &ns, true));
+        assert!(!in_namespaces("team.a.b", &ns, true));
+        assert!(in_namespaces("team.a.b", &ns, false));
+        assert!(!in_namespaces("team.ab", &ns, false));
+        assert!(!in_namespaces("team", &ns, false));
     }
 
     #[test]

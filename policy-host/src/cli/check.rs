@@ -124,7 +124,14 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     let plain = if !costed.is_empty() && (0..inputs.len()).all(|i| set_of(i).is_some()) {
         None
     } else {
-        Some(args.policy.builder()?.namespaces(args.namespaces.clone()).all_namespaces(args.all_namespaces).build()?)
+        Some(
+            args.policy
+                .builder()?
+                .namespaces(args.namespaces.clone())
+                .all_namespaces(args.all_namespaces)
+                .conftest_namespaces(true)
+                .build()?,
+        )
     };
     let Some(policies) = plain.as_ref().or_else(|| costed.first().map(|c| &c.set)) else {
         anyhow::bail!("no policy set was built");
@@ -212,6 +219,7 @@ fn with_costs(
         .builder()?
         .namespaces(args.namespaces.clone())
         .all_namespaces(args.all_namespaces)
+        .conftest_namespaces(true)
         .data_document("<oppie-policy costs>", document.clone())
         .build()?;
     Ok(Some(Priced::New(document, Box::new(set))))

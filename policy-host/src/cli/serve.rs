@@ -92,7 +92,11 @@ pub(super) fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     watched.extend(args.policy.data.iter().cloned());
     let mut config = Config::new(
         args.addr,
-        args.policy.builder()?.namespaces(args.namespaces.clone()).all_namespaces(args.all_namespaces),
+        args.policy
+            .builder()?
+            .namespaces(args.namespaces.clone())
+            .all_namespaces(args.all_namespaces)
+            .conftest_namespaces(true),
         watched,
     );
     config.tokens = tokens(args)?;

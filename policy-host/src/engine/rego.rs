@@ -87,6 +87,10 @@ pub struct RegoOptions {
     pub namespaces: Vec<String>,
     /// Every package's rules are checks (conftest's `--all-namespaces`), whatever `namespaces` says.
     pub all_namespaces: bool,
+    /// Select namespaces as conftest does (the CLI and the server): `namespaces` exactly, and
+    /// none given means `main` when the policies declare it. Off (the library's default, which
+    /// the provider relies on): a namespace takes in its sub-packages and none given means all.
+    pub conftest_namespaces: bool,
     /// Threads for large inputs (0: one per core, at most 4); 1 evaluates serially.
     pub threads: usize,
     /// Evaluate every rule, also those whose METADATA `resource_types` the input does not hold.
@@ -103,6 +107,7 @@ impl Default for RegoOptions {
             rule_timeout: Duration::from_secs(10),
             namespaces: Vec::new(),
             all_namespaces: false,
+            conftest_namespaces: false,
             threads: 0,
             all_rules: false,
             specialise: false,
@@ -669,10 +674,10 @@ impl RegoEngine {
         // rule, which asks `APPLIES_FUNCTION` which units to evaluate. If anything in it fails or
         // runs out of time, every rule is evaluated again on its own, so the failure is
         // pinned on the rule that caused it and the other rules still report.
-        // The batch gets one rule's budget, and the rule-by-rule pass after a failed batch
-        // one more, shared: `--rule-timeout` bounds the whole check (at about twice its value),
-        // not each of its rules in turn. When the batch runs out of time, the rule it was
-        // evaluating is blamed and not evaluated again.
+        // The batch gets one rule's budget. When it runs out of time, the rule it was
+        // evaluating is blamed and not evaluated again, and the rule-by-rule pass gets one more
+        // budget, shared: `--rule-timeout` bounds the whole check (at about twice its value),
+        // not each of its rules in turn.
         let started = std::time::Instant::now();
         let mut blamed = None;
         let outcome = shard.batch.as_ref().map(|batch| {
@@ -694,7 +699,9 @@ impl RegoEngine {
             value.map(|value| unpack_batch(&value, &chosen))
         });
         tracing::debug!("{} rules in one batch in {:?}", chosen.len(), started.elapsed());
-        let deadline = std::time::Instant::now() + self.rule_timeout;
+        // After a batch that ran out of time the other rules share one more budget; after one
+        // that failed otherwise (a broken rule), each rule gets its own, as it would alone.
+        let deadline = blamed.map(|_| std::time::Instant::now() + self.rule_timeout);
         let mut batched = match outcome {
             Some(Ok(values)) => values,
             Some(Err(e)) => {
@@ -719,7 +726,8 @@ impl RegoEngine {
                     self.rule_timeout
                 ))),
                 None => {
-                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    let left =
+                        deadline.map_or(self.rule_timeout, |d| d.saturating_duration_since(std::time::Instant::now()));
                     if left.is_zero() {
                         Err(EvalError::Budget(format!(
                             "not evaluated: the check's time budget ran out (twice --rule-timeout, {:?})",
@@ -948,7 +956,13 @@ struct Definition {
 impl Catalogue {
     fn build(engine: &mut regorus::Engine, sources: &[RegoSource], options: &RegoOptions) -> Result<Self> {
         let packages = module_packages(engine)?;
-        let namespaces = effective_namespaces(&options.namespaces, options.all_namespaces, &packages);
+        let namespaces = if options.conftest_namespaces {
+            effective_namespaces(&options.namespaces, options.all_namespaces, &packages)
+        } else if options.all_namespaces {
+            Vec::new()
+        } else {
+            options.namespaces.clone()
+        };
         let modules = engine.get_modules().clone();
         // METADATA blocks per module, keyed by the line of the statement they annotate.
         let mut blocks: Vec<BTreeMap<u32, Block>> = Vec::with_capacity(modules.len());
@@ -1018,7 +1032,7 @@ impl Catalogue {
                 let Some(kind) = RuleKind::from_rule_name(&name) else {
                     continue;
                 };
-                if !in_namespaces(&package.join("."), &namespaces) {
+                if !in_namespaces(&package.join("."), &namespaces, options.conftest_namespaces) {
                     continue;
                 }
                 documents.entry((package.clone(), name)).or_insert_with(|| (kind, Vec::new())).1.push(Definition {
@@ -1143,7 +1157,8 @@ mod tests {
         assert!(document.len() >= PARALLEL_INPUT_BYTES);
         let input = plan(&document);
         let evaluate = |threads: usize| {
-            let options = RegoOptions { threads, ..RegoOptions::default() };
+            // A generous budget: this is about agreement, and the whole check shares one budget.
+            let options = RegoOptions { threads, rule_timeout: Duration::from_secs(600), ..RegoOptions::default() };
             let engine = RegoEngine::load(&sources, &[], &options).unwrap();
             engine.evaluate(&input)
         };
