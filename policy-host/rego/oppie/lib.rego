@@ -49,7 +49,7 @@ default_config := {
 		"prod": ["s", "m", "l", "xl"],
 	},
 	# Regular expression a resource name must match; "" builds it from `environments`
-	# ({project}-{environment}-{service}-{resource}, lower case, [a-z0-9-]).
+	# ({project}-{environment}[-{service}[-{resource}]], lower case, [a-z0-9-]).
 	"naming_pattern": "",
 	# Ports that reach databases and caches; opening them to the internet is a finding.
 	"database_ports": [1433, 1521, 2484, 3306, 5432, 5439, 6379, 7000, 7001, 8529, 9042, 9160, 9200, 9300, 11211, 27017, 27018, 27019],
