@@ -242,3 +242,6 @@ pub(super) fn check_plan(plan: &tfplug::Plan, diags: &mut tfplug::Diagnostics) {
         );
     }
 }
+
+/// Bucket snapshots are not offered on Cloud Storage yet (the default refuses them).
+impl super::Snapshots for GcpRegion {}
