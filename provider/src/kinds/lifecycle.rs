@@ -84,16 +84,21 @@ async fn resolve_id<K: Kind>(api: &dyn Api<K>, state: &mut Object) -> Result<Opt
     Ok(found)
 }
 
-/// Runs the create protocol (see the module docs) on `api`.
+/// Runs the create protocol (see the module docs) on `api`; `config` carries the
+/// write-only arguments.
 pub async fn create<K: Kind>(
     ctx: &Context<Client>,
     api: &dyn Api<K>,
+    config: &Object,
     resp: &mut ApplyResponse,
 ) -> Result<(), Diagnostics> {
     // Until the cloud accepts the create, a failure leaves nothing behind.
     resp.not_created();
     let budget = Budget::new(&resp.state, Operation::Create, K::TIMEOUTS[0].1)?;
-    let spec = K::spec(&resp.state)?;
+    let mut spec = K::spec(&resp.state)?;
+    if !config.is_null() {
+        K::write_only(&mut spec, config)?;
+    }
     let what = format!("creating {} {}", K::NOUN, K::label(&spec));
     let token = creation_token();
     let known = api.known_id(&spec).await;
@@ -183,14 +188,14 @@ impl<K: Kind> Resource<Client> for CloudResource<K> {
     async fn create(
         &self,
         ctx: &Context<Client>,
-        _config: &Object,
+        config: &Object,
         resp: &mut ApplyResponse,
     ) -> Result<(), Diagnostics> {
         resp.not_created();
         let place = common::placement_of(&resp.state)?;
         let api = api::<K>(ctx, &place).await?;
         K::prepare(ctx, &mut resp.state, &place).await?;
-        create(ctx, api.as_ref(), resp).await
+        create(ctx, api.as_ref(), config, resp).await
     }
 
     async fn read(&self, ctx: &Context<Client>, resp: &mut ReadResponse) -> Result<(), Diagnostics> {
@@ -371,8 +376,9 @@ mod tests {
         let planned =
             h.plan::<Network>(&[("cloud", "aws"), ("region", "us-east"), ("name", "n"), ("cidr", "10.7.0.0/16")]);
         let identity = Object::null(std::sync::Arc::new(tfplug::Type::object(Vec::<(&str, tfplug::Type)>::new())));
+        let planned_ty = planned.ty().clone();
         let mut resp = ApplyResponse::new(planned, identity, Private::default());
-        let failed = h.block_on(create::<Network>(&h.ctx, cloud, &mut resp)).is_err();
+        let failed = h.block_on(create::<Network>(&h.ctx, cloud, &Object::null(planned_ty), &mut resp)).is_err();
         let id = resp.state.attr("id").as_str().map(str::to_string);
         (failed, resp.exists() == Some(true), id)
     }

@@ -129,6 +129,12 @@ pub trait Kind: Send + Sync + Sized + 'static {
     /// The spec of a planned or stored state.
     fn spec(state: &Object) -> Result<Self::Spec, Diagnostics>;
 
+    /// Adds what write-only arguments in the configuration carry (they are null in every
+    /// plan and state) to the spec of a create.
+    fn write_only(_spec: &mut Self::Spec, _config: &Object) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+
     /// A name for messages ("creating network shop-dev-net").
     fn label(spec: &Self::Spec) -> String;
 

@@ -331,6 +331,19 @@ impl Kind for Instance {
                     .description("Boot script or cloud-init document, e.g. `file(\"cloud-init.yaml\")`. Sensitive: never shown in plans or logs. Changing it replaces the machine."),
             )
             .attribute(
+                Attribute::string("user_data_wo")
+                    .optional()
+                    .sensitive()
+                    .write_only()
+                    .description("Write-only (Terraform 1.11+): a boot script that never enters plan or state, for one that carries a secret, e.g. from `ephemeral.oppie_password`. Instead of `user_data`; bump `user_data_wo_version` to send a new one (that replaces the machine)."),
+            )
+            .attribute(
+                Attribute::number("user_data_wo_version")
+                    .optional()
+                    .plan_modifier(RequiresReplace)
+                    .description("Any number; changing it sends `user_data_wo` again, which replaces the machine (write-only values leave nothing to compare)."),
+            )
+            .attribute(
                 Attribute::bool("deletion_protection")
                     .default(false)
                     .description("Refuse deletion through the API while true (default false). Changes in place."),
@@ -349,6 +362,24 @@ impl Kind for Instance {
             Region::Gcp(r) => r.clone(),
             Region::Azure(r) => r.clone(),
         })
+    }
+
+    async fn validate(_ctx: &Context<Client>, config: &Object) -> Result<(), Diagnostics> {
+        if !config.attr("user_data").is_null() && !config.attr("user_data_wo").is_null() {
+            return Err(Diagnostics::attribute_error(
+                path("user_data_wo"),
+                "Two boot scripts",
+                "Set user_data or user_data_wo, not both.",
+            ));
+        }
+        Ok(())
+    }
+
+    fn write_only(spec: &mut InstanceSpec, config: &Object) -> Result<(), Diagnostics> {
+        if let Some(u) = config.get_at::<Option<String>>(&path("user_data_wo"))? {
+            spec.user_data = Some(u);
+        }
+        Ok(())
     }
 
     async fn plan(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, diags: &mut Diagnostics) {
