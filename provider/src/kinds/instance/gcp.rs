@@ -14,7 +14,7 @@ use crate::clouds::gcp::GcpRegion;
 use crate::clouds::gcp::{last, resource_path};
 use crate::clouds::http::{self, Call};
 use crate::clouds::{CloudError, Native};
-use crate::kinds::Api;
+use crate::kinds::{Api, ListFilter, Listed};
 use crate::kinds::firewall::gcp::target_tag;
 
 const SERVICE: &str = "GCP Compute";
@@ -353,6 +353,25 @@ impl Api<Instance> for GcpRegion {
             tags: serde_json::from_value(i["labels"].clone()).unwrap_or_default(),
             native,
         }))
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        let items = self.compute_aggregated("instances", "instances.aggregatedList").await?;
+        Ok(items
+            .iter()
+            .filter(|(_, i)| {
+                let labels: crate::clouds::Tags = serde_json::from_value(i["labels"].clone()).unwrap_or_default();
+                filter.matches_tags(Some(&labels))
+            })
+            .filter(|(_, i)| {
+                let net = resource_path(i["networkInterfaces"][0]["network"].as_str().unwrap_or_default());
+                filter.network_id.as_deref().is_none_or(|n| n == net)
+            })
+            .filter_map(|(zone, i)| {
+                let name = i["name"].as_str()?;
+                Some(Listed { id: self.instance_id(zone, name), name: name.into() })
+            })
+            .collect())
     }
 
     async fn delete(&self, id: &str, _spec: &InstanceSpec) -> Result<(), CloudError> {
