@@ -76,7 +76,12 @@ impl Action<Client> for EnvironmentExtend {
         )
     }
 
-    async fn invoke(&self, ctx: &Context<Client>, config: &Object, progress: &ActionProgress) -> Result<(), Diagnostics> {
+    async fn invoke(
+        &self,
+        ctx: &Context<Client>,
+        config: &Object,
+        progress: &ActionProgress,
+    ) -> Result<(), Diagnostics> {
         let c: Config = config.get()?;
         let by = tfplug::duration::parse(&c.by)
             .map_err(|e| Diagnostics::attribute_error(tfplug::AttributePath::attr("by"), "Invalid duration", e))?;

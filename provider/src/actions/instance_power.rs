@@ -50,7 +50,12 @@ impl Action<Client> for InstancePower {
         )
     }
 
-    async fn invoke(&self, ctx: &Context<Client>, config: &Object, progress: &ActionProgress) -> Result<(), Diagnostics> {
+    async fn invoke(
+        &self,
+        ctx: &Context<Client>,
+        config: &Object,
+        progress: &ActionProgress,
+    ) -> Result<(), Diagnostics> {
         let c: Config = config.get()?;
         let (place, region) = target(ctx, c.cloud, c.region, &c.instance_id).await?;
         let ops = instance::operations(&region);
@@ -65,7 +70,9 @@ impl Action<Client> for InstancePower {
         let (verb, result) = match c.state.as_str() {
             "running" if before == "running" => ("already running", Ok(())),
             "running" => ("starting", ops.start(&c.instance_id).await),
-            "stopped" if matches!(before.as_str(), "stopped" | "terminated" | "deallocated") => ("already stopped", Ok(())),
+            "stopped" if matches!(before.as_str(), "stopped" | "terminated" | "deallocated") => {
+                ("already stopped", Ok(()))
+            }
             "stopped" => ("stopping", ops.stop(&c.instance_id).await),
             _ => ("rebooting", ops.reboot(&c.instance_id).await),
         };

@@ -102,7 +102,8 @@ pub fn parse_stamp(s: &str) -> Option<OffsetDateTime> {
     }
     let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok();
     let month = time::Month::try_from(u8::try_from(n(4..6)?).ok()?).ok()?;
-    let date = time::Date::from_calendar_date(i32::try_from(n(0..4)?).ok()?, month, u8::try_from(n(6..8)?).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(i32::try_from(n(0..4)?).ok()?, month, u8::try_from(n(6..8)?).ok()?).ok()?;
     let t = time::Time::from_hms(
         u8::try_from(n(9..11)?).ok()?,
         u8::try_from(n(11..13)?).ok()?,
@@ -120,7 +121,10 @@ mod tests {
     fn ids_tell_their_cloud_and_region() {
         assert_eq!(cloud_of("i-0abc"), Some(Cloud::Aws));
         assert_eq!(cloud_of("projects/p/zones/us-east1-b/instances/web"), Some(Cloud::Gcp));
-        assert_eq!(cloud_of("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/v"), Some(Cloud::Azure));
+        assert_eq!(
+            cloud_of("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/v"),
+            Some(Cloud::Azure)
+        );
         assert_eq!(cloud_of("shop-media"), None);
         assert_eq!(region_of("projects/p/zones/us-east1-b/instances/web").as_deref(), Some("us-east1"));
         assert_eq!(region_of("projects/p/regions/europe-west1/subnetworks/s").as_deref(), Some("europe-west1"));

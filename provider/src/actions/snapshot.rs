@@ -124,7 +124,12 @@ impl Action<Client> for Snapshot {
         )
     }
 
-    async fn invoke(&self, ctx: &Context<Client>, config: &Object, progress: &ActionProgress) -> Result<(), Diagnostics> {
+    async fn invoke(
+        &self,
+        ctx: &Context<Client>,
+        config: &Object,
+        progress: &ActionProgress,
+    ) -> Result<(), Diagnostics> {
         let c: Config = config.get()?;
         let (place, region) = target(ctx, c.cloud, c.region, &c.source_id).await?;
         let now = OffsetDateTime::now_utc();

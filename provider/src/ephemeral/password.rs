@@ -54,7 +54,8 @@ fn below(rng: &SystemRandom, n: usize) -> Result<usize, Diagnostics> {
     let zone = u32::MAX - (u32::MAX % n32);
     loop {
         let mut b = [0u8; 4];
-        rng.fill(&mut b).map_err(|_| Diagnostics::error("No secure random source", "the system refused random bytes"))?;
+        rng.fill(&mut b)
+            .map_err(|_| Diagnostics::error("No secure random source", "the system refused random bytes"))?;
         let x = u32::from_le_bytes(b);
         if x < zone {
             return Ok((x % n32) as usize);
@@ -89,7 +90,9 @@ impl EphemeralResource<Client> for Password {
 
     fn schema(&self) -> Schema {
         let class = |name: &str, what: &str| {
-            Attribute::bool(name).default(true).description(format!("Use {what} (at least one when on). Defaults to true."))
+            Attribute::bool(name)
+                .default(true)
+                .description(format!("Use {what} (at least one when on). Defaults to true."))
         };
         Schema::new(
             0,

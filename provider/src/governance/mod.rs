@@ -9,8 +9,8 @@ pub mod policy;
 use std::sync::Arc;
 
 use tfplug::{
-    ApplyResponse, Context, Diagnostics, IdentitySchema, MoveRequest, MoveResponse, Object, Plan, Private, ReadResponse,
-    Resource, Schema,
+    ApplyResponse, Context, Diagnostics, IdentitySchema, MoveRequest, MoveResponse, Object, Plan, Private,
+    ReadResponse, Resource, Schema,
 };
 
 use crate::client::Client;

@@ -10,8 +10,8 @@ use tfplug::plan::UseStateForUnknown;
 use tfplug::timeouts::{self, Deadline, Operation};
 use tfplug::validator::{from_fn, one_of};
 use tfplug::{
-    Attribute, AttributePath, Block, Context, Diagnostics, IdentityAttribute, IdentitySchema, MaybeUnknown, Object, Plan,
-    Value,
+    Attribute, AttributePath, Block, Context, Diagnostics, IdentityAttribute, IdentitySchema, MaybeUnknown, Object,
+    Plan, Value,
 };
 
 use crate::catalog::{self, Cloud};
@@ -244,11 +244,9 @@ pub fn identity_schema() -> IdentitySchema {
                 .optional_for_import()
                 .description("aws, gcp or azure; defaults to the provider's `default_cloud`."),
         )
-        .attribute(
-            IdentityAttribute::string("region").optional_for_import().description(
-                "A catalog region key (us-east, ...) or a native region; defaults to the provider's `default_region`.",
-            ),
-        )
+        .attribute(IdentityAttribute::string("region").optional_for_import().description(
+            "A catalog region key (us-east, ...) or a native region; defaults to the provider's `default_region`.",
+        ))
         .attribute(
             IdentityAttribute::string("id")
                 .required_for_import()
@@ -281,7 +279,9 @@ pub fn identity_placement(
     })?;
     let region = match region {
         Some(r) => r,
-        None => region_text(&Value::Null, c, Some(client)).map_err(|d| at("region", d))?.into_known().unwrap_or_default(),
+        None => {
+            region_text(&Value::Null, c, Some(client)).map_err(|d| at("region", d))?.into_known().unwrap_or_default()
+        }
     };
     let p = placement(&cloud, &region).map_err(|d| at("region", d))?;
     Ok((p, cloud, region))

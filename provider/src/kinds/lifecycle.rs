@@ -261,7 +261,10 @@ impl<K: Kind> Resource<Client> for CloudResource<K> {
     ) -> Result<(), Diagnostics> {
         let text = |name: &str| identity.get_at::<Option<String>>(&AttributePath::attr(name));
         let Some(id) = text("id")?.filter(|i| !i.is_empty()) else {
-            return Err(Diagnostics::error("No id in the identity", "Give the object's id: identity = { id = \"...\" }."));
+            return Err(Diagnostics::error(
+                "No id in the identity",
+                "Give the object's id: identity = { id = \"...\" }.",
+            ));
         };
         let (place, cloud, region) = common::identity_placement(ctx, text("cloud")?, text("region")?)?;
         adopt::<K>(&mut resp.state, &place, &cloud, &region, &id)

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use futures::StreamExt as _;
 use serde::Deserialize;
 use tfplug::validator::one_of;
-use tfplug::{Attribute, AttributePath, Block, Context, Diagnostics, ListRequest, ListResource, ListResults, Object, Schema};
+use tfplug::{
+    Attribute, AttributePath, Block, Context, Diagnostics, ListRequest, ListResource, ListResults, Object, Schema,
+};
 
 use super::lifecycle::{adopt, api, unsupported};
 use super::{Kind, ListFilter, Listed, common};
@@ -67,9 +69,11 @@ fn block<K: Kind>() -> Block {
         );
     }
     if K::CLOUDS.contains(&Cloud::Azure) {
-        b = b.attribute(Attribute::string("resource_group").optional().description(
-            "Azure only: look in this resource group instead of the whole subscription.",
-        ));
+        b = b.attribute(
+            Attribute::string("resource_group")
+                .optional()
+                .description("Azure only: look in this resource group instead of the whole subscription."),
+        );
     }
     b
 }
@@ -84,7 +88,12 @@ impl<K: Kind> ListResource<Client> for CloudList<K> {
         Schema::new(0, block::<K>())
     }
 
-    async fn list(&self, ctx: &Context<Client>, req: &ListRequest, results: &mut ListResults) -> Result<(), Diagnostics> {
+    async fn list(
+        &self,
+        ctx: &Context<Client>,
+        req: &ListRequest,
+        results: &mut ListResults,
+    ) -> Result<(), Diagnostics> {
         let c: Config = req.config.get().unwrap_or(Config {
             cloud: None,
             region: None,
@@ -110,7 +119,8 @@ impl<K: Kind> ListResource<Client> for CloudList<K> {
         let found = api.list(&filter).await.map_err(|e| e.to_diagnostics(&what))?;
         let limit = usize::try_from(req.limit.max(0)).unwrap_or(usize::MAX);
         let item = |results: &ListResults, f: &Listed| -> Result<tfplug::ListItem, Diagnostics> {
-            let shown = if f.name.is_empty() || f.name == f.id { f.id.clone() } else { format!("{} ({})", f.name, f.id) };
+            let shown =
+                if f.name.is_empty() || f.name == f.id { f.id.clone() } else { format!("{} ({})", f.name, f.id) };
             let mut item = results.item(shown);
             item.identity.set_attr("cloud", &cloud)?;
             item.identity.set_attr("region", &region)?;

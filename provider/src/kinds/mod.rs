@@ -86,6 +86,11 @@ pub struct Listed {
     pub name: String,
 }
 
+/// An ARM resource as a list result: its id and name (`None` when the cloud left either out).
+pub(crate) fn arm_listed(v: &serde_json::Value) -> Option<Listed> {
+    Some(Listed { id: v["id"].as_str()?.to_string(), name: v["name"].as_str()?.to_string() })
+}
+
 /// What makes one cloud-backed kind what it is; everything shared lives in [`lifecycle`].
 #[tfplug::async_trait]
 pub trait Kind: Send + Sync + Sized + 'static {

@@ -116,7 +116,8 @@ fn actions_power_and_snapshot_and_a_password_reaches_the_machine_only() {
         )
         .expect("user data");
     let encoded = attr.user_data().and_then(|u| u.value()).expect("user data on the machine");
-    let text = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).expect("base64")).expect("utf8");
+    let text =
+        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).expect("base64")).expect("utf8");
     let password = text.split("PASSWORD=").nth(1).and_then(|r| r.lines().next()).expect("password line").to_string();
     assert_eq!(password.len(), 20, "{text}");
     assert!(password.chars().all(char::is_alphanumeric), "special = false: {password}");
@@ -164,8 +165,9 @@ fn actions_power_and_snapshot_and_a_password_reaches_the_machine_only() {
         .expect("put");
     let out = tf.ok(&["apply", "-no-color", "-auto-approve", "-invoke=action.oppie_snapshot.media"]);
     assert!(out.stdout.contains("snapshot s3://shop-dev-media/.oppie-snapshots/"), "{}", out.all());
-    let listed =
-        aws.block_on(aws.s3.list_objects_v2().bucket("shop-dev-media").prefix(".oppie-snapshots/").send()).expect("list");
+    let listed = aws
+        .block_on(aws.s3.list_objects_v2().bucket("shop-dev-media").prefix(".oppie-snapshots/").send())
+        .expect("list");
     let key = listed.contents()[0].key().expect("manifest key").to_string();
     let body = aws.block_on(aws.s3.get_object().bucket("shop-dev-media").key(&key).send()).expect("get");
     let bytes = aws.block_on(body.body.collect()).expect("read").into_bytes();

@@ -2,9 +2,7 @@
 //! `terraform query` (filtered by tags and network), `-generate-config-out` writes `oppie_*`
 //! blocks with `import` blocks by identity, and those import every kind with no further change.
 
-use aws_sdk_ec2::types::{
-    Filter, InstanceType, IpPermission, IpRange, ResourceType, Tag, TagSpecification,
-};
+use aws_sdk_ec2::types::{Filter, InstanceType, IpPermission, IpRange, ResourceType, Tag, TagSpecification};
 use aws_sdk_s3::types::{BucketVersioningStatus, Tagging, VersioningConfiguration};
 use oppie_e2e::aws::{AwsTest, aws_test};
 
@@ -25,7 +23,13 @@ fn tags(kind: ResourceType, name: &str, team: &str) -> TagSpecification {
 /// provider's default tags; plus a machine of another team in another network.
 fn made_by_hand(aws: &AwsTest) -> (String, String) {
     let vpc = aws
-        .block_on(aws.ec2.create_vpc().cidr_block("10.40.0.0/16").tag_specifications(tags(ResourceType::Vpc, "legacy-net", "ops")).send())
+        .block_on(
+            aws.ec2
+                .create_vpc()
+                .cidr_block("10.40.0.0/16")
+                .tag_specifications(tags(ResourceType::Vpc, "legacy-net", "ops"))
+                .send(),
+        )
         .expect("vpc");
     let vpc = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
     let subnet = aws
@@ -84,7 +88,12 @@ fn made_by_hand(aws: &AwsTest) -> (String, String) {
         aws.block_on(aws.ec2.create_subnet().vpc_id(&other_vpc).cidr_block("10.50.1.0/24").send()).expect("subnet 2");
     let other_subnet = other_subnet.subnet().and_then(|s| s.subnet_id()).expect("id").to_string();
     let groups = aws
-        .block_on(aws.ec2.describe_security_groups().filters(Filter::builder().name("vpc-id").values(&other_vpc).build()).send())
+        .block_on(
+            aws.ec2
+                .describe_security_groups()
+                .filters(Filter::builder().name("vpc-id").values(&other_vpc).build())
+                .send(),
+        )
         .expect("groups");
     let default_group = groups.security_groups()[0].group_id().expect("default group").to_string();
     run("batch-worker", "data", &other_subnet, &default_group);
@@ -140,7 +149,10 @@ fn query_finds_what_no_state_manages_and_its_generated_config_imports_every_kind
     tf.ok(&["query", "-no-color", "-generate-config-out=generated.tf"]);
     let generated = std::fs::read_to_string(tf.dir().join("generated.tf")).expect("generated config");
     assert_eq!(generated.matches("import {").count(), 5, "{generated}");
-    assert!(generated.contains(&format!("id     = \"{legacy}\"")) || generated.contains(&format!("id = \"{legacy}\"")), "{generated}");
+    assert!(
+        generated.contains(&format!("id     = \"{legacy}\"")) || generated.contains(&format!("id = \"{legacy}\"")),
+        "{generated}"
+    );
     assert!(generated.contains("identity = {"), "imports by identity:\n{generated}");
     for t in ["oppie_network", "oppie_subnet", "oppie_firewall", "oppie_instance", "oppie_bucket"] {
         assert!(generated.contains(&format!("resource \"{t}\"")), "{t}:\n{generated}");
@@ -171,14 +183,12 @@ fn an_import_block_by_identity_adopts_a_machine_and_names_a_missing_one() {
     let aws = aws_test();
     let (legacy, _) = made_by_hand(&aws);
     let tf = aws.terraform();
-    let subnet = aws
-        .block_on(aws.ec2.describe_instances().instance_ids(&legacy).send())
-        .expect("describe")
-        .reservations()[0]
-        .instances()[0]
-        .subnet_id()
-        .unwrap_or_default()
-        .to_string();
+    let subnet =
+        aws.block_on(aws.ec2.describe_instances().instance_ids(&legacy).send()).expect("describe").reservations()[0]
+            .instances()[0]
+            .subnet_id()
+            .unwrap_or_default()
+            .to_string();
     let config = |id: &str| {
         format!(
             r#"{provider}
@@ -209,7 +219,8 @@ resource "oppie_instance" "web" {{
     tf.ok(&["apply", "-auto-approve", "tfplan"]);
     tf.assert_no_changes();
     let state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(tf.dir().join("terraform.tfstate")).expect("state")).expect("json");
+        serde_json::from_str(&std::fs::read_to_string(tf.dir().join("terraform.tfstate")).expect("state"))
+            .expect("json");
     assert_eq!(
         state["resources"][0]["instances"][0]["identity"],
         serde_json::json!({"cloud": "aws", "region": "us-east", "id": legacy}),

@@ -73,7 +73,8 @@ fn a_lost_stack_is_found_by_query_and_adopted_by_identity_then_powered_and_snaps
     let gcp = gcp_test();
     let made = gcp.terraform();
     let bucket = "shop-dev-media-adopt";
-    let config = stack(bucket).replace("  versioning = true\n", "  versioning = true\n  tags       = { purpose = \"adopt-test\" }\n");
+    let config = stack(bucket)
+        .replace("  versioning = true\n", "  versioning = true\n  tags       = { purpose = \"adopt-test\" }\n");
     made.config(&format!("{}{config}", gcp.provider()));
     made.init();
     made.apply();

@@ -146,12 +146,8 @@ impl AwsRegion {
                 .map_err(|e| errors::ec2("CreateTags", e))?;
         }
         for b in buckets {
-            let mut t: Tags = self
-                .bucket_tags(b)
-                .await?
-                .into_iter()
-                .filter(|(k, _)| !k.starts_with(OWN_PREFIX))
-                .collect();
+            let mut t: Tags =
+                self.bucket_tags(b).await?.into_iter().filter(|(k, _)| !k.starts_with(OWN_PREFIX)).collect();
             t.insert(EXPIRES_TAG.into(), value.into());
             // put_tags keeps the provider's own tags; the new expiry replaces the old one.
             self.put_tags(b, &t).await?;

@@ -367,8 +367,16 @@ pub const SNAPSHOT_PREFIX: &str = ".oppie-snapshots/";
 pub trait Snapshots: Send + Sync {
     /// Writes the manifest into the bucket; its id, or `None` when there is no such bucket.
     /// A bucket without versioning is refused (its old contents cannot be restored).
-    async fn snapshot_versions(&self, _bucket: &str, _retain_until: Option<&str>) -> Result<Option<String>, CloudError> {
-        Err(CloudError::unsupported("oppie_snapshot", "snapshot bucket", "bucket snapshots are supported on AWS only so far"))
+    async fn snapshot_versions(
+        &self,
+        _bucket: &str,
+        _retain_until: Option<&str>,
+    ) -> Result<Option<String>, CloudError> {
+        Err(CloudError::unsupported(
+            "oppie_snapshot",
+            "snapshot bucket",
+            "bucket snapshots are supported on AWS only so far",
+        ))
     }
 
     /// Deletes the manifests whose retention ended before `now`; their ids.

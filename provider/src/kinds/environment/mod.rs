@@ -105,9 +105,11 @@ impl tfplug::Resource<Client> for Environment {
 
     /// An environment is its name (its `id`); it has no cloud or region.
     fn identity_schema(&self) -> Option<IdentitySchema> {
-        Some(IdentitySchema::new(0).attribute(
-            IdentityAttribute::string("id").required_for_import().description("The environment's name."),
-        ))
+        Some(
+            IdentitySchema::new(0).attribute(
+                IdentityAttribute::string("id").required_for_import().description("The environment's name."),
+            ),
+        )
     }
 
     async fn import_identity(

@@ -9,11 +9,11 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, ResourceType, Securit
 use super::{Firewall, FirewallSpec, FirewallState, PortRange, Protocol, Rule};
 use crate::clouds::aws::filter;
 use crate::clouds::aws::idempotency::no_retry;
+use crate::clouds::aws::list_filters;
 use crate::clouds::aws::tags::{self, TOKEN_TAG};
 use crate::clouds::aws::{AwsRegion, errors};
 use crate::clouds::wait::while_in_use;
 use crate::clouds::{CloudError, Native};
-use crate::clouds::aws::list_filters;
 use crate::kinds::{Api, ListFilter, Listed};
 
 /// One CIDR's permission.

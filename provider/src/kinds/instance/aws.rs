@@ -14,9 +14,9 @@ use crate::clouds::aws::filter;
 use crate::clouds::aws::idempotency::no_retry;
 use crate::clouds::aws::tags::{self, TOKEN_TAG};
 use crate::clouds::aws::{AwsRegion, errors};
+use crate::clouds::aws::{list_filters, shown_name};
 use crate::clouds::wait::poll;
 use crate::clouds::{CloudError, Native};
-use crate::clouds::aws::{list_filters, shown_name};
 use crate::kinds::{Api, ListFilter, Listed};
 
 const EC2: &str = "AWS EC2";
@@ -187,11 +187,9 @@ impl Operations for AwsRegion {
                 .map_err(|e| errors::ec2("DescribeSnapshots", e))?;
             match out.snapshots().first().and_then(|s| s.state()) {
                 Some(aws_sdk_ec2::types::SnapshotState::Completed) => Ok(Some(())),
-                Some(aws_sdk_ec2::types::SnapshotState::Error) => Err(CloudError::other(
-                    EC2,
-                    "CreateSnapshot",
-                    format!("snapshot {snap} of {volume} failed"),
-                )),
+                Some(aws_sdk_ec2::types::SnapshotState::Error) => {
+                    Err(CloudError::other(EC2, "CreateSnapshot", format!("snapshot {snap} of {volume} failed")))
+                }
                 _ => Ok(None),
             }
         })
@@ -214,7 +212,12 @@ impl Operations for AwsRegion {
             if let (Some(until), Some(snap)) = (until, s.snapshot_id())
                 && until < now
             {
-                self.ec2.delete_snapshot().snapshot_id(snap).send().await.map_err(|e| errors::ec2("DeleteSnapshot", e))?;
+                self.ec2
+                    .delete_snapshot()
+                    .snapshot_id(snap)
+                    .send()
+                    .await
+                    .map_err(|e| errors::ec2("DeleteSnapshot", e))?;
                 pruned.push(snap.to_string());
             }
         }

@@ -14,7 +14,7 @@ use crate::clouds::azure::groups::{self, group_of};
 use crate::clouds::azure::names::{id_part, last, subnet_zone, zone_number};
 use crate::clouds::azure::{AzureRegion, api};
 use crate::clouds::{CloudError, ErrorKind, Native};
-use crate::kinds::Api;
+use crate::kinds::{Api, ListFilter, Listed, arm_listed};
 
 const LOCK: &str = "providers/Microsoft.Authorization/locks/oppie-deletion-protection";
 const ADMIN: &str = "oppie";
@@ -401,6 +401,32 @@ impl Api<Instance> for AzureRegion {
             tags: groups::user_tags(&vm),
             native,
         }))
+    }
+
+    /// Virtual machines in the region; with `network_id`, those whose first network interface
+    /// is in a subnet of that virtual network.
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        let op = if filter.resource_group.is_some() { "virtualMachines.list" } else { "virtualMachines.listAll" };
+        let items = self
+            .list_in_region("Microsoft.Compute/virtualMachines", filter.resource_group.as_deref(), api::COMPUTE, op)
+            .await?;
+        let mut out = Vec::new();
+        for vm in items.iter().filter(|v| filter.matches_tags(Some(&groups::user_tags(v)))) {
+            if let Some(network) = &filter.network_id {
+                let Some(nic_id) = vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"].as_str() else {
+                    continue;
+                };
+                let Some(nic) = self.get(nic_id, api::NETWORK, "networkInterfaces.get").await? else { continue };
+                let subnet =
+                    nic["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"].as_str().unwrap_or_default();
+                let vnet = subnet.split_once("/subnets/").map_or("", |(v, _)| v);
+                if !vnet.eq_ignore_ascii_case(network) {
+                    continue;
+                }
+            }
+            out.extend(arm_listed(vm));
+        }
+        Ok(out)
     }
 
     async fn delete(&self, id: &str, _spec: &InstanceSpec) -> Result<(), CloudError> {

@@ -14,8 +14,8 @@ use crate::clouds::gcp::GcpRegion;
 use crate::clouds::gcp::{last, resource_path};
 use crate::clouds::http::{self, Call};
 use crate::clouds::{CloudError, Native};
-use crate::kinds::{Api, ListFilter, Listed};
 use crate::kinds::firewall::gcp::target_tag;
+use crate::kinds::{Api, ListFilter, Listed};
 
 const SERVICE: &str = "GCP Compute";
 

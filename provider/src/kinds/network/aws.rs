@@ -9,8 +9,8 @@ use super::{Network, NetworkSpec, NetworkState};
 use crate::clouds::aws::idempotency::no_retry;
 use crate::clouds::aws::tags::{self, TOKEN_TAG};
 use crate::clouds::aws::{AwsRegion, errors};
-use crate::clouds::wait::while_in_use;
 use crate::clouds::aws::{list_filters, shown_name};
+use crate::clouds::wait::while_in_use;
 use crate::kinds::{Api, ListFilter, Listed};
 use tfplug::{AttributePath, Diagnostics, Plan};
 

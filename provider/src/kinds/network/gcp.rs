@@ -9,8 +9,8 @@ use super::{Network, NetworkSpec, NetworkState};
 use crate::clouds::gcp::GcpRegion;
 use crate::clouds::gcp::last;
 use crate::clouds::wait::while_in_use;
-use crate::kinds::{Api, ListFilter, Listed};
 use crate::kinds::common;
+use crate::kinds::{Api, ListFilter, Listed};
 use tfplug::{AttributePath, Diagnostics, Plan};
 
 use crate::clouds::{CloudError, Native};

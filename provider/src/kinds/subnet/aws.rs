@@ -8,9 +8,9 @@ use crate::clouds::aws::filter;
 use crate::clouds::aws::idempotency::no_retry;
 use crate::clouds::aws::tags::{self, TOKEN_TAG};
 use crate::clouds::aws::{AwsRegion, errors};
+use crate::clouds::aws::{list_filters, shown_name};
 use crate::clouds::wait::while_in_use;
 use crate::clouds::{CloudError, Native, Tags};
-use crate::clouds::aws::{list_filters, shown_name};
 use crate::kinds::{Api, ListFilter, Listed};
 
 /// Tag on a public subnet's route table naming the subnet.
