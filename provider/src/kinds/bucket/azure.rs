@@ -293,6 +293,9 @@ impl Api<Bucket> for AzureRegion {
     }
 }
 
+/// Bucket snapshots are not offered on Azure Storage yet (the default refuses them).
+impl super::Snapshots for AzureRegion {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +318,3 @@ mod tests {
         assert_eq!(container_name("logs.example"), "logs-example");
     }
 }
-
-/// Bucket snapshots are not offered on Azure Storage yet (the default refuses them).
-impl super::Snapshots for AzureRegion {}

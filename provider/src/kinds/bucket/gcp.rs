@@ -233,6 +233,24 @@ impl Api<Bucket> for GcpRegion {
     }
 }
 
+/// On GCP `kms_key_id` is a Cloud KMS key name.
+pub(super) fn check_plan(plan: &tfplug::Plan, diags: &mut tfplug::Diagnostics) {
+    if let Some(key) = plan.planned.attr("kms_key_id").as_str()
+        && !(key.starts_with("projects/") && key.contains("/cryptoKeys/"))
+    {
+        diags.add_attribute_error(
+            tfplug::AttributePath::attr("kms_key_id"),
+            "Not a Cloud KMS key",
+            format!(
+                "On GCP kms_key_id is a Cloud KMS key name, projects/P/locations/L/keyRings/R/cryptoKeys/K; {key:?} is not."
+            ),
+        );
+    }
+}
+
+/// Bucket snapshots are not offered on Cloud Storage yet (the default refuses them).
+impl super::Snapshots for GcpRegion {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,21 +273,3 @@ mod tests {
         assert_eq!(read_lifecycle(&lifecycle(&rules)), rules);
     }
 }
-
-/// On GCP `kms_key_id` is a Cloud KMS key name.
-pub(super) fn check_plan(plan: &tfplug::Plan, diags: &mut tfplug::Diagnostics) {
-    if let Some(key) = plan.planned.attr("kms_key_id").as_str()
-        && !(key.starts_with("projects/") && key.contains("/cryptoKeys/"))
-    {
-        diags.add_attribute_error(
-            tfplug::AttributePath::attr("kms_key_id"),
-            "Not a Cloud KMS key",
-            format!(
-                "On GCP kms_key_id is a Cloud KMS key name, projects/P/locations/L/keyRings/R/cryptoKeys/K; {key:?} is not."
-            ),
-        );
-    }
-}
-
-/// Bucket snapshots are not offered on Cloud Storage yet (the default refuses them).
-impl super::Snapshots for GcpRegion {}
