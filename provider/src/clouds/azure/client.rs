@@ -186,6 +186,11 @@ fn operation_failed(operation: &str, body: &Value, status: &str) -> CloudError {
 /// Pages an ARM list may have before it counts as a runaway (ARM pages hold up to 1,000).
 const MAX_LIST_PAGES: usize = 1000;
 
+/// A list's `nextLink` when it stays on the management endpoint (scheme, host and port).
+fn next_page(next: &str, management: &url::Url) -> Option<url::Url> {
+    url::Url::parse(next).ok().filter(|u| u.origin() == management.origin())
+}
+
 /// An ARM location compared as ARM does: "East US" and "eastus" are the same.
 fn location_key(l: &str) -> String {
     l.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
@@ -245,14 +250,13 @@ impl AzureRegion {
             let page = self.arm.send(call).await?.json;
             out.extend(page["value"].as_array().into_iter().flatten().cloned());
             let Some(next) = page["nextLink"].as_str().filter(|n| !n.is_empty()) else { return Ok(out) };
-            let url =
-                url::Url::parse(next).ok().filter(|u| u.origin() == self.management.origin()).ok_or_else(|| {
-                    CloudError::other(
-                        "Azure Resource Manager",
-                        operation,
-                        "a list page links outside the management endpoint",
-                    )
-                })?;
+            let url = next_page(next, &self.management).ok_or_else(|| {
+                CloudError::other(
+                    "Azure Resource Manager",
+                    operation,
+                    "a list page links outside the management endpoint",
+                )
+            })?;
             call = Call::new(Method::GET, url, operation);
         }
         Err(CloudError::other("Azure Resource Manager", operation, format!("more than {MAX_LIST_PAGES} pages")))
@@ -395,6 +399,24 @@ mod tests {
         let r = reply(202, &[("location", "https://m/loc/1")]);
         assert!(matches!(tracker(&r), Some(Tracker::Location(_))));
         assert!(tracker(&reply(200, &[("location", "https://m/loc/1")])).is_none(), "a finished PUT");
+    }
+
+    #[test]
+    fn list_pages_stay_on_the_management_endpoint() {
+        let m = url::Url::parse("https://management.azure.com/").unwrap();
+        let next = "https://management.azure.com/subscriptions/s/providers/Microsoft.Network/virtualNetworks?api-version=1&$skiptoken=2";
+        assert_eq!(next_page(next, &m).map(|u| u.to_string()).as_deref(), Some(next));
+        for hostile in [
+            "https://attacker.example/steal",
+            "http://management.azure.com/plain",
+            "https://management.azure.com:8443/other-port",
+            "https://management.azure.com.attacker.example/x",
+            "/relative",
+            "not a url",
+        ] {
+            assert!(next_page(hostile, &m).is_none(), "{hostile} would carry the token elsewhere");
+        }
+        assert_eq!(location_key("West Europe"), location_key("westeurope"));
     }
 
     #[test]
