@@ -87,12 +87,14 @@ async fn resolve_id<K: Kind>(api: &dyn Api<K>, state: &mut Object) -> Result<Opt
 pub async fn create<K: Kind>(
     ctx: &Context<Client>,
     api: &dyn Api<K>,
+    config: &Object,
     resp: &mut ApplyResponse,
 ) -> Result<(), Diagnostics> {
     // Until the cloud accepts the create, a failure leaves nothing behind.
     resp.not_created();
     let budget = Budget::new(&resp.state, Operation::Create, K::TIMEOUTS[0].1)?;
-    let spec = K::spec(&resp.state)?;
+    let mut spec = K::spec(&resp.state)?;
+    K::configured(&mut spec, config, None)?;
     let what = format!("creating {} {}", K::NOUN, K::label(&spec));
     let token = creation_token();
     let known = api.known_id(&spec).await;
@@ -169,14 +171,14 @@ impl<K: Kind> Resource<Client> for CloudResource<K> {
     async fn create(
         &self,
         ctx: &Context<Client>,
-        _config: &Object,
+        config: &Object,
         resp: &mut ApplyResponse,
     ) -> Result<(), Diagnostics> {
         resp.not_created();
         let place = common::placement_of(&resp.state)?;
         let api = api::<K>(ctx, &place).await?;
         K::prepare(ctx, &mut resp.state, &place).await?;
-        create(ctx, api.as_ref(), resp).await
+        create(ctx, api.as_ref(), config, resp).await
     }
 
     async fn read(&self, ctx: &Context<Client>, resp: &mut ReadResponse) -> Result<(), Diagnostics> {
@@ -199,13 +201,14 @@ impl<K: Kind> Resource<Client> for CloudResource<K> {
     async fn update(
         &self,
         ctx: &Context<Client>,
-        _prior: &Object,
-        _config: &Object,
+        prior: &Object,
+        config: &Object,
         resp: &mut ApplyResponse,
     ) -> Result<(), Diagnostics> {
         let place = common::placement_of(&resp.state)?;
         let api = api::<K>(ctx, &place).await?;
-        let spec = K::spec(&resp.state)?;
+        let mut spec = K::spec(&resp.state)?;
+        K::configured(&mut spec, config, Some(prior))?;
         let id: String = resp.state.get_at(&AttributePath::attr("id"))?;
         let budget = Budget::new(&resp.state, Operation::Update, K::TIMEOUTS[1].1)?;
         let what = format!("updating {} {}", K::NOUN, K::label(&spec));
@@ -333,7 +336,8 @@ mod tests {
             h.plan::<Network>(&[("cloud", "aws"), ("region", "us-east"), ("name", "n"), ("cidr", "10.7.0.0/16")]);
         let identity = Object::null(std::sync::Arc::new(tfplug::Type::object(Vec::<(&str, tfplug::Type)>::new())));
         let mut resp = ApplyResponse::new(planned, identity, Private::default());
-        let failed = h.block_on(create::<Network>(&h.ctx, cloud, &mut resp)).is_err();
+        let config = resp.state.clone();
+        let failed = h.block_on(create::<Network>(&h.ctx, cloud, &config, &mut resp)).is_err();
         let id = resp.state.attr("id").as_str().map(str::to_string);
         (failed, resp.exists() == Some(true), id)
     }

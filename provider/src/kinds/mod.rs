@@ -8,15 +8,20 @@
 //! line in [`all`].
 
 pub mod bucket;
+pub mod cache;
 pub mod checks;
 pub mod cidr_ledger;
 pub mod common;
+pub mod database;
 pub mod environment;
 pub mod firewall;
 pub mod instance;
+pub mod key;
 pub mod lifecycle;
 pub mod network;
+pub mod secrets;
 pub mod subnet;
+pub mod tier;
 #[cfg(test)]
 pub mod testing;
 
@@ -41,6 +46,9 @@ pub fn all() -> Vec<Arc<dyn Resource<Client>>> {
         CloudResource::<firewall::Firewall>::new(),
         CloudResource::<instance::Instance>::new(),
         CloudResource::<bucket::Bucket>::new(),
+        CloudResource::<key::Key>::new(),
+        CloudResource::<database::Database>::new(),
+        CloudResource::<cache::Cache>::new(),
     ]
 }
 
@@ -83,6 +91,13 @@ pub trait Kind: Send + Sync + Sized + 'static {
 
     /// The spec of a planned or stored state.
     fn spec(state: &Object) -> Result<Self::Spec, Diagnostics>;
+
+    /// Adds to `spec` what only the configuration carries: write-only arguments (a password),
+    /// which Terraform never puts into a plan or state. `prior` is the state before an update
+    /// (`None` for a create), so a secret is sent only when its version changed.
+    fn configured(_spec: &mut Self::Spec, _config: &Object, _prior: Option<&Object>) -> Result<(), Diagnostics> {
+        Ok(())
+    }
 
     /// A name for messages ("creating network shop-dev-net").
     fn label(spec: &Self::Spec) -> String;

@@ -1,0 +1,1 @@
+//! Caches on Memorystore for Redis.
