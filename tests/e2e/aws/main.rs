@@ -2,6 +2,7 @@
 //! through real Terraform 1.15.5 against moto: lifecycle, drift, faults, validation,
 //! secrets and credential-free planning. AWS tests run one at a time (moto is shared).
 
+mod data;
 mod drift;
 mod faults;
 mod lifecycle;

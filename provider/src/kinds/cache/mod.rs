@@ -114,7 +114,7 @@ struct Planned {
     node_type: String,
     high_availability: bool,
     subnet_ids: Option<BTreeSet<String>>,
-    firewall_ids: Option<BTreeSet<String>>,
+    firewall_ids: MaybeUnknown<Option<BTreeSet<String>>>,
     encrypted: bool,
     key_id: Option<String>,
     transit_encryption: bool,
@@ -229,6 +229,10 @@ fn plan_cache(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>,
         }
     }
 
+    if !configured(plan, "firewall_ids") && cloud.is_some_and(|c| c != Cloud::Aws) {
+        diags.absorb(plan.planned.set_attr("firewall_ids", &Option::<Vec<String>>::None));
+    }
+
     // Authentication: AWS takes a token of yours; GCP and Azure make their own.
     let token_set = configured(plan, "auth_token_wo");
     let auth = plan.planned.attr("auth_enabled").as_bool();
@@ -323,7 +327,7 @@ impl Kind for Cache {
             .attribute(Attribute::string("node_type").computed().plan_modifier(UseStateForUnknown).description("The native size `size` resolved to."))
             .attribute(Attribute::bool("high_availability").optional().computed().description("A replica in another zone with automatic failover (Memorystore Standard tier; Azure high availability). Default from `tier`. Changing it replaces the cache."))
             .attribute(Attribute::new("subnet_ids", Type::set(Type::String)).optional().description("Private placement: `oppie_subnet` ids (AWS: a cache subnet group of them; GCP: the network of the one subnet). Changing them replaces the cache."))
-            .attribute(Attribute::new("firewall_ids", Type::set(Type::String)).optional().description("AWS: `oppie_firewall` ids (security groups) that apply. Changes in place."))
+            .attribute(Attribute::new("firewall_ids", Type::set(Type::String)).optional().computed().plan_modifier(UseStateForUnknown).description("AWS: `oppie_firewall` ids (security groups) that apply; unset: the network's default security group. Changes in place."))
             .attribute(Attribute::bool("encrypted").default(true).plan_modifier(RequiresReplace).description("Encrypt data at rest (default true; GCP and Azure always do). Changing it replaces the cache."))
             .attribute(Attribute::string("key_id").optional().plan_modifier(RequiresReplace).description("The `id` of an `oppie_key` to encrypt at rest with. Changing it replaces the cache."))
             .attribute(Attribute::bool("transit_encryption").default(true).plan_modifier(RequiresReplace).description("TLS between clients and the cache (default true). Changing it replaces the cache."))
@@ -357,7 +361,7 @@ impl Kind for Cache {
             node_type: p.node_type,
             high_availability: p.high_availability,
             subnet_ids: p.subnet_ids.unwrap_or_default().into_iter().collect(),
-            firewall_ids: p.firewall_ids.unwrap_or_default().into_iter().collect(),
+            firewall_ids: p.firewall_ids.into_known().flatten().unwrap_or_default().into_iter().collect(),
             encrypted: p.encrypted,
             key_id: p.key_id,
             transit_encryption: p.transit_encryption,
@@ -425,7 +429,8 @@ impl Kind for Cache {
         }
         common::set_refreshed_tags(ctx, state, &c.tags)?;
         if state.attr("tier").is_null() {
-            let t = c.tags.get("environment").and_then(|e| Tier::from_environment(e)).unwrap_or(Tier::Dev);
+            let all: Tags = state.get_at(&AttributePath::attr("tags_all")).unwrap_or_default();
+            let t = all.get("environment").and_then(|e| Tier::from_environment(e)).unwrap_or(Tier::Dev);
             state.set_attr("tier", &t.key())?;
         }
         let id = state.attr("id").as_str().map_or_else(|| c.name.clone(), str::to_string);
@@ -433,6 +438,8 @@ impl Kind for Cache {
     }
 
     fn applied(state: &mut Object, c: &CacheState) -> Result<(), Diagnostics> {
+        let firewalls = c.firewall_ids.as_ref().filter(|f| !f.is_empty()).map(|f| f.iter().cloned().collect::<BTreeSet<_>>());
+        common::fill(state, "firewall_ids", &firewalls)?;
         common::fill(state, "endpoint", &c.endpoint)?;
         common::fill(state, "port", &c.port)?;
         common::fill(state, "resource_group", &c.resource_group)?;

@@ -181,7 +181,7 @@ struct Planned {
     storage_gb: u32,
     max_storage_gb: Option<u32>,
     subnet_ids: Option<BTreeSet<String>>,
-    firewall_ids: Option<BTreeSet<String>>,
+    firewall_ids: MaybeUnknown<Option<BTreeSet<String>>>,
     allowed_sources: Option<BTreeSet<String>>,
     publicly_accessible: bool,
     encrypted: bool,
@@ -227,7 +227,7 @@ fn spec(state: &Object) -> Result<DatabaseSpec, Diagnostics> {
         storage_gb: p.storage_gb,
         max_storage_gb: p.max_storage_gb,
         subnet_ids: p.subnet_ids.unwrap_or_default().into_iter().collect(),
-        firewall_ids: p.firewall_ids.unwrap_or_default().into_iter().collect(),
+        firewall_ids: p.firewall_ids.into_known().flatten().unwrap_or_default().into_iter().collect(),
         allowed_sources: p.allowed_sources.unwrap_or_default().into_iter().collect(),
         publicly_accessible: p.publicly_accessible,
         encrypted: p.encrypted,
@@ -292,19 +292,24 @@ fn refresh(ctx: &Context<Client>, state: &mut Object, d: &DatabaseState) -> Resu
             state.set_attr(name, &set(have))?;
         }
     }
-    match d.final_snapshot {
-        Some(f) => state.set_attr("final_snapshot", &f)?,
-        None if state.attr("final_snapshot").is_null() => state.set_attr("final_snapshot", &false)?,
-        None => {}
-    }
     if let Some(rg) = &d.resource_group {
         state.set_attr("resource_group", rg)?;
     }
     common::set_refreshed_tags(ctx, state, &d.tags)?;
     if state.attr("tier").is_null() {
         // An import: the tier its environment tag names, as a plan would choose it.
-        let tier = d.tags.get("environment").and_then(|e| super::tier::Tier::from_environment(e));
+        let all: Tags = state.get_at(&tfplug::AttributePath::attr("tags_all")).unwrap_or_default();
+        let tier = all.get("environment").and_then(|e| super::tier::Tier::from_environment(e));
         state.set_attr("tier", &tier.unwrap_or(super::tier::Tier::Dev).key())?;
+    }
+    match d.final_snapshot {
+        Some(f) => state.set_attr("final_snapshot", &f)?,
+        // Not reported by the cloud: an import takes the tier's default.
+        None if state.attr("final_snapshot").is_null() => {
+            let tier = state.attr("tier").as_str().and_then(super::tier::Tier::parse).unwrap_or(super::tier::Tier::Dev);
+            state.set_attr("final_snapshot", &tier.defaults().final_snapshot)?;
+        }
+        None => {}
     }
     let id = state.attr("id").as_str().map_or_else(|| d.name.clone(), str::to_string);
     common::set_ids(state, &id, Some(&d.native))
@@ -378,7 +383,7 @@ impl Kind for Database {
             .attribute(Attribute::number("storage_gb").default(20).validator(int_between(20, 16384)).plan_modifier(replace_if_smaller("storage")).description("Allocated storage in GB (default 20). Grows in place; shrinking replaces the database."))
             .attribute(Attribute::number("max_storage_gb").optional().validator(int_between(21, 65536)).description("Let storage grow on its own up to this many GB (AWS storage autoscaling, Cloud SQL automatic storage increase; Azure storage auto-grow, whose limit is the SKU's). Unset: no automatic growth."))
             .attribute(Attribute::new("subnet_ids", Type::set(Type::String)).optional().description("Private placement: `oppie_subnet` ids (AWS: a DB subnet group of at least two, in two zones; GCP: their network, which needs private services access; Azure: one subnet delegated to the database service). Unset: the cloud's default network."))
-            .attribute(Attribute::new("firewall_ids", Type::set(Type::String)).optional().description("AWS: `oppie_firewall` ids (security groups) that apply. Changes in place."))
+            .attribute(Attribute::new("firewall_ids", Type::set(Type::String)).optional().computed().plan_modifier(UseStateForUnknown).description("AWS: `oppie_firewall` ids (security groups) that apply; unset: the network's default security group. Changes in place."))
             .attribute(Attribute::new("allowed_sources", Type::set(Type::String)).optional().validator(super::checks::cidr_set()).description("GCP and Azure: address ranges allowed to reach the public endpoint (Cloud SQL authorized networks, Azure firewall rules); needs `publicly_accessible = true`."))
             .attribute(Attribute::bool("publicly_accessible").default(false).description("Give the database a public endpoint (default false)."))
             .attribute(Attribute::bool("encrypted").default(true).plan_modifier(RequiresReplace).description("Encrypt storage at rest (default true; GCP and Azure always encrypt). Changing it replaces the database."))
@@ -431,6 +436,8 @@ impl Kind for Database {
     }
 
     fn applied(state: &mut Object, d: &DatabaseState) -> Result<(), Diagnostics> {
+        let firewalls = (!d.firewall_ids.is_empty()).then(|| d.firewall_ids.iter().cloned().collect::<BTreeSet<_>>());
+        common::fill(state, "firewall_ids", &firewalls)?;
         common::fill(state, "endpoint", &d.endpoint)?;
         common::fill(state, "port", &d.port)?;
         common::fill(state, "resource_group", &d.resource_group)?;

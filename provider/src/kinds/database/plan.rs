@@ -165,6 +165,12 @@ pub fn plan(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, d
         ));
     }
 
+    // Unset firewalls: AWS picks the network's default group (known after apply); the other
+    // clouds have none.
+    if !configured(plan, "firewall_ids") && cloud.is_some_and(|c| c != Cloud::Aws) {
+        diags.absorb(plan.planned.set_attr("firewall_ids", &Option::<Vec<String>>::None));
+    }
+
     // Encryption and placement.
     if plan.planned.attr("encrypted").as_bool() == Some(false) && configured(plan, "key_id") {
         diags.add_attribute_error(path("key_id"), "Key without encryption", "key_id needs encrypted = true (the default).");

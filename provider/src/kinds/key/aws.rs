@@ -104,14 +104,15 @@ impl AwsRegion {
 }
 
 impl AwsRegion {
-    /// The ARN of a customer-managed key `id` names; `None` for an AWS-managed key (the
-    /// default a service encrypts with when given none), or one this account cannot see.
+    /// The id (as `oppie_key` has it) of the customer-managed key `id` names (an id or ARN);
+    /// `None` for an AWS-managed key (the default a service encrypts with when given none),
+    /// or one this account cannot see.
     pub(crate) async fn customer_key(&self, id: &str) -> Result<Option<String>, CloudError> {
         match self.kms.describe_key().key_id(id).send().await {
             Ok(out) => Ok(out
                 .key_metadata()
                 .filter(|m| m.key_manager() == Some(&aws_sdk_kms::types::KeyManagerType::Customer))
-                .and_then(|m| m.arn().map(str::to_string))),
+                .map(|m| m.key_id().to_string())),
             Err(e) => {
                 let e = errors::kms("DescribeKey", e);
                 // (moto names the default key of an encrypted database "default_kms_key_id",
