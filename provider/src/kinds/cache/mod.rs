@@ -308,7 +308,7 @@ fn plan_cache(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>,
 impl Kind for Cache {
     const TYPE: &'static str = "oppie_cache";
     const NOUN: &'static str = "cache";
-    const CLOUDS: &'static [Cloud] = &[Cloud::Aws];
+    const CLOUDS: &'static [Cloud] = &[Cloud::Aws, Cloud::Gcp];
     const TIMEOUTS: [(Operation, Duration); 3] = [
         (Operation::Create, Duration::from_secs(2700)),
         (Operation::Update, Duration::from_secs(2700)),
@@ -344,7 +344,8 @@ impl Kind for Cache {
     fn api(region: &Region) -> Option<Arc<dyn Api<Self>>> {
         match region {
             Region::Aws(r) => Some(r.clone()),
-            _ => None,
+            Region::Gcp(r) => Some(r.clone()),
+            Region::Azure(_) => None,
         }
     }
 
@@ -396,6 +397,14 @@ impl Kind for Cache {
             _ => c.node_type.clone(),
         };
         state.set_attr("size", &size)?;
+        // GCP and Azure keep daily snapshots or none: a configured count stays while they are on.
+        let prior_days = state.attr("snapshot_retention_days").as_number().and_then(|n| n.as_i64()).unwrap_or(0);
+        let on_off = common::placement_of(state).is_ok_and(|p| p.cloud != Cloud::Aws);
+        let days = if on_off && c.snapshot_retention_days == 1 && prior_days > 0 {
+            u32::try_from(prior_days).unwrap_or(1)
+        } else {
+            c.snapshot_retention_days
+        };
         state.merge(&Refreshed {
             name: &c.name,
             engine: &c.engine,
@@ -404,7 +413,7 @@ impl Kind for Cache {
             encrypted: c.encrypted,
             transit_encryption: c.transit_encryption,
             auth_enabled: c.auth_enabled,
-            snapshot_retention_days: c.snapshot_retention_days,
+            snapshot_retention_days: days,
             endpoint: &c.endpoint,
             port: c.port,
         })?;

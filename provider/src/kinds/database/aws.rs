@@ -215,7 +215,7 @@ impl Api<Database> for AwsRegion {
             return Err(CloudError::other(RDS, "DescribeDBInstances", format!("database {id} is gone")));
         };
         let have = state_of(&db, &self.region);
-        if !spec.subnet_ids.is_empty() && have.subnet_ids != sorted(&spec.subnet_ids) && self.owns_group(id).await? {
+        if !spec.subnet_ids.is_empty() && have.subnet_ids != Some(sorted(&spec.subnet_ids)) && self.owns_group(id).await? {
             self.sync_subnet_group(spec).await?;
         }
         let mut req = self.rds.modify_db_instance().db_instance_identifier(id).apply_immediately(true);
@@ -379,7 +379,7 @@ fn state_of(db: &DbInstance, region: &str) -> DatabaseState {
         instance_class: db.db_instance_class().unwrap_or_default().to_string(),
         storage_gb: storage,
         max_storage_gb: db.max_allocated_storage().and_then(|m| u32::try_from(m).ok()).filter(|m| *m > storage),
-        subnet_ids: subnets,
+        subnet_ids: Some(subnets),
         firewall_ids: firewalls,
         allowed_sources: Vec::new(),
         publicly_accessible: db.publicly_accessible().unwrap_or(false),

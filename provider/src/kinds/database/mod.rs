@@ -134,8 +134,8 @@ pub struct DatabaseState {
     pub storage_gb: u32,
     /// Autoscaling limit.
     pub max_storage_gb: Option<u32>,
-    /// Subnets, sorted.
-    pub subnet_ids: Vec<String>,
+    /// Subnets, sorted; `None` where the cloud reports the network, not the subnets.
+    pub subnet_ids: Option<Vec<String>>,
     /// Security groups, sorted.
     pub firewall_ids: Vec<String>,
     /// Allowed address ranges, sorted.
@@ -205,7 +205,8 @@ struct Refreshed<'a> {
     storage_gb: u32,
     publicly_accessible: bool,
     encrypted: bool,
-    username: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<&'a str>,
     manage_password: bool,
     high_availability: bool,
     backup_retention_days: u32,
@@ -269,7 +270,7 @@ fn refresh(ctx: &Context<Client>, state: &mut Object, d: &DatabaseState) -> Resu
         storage_gb: d.storage_gb,
         publicly_accessible: d.publicly_accessible,
         encrypted: d.encrypted,
-        username: &d.username,
+        username: Some(d.username.as_str()).filter(|u| !u.is_empty()),
         manage_password: d.manage_password,
         high_availability: d.high_availability,
         backup_retention_days: d.backup_retention_days,
@@ -286,7 +287,8 @@ fn refresh(ctx: &Context<Client>, state: &mut Object, d: &DatabaseState) -> Resu
     };
     state.set_attr("key_id", &key_id)?;
     let set = |v: &[String]| if v.is_empty() { None } else { Some(v.iter().cloned().collect::<BTreeSet<_>>()) };
-    for (name, have) in [("subnet_ids", &d.subnet_ids), ("firewall_ids", &d.firewall_ids), ("allowed_sources", &d.allowed_sources)] {
+    let reported = [("subnet_ids", d.subnet_ids.as_ref()), ("firewall_ids", Some(&d.firewall_ids)), ("allowed_sources", Some(&d.allowed_sources))];
+    for (name, have) in reported.into_iter().filter_map(|(n, h)| Some((n, h?))) {
         // An empty set configured stays empty rather than null.
         if !(have.is_empty() && state.attr(name).as_slice().is_some_and(<[Value]>::is_empty)) {
             state.set_attr(name, &set(have))?;
@@ -358,7 +360,7 @@ fn int(v: &Value) -> Option<i64> {
 impl Kind for Database {
     const TYPE: &'static str = "oppie_database";
     const NOUN: &'static str = "database";
-    const CLOUDS: &'static [Cloud] = &[Cloud::Aws];
+    const CLOUDS: &'static [Cloud] = &[Cloud::Aws, Cloud::Gcp];
     const TIMEOUTS: [(Operation, Duration); 3] = [
         (Operation::Create, Duration::from_secs(3600)),
         (Operation::Update, Duration::from_secs(3600)),
@@ -407,7 +409,8 @@ impl Kind for Database {
     fn api(region: &Region) -> Option<Arc<dyn Api<Self>>> {
         match region {
             Region::Aws(r) => Some(r.clone()),
-            _ => None,
+            Region::Gcp(r) => Some(r.clone()),
+            Region::Azure(_) => None,
         }
     }
 

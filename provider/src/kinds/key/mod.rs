@@ -110,7 +110,7 @@ fn path(name: &str) -> AttributePath {
 impl Kind for Key {
     const TYPE: &'static str = "oppie_key";
     const NOUN: &'static str = "key";
-    const CLOUDS: &'static [Cloud] = &[Cloud::Aws];
+    const CLOUDS: &'static [Cloud] = &[Cloud::Aws, Cloud::Gcp];
     const TIMEOUTS: [(Operation, Duration); 3] = [
         (Operation::Create, Duration::from_secs(300)),
         (Operation::Update, Duration::from_secs(300)),
@@ -147,7 +147,8 @@ impl Kind for Key {
     fn api(region: &Region) -> Option<Arc<dyn Api<Self>>> {
         match region {
             Region::Aws(r) => Some(r.clone()),
-            _ => None,
+            Region::Gcp(r) => Some(r.clone()),
+            Region::Azure(_) => None,
         }
     }
 
