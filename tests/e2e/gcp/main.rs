@@ -3,6 +3,7 @@
 //! description: lifecycle, drift, import, faults and credential-free planning.
 
 mod auth;
+mod data;
 mod drift;
 mod fake;
 mod faults;

@@ -216,10 +216,14 @@ fn plan_cache(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>,
         diags.absorb(plan.planned.set_attr("node_type", &MaybeUnknown::<String>::Unknown));
     }
     if !creating {
-        for a in ["high_availability", "subnet_ids"] {
-            if common::changed(plan, a) {
-                plan.requires_replace.push(path(a));
-            }
+        if common::changed(plan, "high_availability") {
+            plan.requires_replace.push(path("high_availability"));
+        }
+        let own_network = |n: &std::collections::BTreeMap<String, Value>| {
+            n.get("network").and_then(Value::as_str).is_some_and(|net| !net.ends_with("/networks/default"))
+        };
+        if common::subnets_moved(plan, cloud, own_network) {
+            plan.requires_replace.push(path("subnet_ids"));
         }
         if let (Some(old), Some(new)) = (plan.prior.attr("version").as_str(), plan.planned.attr("version").as_str()) {
             let nums = |s: &str| s.split('.').map(|p| p.parse::<u32>().unwrap_or(0)).collect::<Vec<_>>();

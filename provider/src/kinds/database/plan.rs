@@ -227,7 +227,7 @@ pub fn plan(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, d
                 );
             }
             // The private network of GCP and the delegated subnet of Azure are fixed.
-            if !creating && common::changed(plan, "subnet_ids") {
+            if !creating && common::subnets_moved(plan, cloud, |n| n.contains_key("private_ip")) {
                 plan.requires_replace.push(path("subnet_ids"));
             }
             if c == Cloud::Azure
