@@ -86,3 +86,47 @@ fn shrinking_or_downgrading_replaces_growing_does_not() {
     assert_eq!(p.attr("version"), &Value::from("15"));
     assert_eq!(replace.len(), 1);
 }
+
+#[test]
+fn a_cloud_without_the_kinds_is_a_plan_error_naming_the_clouds_that_have_them() {
+    let h = Harness::new();
+    let attrs = [
+        ("cloud", "azure"),
+        ("region", "us-east"),
+        ("name", "shop-dev-db"),
+        ("engine", "postgres"),
+        ("size", "xs"),
+        ("password_wo", "s3cret-canary"),
+        ("password_wo_version", "1"),
+    ];
+    let errors = h.plan_errors::<Database>(&attrs);
+    assert!(errors.iter().any(|e| e.contains("oppie_database is not available on azure") && e.contains("aws, gcp")), "{errors:?}");
+    let errors = h.plan_errors::<crate::kinds::cache::Cache>(&[("cloud", "azure"), ("region", "us-east"), ("name", "shop-dev-c"), ("size", "xs")]);
+    assert!(errors.iter().any(|e| e.contains("oppie_cache is not available on azure") && e.contains("aws, gcp")), "{errors:?}");
+    let errors = h.plan_errors::<crate::kinds::key::Key>(&[("cloud", "azure"), ("region", "us-east"), ("name", "shop-dev-k")]);
+    assert!(errors.iter().any(|e| e.contains("oppie_key is not available on azure") && e.contains("aws, gcp")), "{errors:?}");
+}
+
+#[test]
+fn gcp_plans_from_the_catalog_without_credentials() {
+    let h = Harness::new();
+    let p = h.plan::<Database>(&[
+        ("cloud", "gcp"),
+        ("region", "us-east"),
+        ("name", "shop-dev-db"),
+        ("engine", "postgres"),
+        ("size", "xs"),
+        ("password_wo", "s3cret-canary"),
+        ("password_wo_version", "1"),
+    ]);
+    assert_eq!(p.attr("instance_class").as_str(), Some("db-custom-1-3840"));
+    let errors = h.plan_errors::<Database>(&[
+        ("cloud", "gcp"),
+        ("region", "us-east"),
+        ("name", "shop-dev-db"),
+        ("engine", "postgres"),
+        ("size", "xs"),
+        ("manage_password", "true"),
+    ]);
+    assert!(errors.iter().any(|e| e.contains("manage_password")), "GCP keeps no password for us: {errors:?}");
+}

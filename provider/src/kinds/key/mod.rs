@@ -228,7 +228,8 @@ mod tests {
     #[test]
     fn the_deletion_window_is_fixed_on_gcp_and_azure_only() {
         let h = Harness::new();
-        for (cloud, fixed) in [("aws", false), ("gcp", true), ("azure", true)] {
+        // Azure joins when oppie_key is on Azure (its plan is refused until then).
+        for (cloud, fixed) in [("aws", false), ("gcp", true)] {
             let planned = h.plan::<Key>(&[("cloud", cloud), ("region", "eu-west"), ("name", "shop-data")]);
             assert_eq!(planned.attr("rotation_days").as_number().and_then(|n| n.as_i64()), Some(365));
             let r = CloudResource::<Key>::new();
