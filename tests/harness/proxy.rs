@@ -157,6 +157,7 @@ pub fn call_name(method: &str, path_and_query: &str, body: &[u8]) -> String {
         && !path.contains("/compute/")
         && !path.contains("/subscriptions/")
         && !path.contains("/storage/v1/")
+        && !path.contains("/v1/projects/")
         && !path.contains("/_fake");
     if s3_style && !q.contains_key("api-version") && !q.contains_key("restype") && !q.contains_key("comp") {
         let sub = query.split('&').next().unwrap_or("").split('=').next().unwrap_or("");
@@ -438,6 +439,10 @@ mod tests {
         assert_eq!(
             call_name("POST", "/compute/v1/projects/p/global/networks?requestId=1", b"{}"),
             "POST /compute/v1/projects/p/global/networks"
+        );
+        assert_eq!(
+            call_name("POST", "/sqladmin/v1/projects/p/instances", b"{}"),
+            "POST /sqladmin/v1/projects/p/instances"
         );
         assert_eq!(
             call_name("PUT", "/subscriptions/s/resourceGroups/g?api-version=2025-04-01", b"{}"),

@@ -3,11 +3,12 @@ Redis v1 and Cloud KMS v1, kept in memory. Requests reach here only after gcp_fa
 them against the discovery documents; answers are checked the same way on the way out.
 
 * Cloud SQL mutations answer with sql#operation resources (PENDING -> RUNNING -> DONE over
-  polls); an instance is PENDING_CREATE until its insert is DONE. Users keep their password
-  here, never in answers (GET /_fake/sql-passwords shows which user has which, for tests).
-  A delete with enableFinalBackup leaves a backup listed by GET /_fake/sql-backups.
-* Memorystore mutations answer with google.longrunning.Operation (done after two polls); an
-  instance is CREATING until then.
+  polls, and reads of the instance move them too: the cloud works whether or not anyone polls);
+  an instance is PENDING_CREATE until its insert is DONE. Users keep their password
+  here, never in answers (POST /_fake/sql-password checks one, for tests). A delete with
+  enableFinalBackup leaves a backup; GET /_fake/data shows every object of these services.
+* Memorystore mutations answer with google.longrunning.Operation (done after two polls of it
+  or of the instance); an instance is CREATING until then.
 * Cloud KMS answers at once; destroyed versions go DESTROY_SCHEDULED.
 Faults: {"method": <id>, "slow": N} makes the operations of that method take N more polls.
 """
@@ -99,6 +100,34 @@ def addresses(inst):
     inst["ipAddresses"] = out
 
 
+def advance_sql(entry):
+    """One poll of a Cloud SQL operation: PENDING -> RUNNING ... -> DONE (then its effect)."""
+    op = entry[0]
+    if entry[1] > 0:
+        entry[1] -= 1
+        op["status"] = "RUNNING"
+        op.setdefault("startTime", now())
+    elif op["status"] != "DONE":
+        op["status"] = "DONE"
+        op["endTime"] = now()
+        if entry[2]:
+            entry[2]()
+    return op
+
+
+def advance_lro(entry):
+    """One poll of a long-running operation: done after its polls (then its effect)."""
+    op = entry[0]
+    if entry[1] > 0:
+        entry[1] -= 1
+    elif not op["done"]:
+        op["done"] = True
+        op["metadata"]["endTime"] = now()
+        if entry[2]:
+            op["response"] = entry[2]()
+    return op
+
+
 def sql_call(mid, p, q, body, slow):
     project = p.get("project")
     key = f"{project}/{p.get('instance')}"
@@ -107,17 +136,7 @@ def sql_call(mid, p, q, body, slow):
         entry = DATA.sql_ops.get(f"{project}/{p['operation']}")
         if entry is None:
             raise fail(404, f"The operation {p['operation']} does not exist.", "operationDoesNotExist")
-        op = entry[0]
-        if entry[1] > 0:
-            entry[1] -= 1
-            op["status"] = "RUNNING"
-            op.setdefault("startTime", now())
-        elif op["status"] != "DONE":
-            op["status"] = "DONE"
-            op["endTime"] = now()
-            if entry[2]:
-                entry[2]()
-        return op
+        return advance_sql(entry)
     if short == "instances.insert":
         name = body.get("name", "")
         key = f"{project}/{name}"
@@ -151,6 +170,11 @@ def sql_call(mid, p, q, body, slow):
     if inst is None:
         raise fail(404, f"The Cloud SQL instance {p.get('instance')} does not exist.", "instanceDoesNotExist")
     if short == "instances.get":
+        # The cloud works on whether or not anyone polls: a read moves its operations too.
+        for entry in [e for e in DATA.sql_ops.values() if e[0]["targetId"] == p["instance"] and e[0]["targetProject"] == project]:
+            advance_sql(entry)
+        if key not in DATA.sql:
+            raise fail(404, f"The Cloud SQL instance {p.get('instance')} does not exist.", "instanceDoesNotExist")
         return inst
     if short == "instances.patch":
         if "settings" in body:
@@ -219,15 +243,7 @@ def redis_call(mid, p, q, body, slow):
         entry = DATA.lros.get(f"{location}/operations/{p['operationsId']}")
         if entry is None:
             raise fail(404, "operation not found")
-        op = entry[0]
-        if entry[1] > 0:
-            entry[1] -= 1
-        elif not op["done"]:
-            op["done"] = True
-            op["metadata"]["endTime"] = now()
-            if entry[2]:
-                op["response"] = entry[2]()
-        return op
+        return advance_lro(entry)
     if short == "instances.create":
         name = f"{location}/instances/{q.get('instanceId')}"
         if name in DATA.redis:
@@ -261,6 +277,10 @@ def redis_call(mid, p, q, body, slow):
     if inst is None:
         raise fail(404, f"Resource '{name}' was not found")
     if short == "instances.get":
+        for entry in [e for e in DATA.lros.values() if e[0]["metadata"]["target"] == name]:
+            advance_lro(entry)
+        if name not in DATA.redis:
+            raise fail(404, f"Resource '{name}' was not found")
         return inst
     if inst["state"] != "READY":
         raise fail(400, f"The instance is {inst['state']}; it must be READY.", "FAILED_PRECONDITION")

@@ -219,3 +219,81 @@ resource "oppie_cache" "c" {
     tf.ok(&["destroy", "-auto-approve"]);
     assert!(gcp.data()["sql"].as_object().is_some_and(serde_json::Map::is_empty));
 }
+
+/// Every live key, database and cache in the fake, and the Compute objects, as `(type, id)`.
+fn data_objects(gcp: &GcpTest) -> std::collections::BTreeSet<(String, String)> {
+    let mut out = super::faults::gcp_objects(gcp, "shop-dev-no-bucket");
+    let data = gcp.data();
+    for (name, key) in data["keys"].as_object().into_iter().flatten() {
+        if key["primary"]["state"] == "ENABLED" {
+            out.insert(("oppie_key".into(), name.to_ascii_lowercase()));
+        }
+    }
+    for (key, db) in data["sql"].as_object().into_iter().flatten() {
+        if db["state"] != "PENDING_DELETE" {
+            let (project, name) = key.split_once('/').unwrap_or_default();
+            out.insert(("oppie_database".into(), format!("projects/{project}/instances/{name}")));
+        }
+    }
+    for (name, c) in data["redis"].as_object().into_iter().flatten() {
+        if c["state"] != "DELETING" {
+            out.insert(("oppie_cache".into(), name.to_ascii_lowercase()));
+        }
+    }
+    out
+}
+
+const MATRIX_STACK: &str = r#"
+resource "oppie_network" "main" {
+  name = "shop-dev-net"
+  cidr = "10.4.0.0/16"
+}
+resource "oppie_subnet" "a" {
+  network_id = oppie_network.main.id
+  cidr       = "10.4.1.0/24"
+  zone       = 1
+}
+resource "oppie_key" "data" {
+  name = "shop-dev-data"
+}
+resource "oppie_database" "orders" {
+  name                = "shop-dev-orders"
+  engine              = "postgres"
+  size                = "xs"
+  subnet_ids          = [oppie_subnet.a.id]
+  key_id              = oppie_key.data.id
+  password_wo         = "matrix-canary-password-1"
+  password_wo_version = 1
+}
+resource "oppie_cache" "sessions" {
+  name       = "shop-dev-sessions"
+  size       = "xs"
+  subnet_ids = [oppie_subnet.a.id]
+}
+"#;
+
+#[test]
+fn data_kinds_leave_no_orphans_or_twins_under_connection_drops() {
+    use oppie_e2e::matrix::{self, Point, Step};
+    let gcp = gcp_test();
+    let proxy = oppie_e2e::proxy::FaultProxy::start(&gcp.base(), &[]);
+    let tf = gcp.terraform();
+    let provider = gcp.provider_at(&proxy.endpoint()).replace("max_attempts = 4", "max_attempts = 2");
+    tf.config(&format!("{provider}{MATRIX_STACK}"));
+    tf.init();
+    tf.ok(&["apply", "-auto-approve", "-target=oppie_subnet.a"]);
+    let kms = format!("/cloudkms/v1/projects/{PROJECT}/locations/us-east1/keyRings");
+    let sql = format!("/sqladmin/v1/projects/{PROJECT}");
+    let redis = format!("/redis/v1/projects/{PROJECT}/locations/us-east1");
+    use Step::{Create, FollowUp, Wait};
+    let points = [
+        Point::call("oppie_key.data", &format!("POST {kms}"), Create),
+        Point::call("oppie_key.data", &format!("POST {kms}/shop-dev-data/cryptoKeys"), Create),
+        Point::call("oppie_database.orders", &format!("POST {sql}/instances"), Create),
+        Point::glob("oppie_database.orders", &format!("GET {sql}/operations/*"), Wait),
+        Point::call("oppie_database.orders", &format!("POST {sql}/instances/shop-dev-orders/users"), FollowUp),
+        Point::call("oppie_cache.sessions", &format!("POST {redis}/instances"), Create),
+        Point::glob("oppie_cache.sessions", &format!("GET {redis}/operations/*"), Wait),
+    ];
+    matrix::run(&tf, &proxy, &points, &|| data_objects(&gcp), &|| super::faults::gcp_leftovers(&gcp));
+}

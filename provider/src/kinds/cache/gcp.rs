@@ -142,7 +142,18 @@ impl Api<Cache> for GcpRegion {
     }
 
     async fn delete(&self, id: &str, _spec: &CacheSpec) -> Result<(), CloudError> {
-        if self.redis_instance(id).await?.is_none() {
+        // Memorystore refuses a delete while another operation runs (a create that was
+        // interrupted, a resize): wait for it, within the resource's delete timeout.
+        let busy = |i: &Value| matches!(i["state"].as_str(), Some("CREATING" | "UPDATING" | "MAINTENANCE" | "IMPORTING" | "FAILING_OVER" | "DELETING"));
+        let present = crate::clouds::wait::poll(std::time::Duration::from_secs(15), || async {
+            match self.redis_instance(id).await? {
+                None => Ok(Some(false)),
+                Some(i) if busy(&i) => Ok(None),
+                Some(_) => Ok(Some(true)),
+            }
+        })
+        .await?;
+        if !present {
             return Ok(());
         }
         match self.redis_op(Call::new(Method::DELETE, self.redis_url(id, &[]), "instances.delete")).await {

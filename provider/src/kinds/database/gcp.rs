@@ -196,9 +196,12 @@ impl Api<Database> for GcpRegion {
             return Ok(None);
         }
         let mut state = state_of(&i, &self.project);
-        // The administrator: the built-in user that is not the engine's own.
+        // The administrator: the built-in user that is not the engine's own. Users can be
+        // listed once the instance runs; before that the name stays as stored.
         let url = self.sql_url(&format!("instances/{}/users", instance_name(id)), &[]);
-        if let Some(users) = self.sql.get_opt(Call::new(Method::GET, url, "users.list")).await? {
+        let runnable = i["state"] == "RUNNABLE";
+        let users = if runnable { self.sql.get_opt(Call::new(Method::GET, url, "users.list")).await? } else { None };
+        if let Some(users) = users {
             state.username = users.json["items"]
                 .as_array()
                 .into_iter()
