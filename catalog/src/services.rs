@@ -147,7 +147,9 @@ mod tests {
     fn every_cloud_has_both_database_engines_and_redis_with_every_size_key() {
         for cloud in Cloud::ALL {
             let c = get().cloud(cloud);
-            for (service, engines) in [(Service::Database, &["postgres", "mysql"][..]), (Service::Cache, &["redis"][..])] {
+            for (service, engines) in
+                [(Service::Database, &["postgres", "mysql"][..]), (Service::Cache, &["redis"][..])]
+            {
                 for engine in engines {
                     let e = c.engine(cloud, service, engine).unwrap();
                     assert_eq!(e.sizes.keys().map(String::as_str).collect::<Vec<_>>(), ["l", "m", "s", "xl", "xs"]);

@@ -417,7 +417,10 @@ mod tests {
 
     #[test]
     fn busy_answers_hold_objects_in_creation() {
-        assert_eq!(busy("<a><DBInstanceStatus>available</DBInstanceStatus></a>"), "<a><DBInstanceStatus>creating</DBInstanceStatus></a>");
+        assert_eq!(
+            busy("<a><DBInstanceStatus>available</DBInstanceStatus></a>"),
+            "<a><DBInstanceStatus>creating</DBInstanceStatus></a>"
+        );
         assert_eq!(busy("{\"state\": \"READY\"}"), "{\"state\": \"CREATING\"}");
     }
 

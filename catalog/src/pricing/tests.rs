@@ -175,7 +175,10 @@ fn every_kind_is_priced_in_full_in_every_catalog_region_or_the_gap_is_declared()
                         if missing.iter().any(|m| m.starts_with(word)) {
                             continue;
                         }
-                        gaps.push(format!("{cloud} {key} {} {}: {:?}", kind.resource_type, component.name, quote.outcome));
+                        gaps.push(format!(
+                            "{cloud} {key} {} {}: {:?}",
+                            kind.resource_type, component.name, quote.outcome
+                        ));
                         continue;
                     }
                     let wanted = match component.key {
@@ -184,7 +187,9 @@ fn every_kind_is_priced_in_full_in_every_catalog_region_or_the_gap_is_declared()
                         kinds::Key::Size(_) | kinds::Key::Attribute(_) => {
                             crate::get().cloud(cloud).size(cloud, "s").unwrap()
                         }
-                        kinds::Key::Service { .. } | kinds::Key::Ha { .. } => unreachable!("declared per service above"),
+                        kinds::Key::Service { .. } | kinds::Key::Ha { .. } => {
+                            unreachable!("declared per service above")
+                        }
                     };
                     if declared(component, &wanted, &region.native) {
                         declared_gaps += 1;

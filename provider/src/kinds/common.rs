@@ -413,7 +413,11 @@ pub fn changed(plan: &Plan, name: &str) -> bool {
 /// object sits on, not the subnets it was given: after an import they are null in state, and
 /// the configured ones are adopted while the object is on a network of its own (`private`,
 /// what `native` shows), as they would be on the import of a plain attribute.
-pub fn subnets_moved(plan: &Plan, cloud: Option<Cloud>, private: impl FnOnce(&BTreeMap<String, Value>) -> bool) -> bool {
+pub fn subnets_moved(
+    plan: &Plan,
+    cloud: Option<Cloud>,
+    private: impl FnOnce(&BTreeMap<String, Value>) -> bool,
+) -> bool {
     if !changed(plan, "subnet_ids") {
         return false;
     }

@@ -21,9 +21,9 @@ pub mod lifecycle;
 pub mod network;
 pub mod secrets;
 pub mod subnet;
-pub mod tier;
 #[cfg(test)]
 pub mod testing;
+pub mod tier;
 
 use std::sync::Arc;
 use std::time::Duration;

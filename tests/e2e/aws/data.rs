@@ -118,14 +118,16 @@ fn data_stack_applies_resizes_imports_and_destroys_with_no_secret_in_state_or_lo
     let key = tf.resource("oppie_key.data");
     let key_id = key["id"].as_str().expect("key id").to_string();
     assert_eq!(key["native"]["alias"], "alias/shop-dev-data");
-    let rotation =
-        aws.block_on(aws.kms.get_key_rotation_status().key_id(&key_id).send()).expect("rotation status");
+    let rotation = aws.block_on(aws.kms.get_key_rotation_status().key_id(&key_id).send()).expect("rotation status");
     assert!(rotation.key_rotation_enabled());
     assert_eq!(rotation.rotation_period_in_days(), Some(365));
 
     let d = db(&aws, "shop-dev-orders");
     assert_eq!(d.db_instance_class(), Some("db.t4g.small"));
-    assert_eq!((d.multi_az(), d.backup_retention_period(), d.deletion_protection()), (Some(true), Some(30), Some(false)));
+    assert_eq!(
+        (d.multi_az(), d.backup_retention_period(), d.deletion_protection()),
+        (Some(true), Some(30), Some(false))
+    );
     assert_eq!((d.storage_encrypted(), d.max_allocated_storage()), (Some(true), Some(100)));
     assert!(d.kms_key_id().is_some_and(|k| k.contains(&key_id)), "{:?}", d.kms_key_id());
     assert_eq!(d.db_subnet_group().and_then(|g| g.db_subnet_group_name()), Some("shop-dev-orders-subnets"));
@@ -147,7 +149,10 @@ fn data_stack_applies_resizes_imports_and_destroys_with_no_secret_in_state_or_lo
     assert_eq!(c.kms_key_id(), Some(key_id.as_str()));
 
     // In place: sizes, storage, rotation, a new password (its version changes).
-    tf.config(&format!("{provider}{}", data_stack("m", "s", 180, DB_PASSWORD_2, 2)).replace("storage_gb          = 20", "storage_gb          = 40"));
+    tf.config(
+        &format!("{provider}{}", data_stack("m", "s", 180, DB_PASSWORD_2, 2))
+            .replace("storage_gb          = 20", "storage_gb          = 40"),
+    );
     let (_, plan) = tf.plan_code();
     assert!(plan.stdout.contains("Plan: 0 to add, 3 to change, 0 to destroy."), "{}", plan.stdout);
     assert_has(&plan.stdout, "~ size = \"s\" -> \"m\"");
@@ -159,10 +164,15 @@ fn data_stack_applies_resizes_imports_and_destroys_with_no_secret_in_state_or_lo
     assert_eq!(cache(&aws, "shop-dev-sessions").cache_node_type(), Some("cache.t4g.small"));
     let rotation = aws.block_on(aws.kms.get_key_rotation_status().key_id(&key_id).send()).expect("rotation");
     assert_eq!(rotation.rotation_period_in_days(), Some(180));
-    let current = format!("{provider}{}", data_stack("m", "s", 180, DB_PASSWORD_2, 2)).replace("storage_gb          = 20", "storage_gb          = 40");
+    let current = format!("{provider}{}", data_stack("m", "s", 180, DB_PASSWORD_2, 2))
+        .replace("storage_gb          = 20", "storage_gb          = 40");
 
     // Replacements show in the plan: an older version, a smaller disk, another engine.
-    tf.config(&current.replace("storage_gb          = 40", "storage_gb          = 30").replace("size                = \"m\"", "size                = \"m\"\n  version             = \"15\""));
+    tf.config(
+        &current
+            .replace("storage_gb          = 40", "storage_gb          = 30")
+            .replace("size                = \"m\"", "size                = \"m\"\n  version             = \"15\""),
+    );
     let (_, plan) = tf.plan_code();
     assert!(plan.stdout.contains("# oppie_database.orders must be replaced"), "{}", plan.stdout);
     assert_has(&plan.stdout, "~ storage_gb = 40 -> 30 # forces replacement");
@@ -189,7 +199,10 @@ fn data_stack_applies_resizes_imports_and_destroys_with_no_secret_in_state_or_lo
     assert!(aws.live_keys().is_empty(), "{:?}", aws.live_keys());
     let snaps = aws.block_on(aws.rds.describe_db_snapshots().send()).expect("snapshots");
     assert!(
-        snaps.db_snapshots().iter().any(|s| s.db_snapshot_identifier().is_some_and(|i| i.starts_with("shop-dev-orders-final-"))),
+        snaps
+            .db_snapshots()
+            .iter()
+            .any(|s| s.db_snapshot_identifier().is_some_and(|i| i.starts_with("shop-dev-orders-final-"))),
         "a prod database leaves a final snapshot"
     );
 
@@ -273,7 +286,11 @@ resource "oppie_cache" "c" {{
     tf.init();
     let out = tf.run(&["plan"]);
     assert_eq!(out.code, 1, "{}", out.all());
-    assert!(out.all().contains("cannot send write-only arguments") && out.all().contains("manage_password = true"), "{}", out.all());
+    assert!(
+        out.all().contains("cannot send write-only arguments") && out.all().contains("manage_password = true"),
+        "{}",
+        out.all()
+    );
     tf.config(&format!("{provider}{}", db("password_wo = \"x\"\n  password_wo_version = 1")));
     let out = tf.run(&["plan"]);
     assert_eq!(out.code, 1, "{}", out.all());
@@ -307,7 +324,12 @@ fn waits_poll_a_database_still_being_made_and_end_at_the_timeout() {
     let aws = aws_test();
     // The create protocol's own read comes first; then three answers still "creating".
     let proxy = aws.fault_proxy(&[]);
-    proxy.add_after(oppie_e2e::proxy::Match::Call("DescribeDBInstances".into()), oppie_e2e::proxy::Fault::Busy, 1, Some(3));
+    proxy.add_after(
+        oppie_e2e::proxy::Match::Call("DescribeDBInstances".into()),
+        oppie_e2e::proxy::Fault::Busy,
+        1,
+        Some(3),
+    );
     let tf = aws.terraform();
     tf.config(&format!("{}{SLOW_DB}", AwsTest::provider(&proxy.endpoint())));
     tf.init();
@@ -318,7 +340,12 @@ fn waits_poll_a_database_still_being_made_and_end_at_the_timeout() {
     tf.ok(&["destroy", "-auto-approve"]);
 
     proxy.clear();
-    proxy.add_after(oppie_e2e::proxy::Match::Call("DescribeDBInstances".into()), oppie_e2e::proxy::Fault::Busy, 1, None);
+    proxy.add_after(
+        oppie_e2e::proxy::Match::Call("DescribeDBInstances".into()),
+        oppie_e2e::proxy::Fault::Busy,
+        1,
+        None,
+    );
     let started = Instant::now();
     let out = tf.run(&["apply", "-auto-approve"]);
     assert_eq!(out.code, 1, "{}", out.all());
@@ -385,7 +412,10 @@ fn data_kinds_leave_no_orphans_or_twins_under_connection_drops() {
     let aws = aws_test();
     let proxy = aws.fault_proxy(&[]);
     let tf = aws.terraform();
-    tf.config(&format!("{}{MATRIX_STACK}", AwsTest::provider(&proxy.endpoint())).replace("max_attempts = 4", "max_attempts = 2"));
+    tf.config(
+        &format!("{}{MATRIX_STACK}", AwsTest::provider(&proxy.endpoint()))
+            .replace("max_attempts = 4", "max_attempts = 2"),
+    );
     tf.init();
     tf.ok(&["apply", "-auto-approve", "-target=oppie_subnet.a", "-target=oppie_subnet.b"]);
     use Step::{Create, FollowUp, Wait};

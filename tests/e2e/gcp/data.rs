@@ -135,7 +135,10 @@ fn data_stack_applies_resizes_imports_and_destroys_with_no_secret_in_state_or_lo
     assert_eq!(data["keys"][KMS_NAME]["rotationPeriod"], "15552000s");
 
     // Replacements show in the plan: an older version, a smaller disk.
-    tf.config(&config("m", "s", 180, DB_PASSWORD_2, 2, 30).replace("engine              = \"postgres\"", "engine              = \"postgres\"\n  version             = \"15\""));
+    tf.config(&config("m", "s", 180, DB_PASSWORD_2, 2, 30).replace(
+        "engine              = \"postgres\"",
+        "engine              = \"postgres\"\n  version             = \"15\"",
+    ));
     let (_, plan) = tf.plan_code();
     assert!(plan.stdout.contains("# oppie_database.orders must be replaced"), "{}", plan.stdout);
     assert_has(&plan.stdout, "~ storage_gb = 40 -> 30 # forces replacement");

@@ -54,9 +54,15 @@ fn classify<E, R>(code: Option<&str>, status: Option<u16>, err: &SdkError<E, R>)
     // (`DBInstanceNotFoundFault`, `NotFoundException`): the stem classifies.
     let code = code.map(|c| c.strip_suffix("Fault").or_else(|| c.strip_suffix("Exception")).unwrap_or(c));
     if let Some(code) = code {
-        if matches!(code, "KMSInvalidState" | "InvalidDBInstanceState" | "InvalidReplicationGroupState"
-            | "InvalidCacheClusterState" | "CacheSubnetGroupInUse" | "InvalidDBSubnetGroupState")
-        {
+        if matches!(
+            code,
+            "KMSInvalidState"
+                | "InvalidDBInstanceState"
+                | "InvalidReplicationGroupState"
+                | "InvalidCacheClusterState"
+                | "CacheSubnetGroupInUse"
+                | "InvalidDBSubnetGroupState"
+        ) {
             return ErrorKind::InUse;
         }
         if code.ends_with(".NotFound") || code.ends_with("NotFound") || code == "NoSuchBucket" || code == "NoSuchEntity"

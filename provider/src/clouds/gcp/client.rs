@@ -109,7 +109,8 @@ impl GcpCloud {
                 let auth_for = |u: &url::Url| if local(u) { None } else { chain.clone() };
                 let compute_auth = auth_for(&compute);
                 let storage_auth = auth_for(&storage);
-                let services = [(sql.clone(), auth_for(&sql)), (redis.clone(), auth_for(&redis)), (kms.clone(), auth_for(&kms))];
+                let services =
+                    [(sql.clone(), auth_for(&sql)), (redis.clone(), auth_for(&redis)), (kms.clone(), auth_for(&kms))];
                 Ok(Arc::new(Shared { compute, storage, services, compute_auth, storage_auth, http: client }))
             })
             .await;
@@ -137,7 +138,12 @@ impl GcpCloud {
             sql_base: s.services[0].0.clone(),
             sql: Api::new(s.http.clone(), attempts, s.services[0].1.clone(), Arc::new(errors::Named("GCP Cloud SQL"))),
             redis_base: s.services[1].0.clone(),
-            redis: Api::new(s.http.clone(), attempts, s.services[1].1.clone(), Arc::new(errors::Named("GCP Memorystore"))),
+            redis: Api::new(
+                s.http.clone(),
+                attempts,
+                s.services[1].1.clone(),
+                Arc::new(errors::Named("GCP Memorystore")),
+            ),
             kms_base: s.services[2].0.clone(),
             kms: Api::new(s.http.clone(), attempts, s.services[2].1.clone(), Arc::new(errors::Named("GCP Cloud KMS"))),
             pending: std::sync::Mutex::new(HashMap::new()),

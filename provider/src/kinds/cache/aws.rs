@@ -44,7 +44,11 @@ impl AwsRegion {
     async fn wait_cache_available(&self, id: &str) -> Result<(), CloudError> {
         poll(Duration::from_secs(30), || async {
             let Some(g) = self.replication_group(id).await? else {
-                return Err(CloudError::other(ELASTICACHE, "DescribeReplicationGroups", format!("cache {id} vanished")));
+                return Err(CloudError::other(
+                    ELASTICACHE,
+                    "DescribeReplicationGroups",
+                    format!("cache {id} vanished"),
+                ));
             };
             match g.status().unwrap_or_default() {
                 "available" => Ok(Some(())),
@@ -79,7 +83,13 @@ impl AwsRegion {
     }
 
     async fn owns_cache_group(&self, cache: &str) -> Result<Option<Vec<String>>, CloudError> {
-        let out = match self.elasticache.describe_cache_subnet_groups().cache_subnet_group_name(subnet_group(cache)).send().await {
+        let out = match self
+            .elasticache
+            .describe_cache_subnet_groups()
+            .cache_subnet_group_name(subnet_group(cache))
+            .send()
+            .await
+        {
             Ok(out) => out,
             Err(e) => {
                 let e = errors::elasticache("DescribeCacheSubnetGroups", e);
@@ -96,7 +106,8 @@ impl AwsRegion {
             .await
             .map_err(|e| errors::elasticache("ListTagsForResource", e))?;
         let ours = t.tag_list().iter().any(|t| t.key() == Some(OWNER_TAG) && t.value() == Some(cache));
-        let mut subnets: Vec<String> = g.subnets().iter().filter_map(|s| s.subnet_identifier().map(str::to_string)).collect();
+        let mut subnets: Vec<String> =
+            g.subnets().iter().filter_map(|s| s.subnet_identifier().map(str::to_string)).collect();
         subnets.sort();
         Ok(ours.then_some(subnets))
     }
@@ -106,7 +117,8 @@ impl AwsRegion {
             return Ok(());
         }
         crate::clouds::wait::while_in_use(|| async {
-            match self.elasticache.delete_cache_subnet_group().cache_subnet_group_name(subnet_group(cache)).send().await {
+            match self.elasticache.delete_cache_subnet_group().cache_subnet_group_name(subnet_group(cache)).send().await
+            {
                 Ok(_) => Ok(()),
                 Err(e) => Err(errors::elasticache("DeleteCacheSubnetGroup", e)),
             }
@@ -228,7 +240,12 @@ impl Api<Cache> for AwsRegion {
                     .await
                     .map_err(|e| errors::elasticache("RemoveTagsFromResource", e))?;
             }
-            let set: Tags = spec.tags.iter().filter(|(k, v)| have.tags.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+            let set: Tags = spec
+                .tags
+                .iter()
+                .filter(|(k, v)| have.tags.get(*k) != Some(*v))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             if !set.is_empty() {
                 self.elasticache
                     .add_tags_to_resource()
@@ -257,15 +274,15 @@ impl Api<Cache> for AwsRegion {
     async fn delete(&self, id: &str, _spec: &CacheSpec) -> Result<(), CloudError> {
         if let Some(g) = self.replication_group(id).await?
             && g.status() != Some("deleting")
+            && let Err(e) = self.elasticache.delete_replication_group().replication_group_id(id).send().await
         {
-            if let Err(e) = self.elasticache.delete_replication_group().replication_group_id(id).send().await {
-                let e = errors::elasticache("DeleteReplicationGroup", e);
-                if !e.is_not_found() {
-                    return Err(e);
-                }
+            let e = errors::elasticache("DeleteReplicationGroup", e);
+            if !e.is_not_found() {
+                return Err(e);
             }
         }
-        poll(Duration::from_secs(30), || async { Ok(self.replication_group(id).await?.is_none().then_some(())) }).await?;
+        poll(Duration::from_secs(30), || async { Ok(self.replication_group(id).await?.is_none().then_some(())) })
+            .await?;
         self.drop_cache_group(id).await
     }
 }
@@ -299,7 +316,8 @@ impl AwsRegion {
             parts.iter().take(2).copied().collect::<Vec<_>>().join(".")
         });
         let firewall_ids = cluster.as_ref().map(|c| {
-            let mut v: Vec<String> = c.security_groups().iter().filter_map(|s| s.security_group_id().map(str::to_string)).collect();
+            let mut v: Vec<String> =
+                c.security_groups().iter().filter_map(|s| s.security_group_id().map(str::to_string)).collect();
             v.sort();
             v
         });

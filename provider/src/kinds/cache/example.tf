@@ -4,6 +4,6 @@ resource "oppie_cache" "sessions" {
   name              = "shop-prod-sessions"
   size              = "s"
   high_availability = true
-  subnet_ids        = [oppie_subnet.data_a.id, oppie_subnet.data_b.id]
   key_id            = oppie_key.data.id
+  # Private placement: subnet_ids = [oppie_subnet.data_a.id, oppie_subnet.data_b.id]
 }

@@ -128,7 +128,11 @@ impl Api<Cache> for GcpRegion {
         }
         if have.version.as_deref().is_some_and(|v| v != spec.version) {
             let url = self.redis_url(&format!("{id}:upgrade"), &[]);
-            self.redis_op(Call::new(Method::POST, url, "instances.upgrade").json(json!({"redisVersion": redis_version(&spec.version)}))).await?;
+            self.redis_op(
+                Call::new(Method::POST, url, "instances.upgrade")
+                    .json(json!({"redisVersion": redis_version(&spec.version)})),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -144,7 +148,12 @@ impl Api<Cache> for GcpRegion {
     async fn delete(&self, id: &str, _spec: &CacheSpec) -> Result<(), CloudError> {
         // Memorystore refuses a delete while another operation runs (a create that was
         // interrupted, a resize): wait for it, within the resource's delete timeout.
-        let busy = |i: &Value| matches!(i["state"].as_str(), Some("CREATING" | "UPDATING" | "MAINTENANCE" | "IMPORTING" | "FAILING_OVER" | "DELETING"));
+        let busy = |i: &Value| {
+            matches!(
+                i["state"].as_str(),
+                Some("CREATING" | "UPDATING" | "MAINTENANCE" | "IMPORTING" | "FAILING_OVER" | "DELETING")
+            )
+        };
         let present = crate::clouds::wait::poll(std::time::Duration::from_secs(15), || async {
             match self.redis_instance(id).await? {
                 None => Ok(Some(false)),
@@ -167,10 +176,9 @@ impl GcpRegion {
     async fn cache_network(&self, subnet_id: &str) -> Result<String, CloudError> {
         let path = crate::clouds::gcp::resource_path(subnet_id);
         let rel = path.split_once("/regions/").map(|(_, r)| format!("regions/{r}")).unwrap_or(path.clone());
-        let s = self
-            .compute_get(&rel, "subnetworks.get")
-            .await?
-            .ok_or_else(|| CloudError::other("GCP Compute", "subnetworks.get", format!("subnet {subnet_id} does not exist")))?;
+        let s = self.compute_get(&rel, "subnetworks.get").await?.ok_or_else(|| {
+            CloudError::other("GCP Compute", "subnetworks.get", format!("subnet {subnet_id} does not exist"))
+        })?;
         Ok(crate::clouds::gcp::resource_path(s["network"].as_str().unwrap_or_default()))
     }
 }

@@ -169,7 +169,9 @@ fn plan_cache(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>,
     let tier = tier::plan_tier(plan);
     diags.absorb(plan.planned.set_attr("tier", &tier::map(tier.clone(), Tier::key)));
     if !configured(plan, "high_availability") {
-        diags.absorb(plan.planned.set_attr("high_availability", &tier::map(tier.clone(), |t| t.defaults().high_availability)));
+        diags.absorb(
+            plan.planned.set_attr("high_availability", &tier::map(tier.clone(), |t| t.defaults().high_availability)),
+        );
     }
     if !configured(plan, "snapshot_retention_days") {
         let days = tier::map(tier.clone(), |t| match t {
@@ -192,8 +194,8 @@ fn plan_cache(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>,
                         diags.absorb(plan.planned.set_attr("version", &prior));
                     }
                     Ok(v) => {
-                    diags.absorb(plan.planned.set_attr("version", &v));
-                }
+                        diags.absorb(plan.planned.set_attr("version", &v));
+                    }
                     Err(e) => diags.add_attribute_error(path("version"), "Unknown version", e),
                 }
                 match plan.planned.attr("size").as_str().map(str::to_string) {
@@ -241,7 +243,11 @@ fn plan_cache(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>,
     let token_set = configured(plan, "auth_token_wo");
     let auth = plan.planned.attr("auth_enabled").as_bool();
     if plan.planned.attr("encrypted").as_bool() == Some(false) && configured(plan, "key_id") {
-        diags.add_attribute_error(path("key_id"), "Key without encryption", "key_id needs encrypted = true (the default).");
+        diags.add_attribute_error(
+            path("key_id"),
+            "Key without encryption",
+            "key_id needs encrypted = true (the default).",
+        );
     }
     if token_set && !configured(plan, "auth_token_wo_version") {
         diags.add_attribute_error(
@@ -253,7 +259,8 @@ fn plan_cache(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>,
     match cloud {
         Some(Cloud::Aws) => {
             if auth == Some(true) && !token_set && creating {
-                let old = crate::kinds::secrets::before_write_only(ctx.terraform_version()) && !ctx.terraform_version().is_empty();
+                let old = crate::kinds::secrets::before_write_only(ctx.terraform_version())
+                    && !ctx.terraform_version().is_empty();
                 diags.add_attribute_error(
                     path("auth_enabled"),
                     "No auth token",
@@ -265,7 +272,11 @@ fn plan_cache(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>,
                 );
             }
             if token_set && auth == Some(false) {
-                diags.add_attribute_error(path("auth_token_wo"), "Token without authentication", "auth_token_wo needs auth_enabled = true (the default).");
+                diags.add_attribute_error(
+                    path("auth_token_wo"),
+                    "Token without authentication",
+                    "auth_token_wo needs auth_enabled = true (the default).",
+                );
             }
             if (auth == Some(true) || token_set) && plan.planned.attr("transit_encryption").as_bool() == Some(false) {
                 diags.add_attribute_error(path("transit_encryption"), "Authentication needs TLS", "ElastiCache takes an auth token only over TLS: keep transit_encryption = true, or set auth_enabled = false.");
@@ -284,13 +295,27 @@ fn plan_cache(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>,
                 ));
             }
             if configured(plan, "firewall_ids") {
-                diags.extend(common::not_on(c, path("firewall_ids"), "firewall_ids", "Only AWS places caches behind security groups; use subnet_ids for private placement."));
+                diags.extend(common::not_on(
+                    c,
+                    path("firewall_ids"),
+                    "firewall_ids",
+                    "Only AWS places caches behind security groups; use subnet_ids for private placement.",
+                ));
             }
             if plan.planned.attr("encrypted").as_bool() == Some(false) {
-                diags.extend(common::not_on(c, path("encrypted"), "encrypted = false", "Memorystore and Azure Managed Redis encrypt every cache at rest; remove encrypted = false."));
+                diags.extend(common::not_on(
+                    c,
+                    path("encrypted"),
+                    "encrypted = false",
+                    "Memorystore and Azure Managed Redis encrypt every cache at rest; remove encrypted = false.",
+                ));
             }
             if c == Cloud::Gcp && plan.planned.attr("subnet_ids").as_slice().is_some_and(|s| s.len() > 1) {
-                diags.add_attribute_error(path("subnet_ids"), "One network on GCP", "Memorystore attaches to one network: give one subnet (its network is used).");
+                diags.add_attribute_error(
+                    path("subnet_ids"),
+                    "One network on GCP",
+                    "Memorystore attaches to one network: give one subnet (its network is used).",
+                );
             }
         }
         None => {}
@@ -393,11 +418,15 @@ impl Kind for Cache {
     fn refresh(ctx: &Context<Client>, state: &mut Object, c: &CacheState) -> Result<(), Diagnostics> {
         let size = match (state.attr("size").as_str(), common::placement_of(state)) {
             (Some(s), Ok(p))
-                if p.catalog().service_size(p.cloud, SERVICE, &c.engine, s).ok().as_deref() == Some(c.node_type.as_str()) =>
+                if p.catalog().service_size(p.cloud, SERVICE, &c.engine, s).ok().as_deref()
+                    == Some(c.node_type.as_str()) =>
             {
                 s.to_string()
             }
-            (_, Ok(p)) => p.catalog().service_size_key(SERVICE, &c.engine, &c.node_type).map_or_else(|| c.node_type.clone(), str::to_string),
+            (_, Ok(p)) => p
+                .catalog()
+                .service_size_key(SERVICE, &c.engine, &c.node_type)
+                .map_or_else(|| c.node_type.clone(), str::to_string),
             _ => c.node_type.clone(),
         };
         state.set_attr("size", &size)?;
@@ -425,7 +454,9 @@ impl Kind for Cache {
             state.set_attr("version", v)?;
         }
         let key_id = match (state.attr("key_id").as_str(), &c.key_id) {
-            (Some(configured), Some(reported)) if super::key::same_key(configured, reported) => Some(configured.to_string()),
+            (Some(configured), Some(reported)) if super::key::same_key(configured, reported) => {
+                Some(configured.to_string())
+            }
             (_, reported) => reported.clone(),
         };
         state.set_attr("key_id", &key_id)?;
@@ -451,7 +482,8 @@ impl Kind for Cache {
     }
 
     fn applied(state: &mut Object, c: &CacheState) -> Result<(), Diagnostics> {
-        let firewalls = c.firewall_ids.as_ref().filter(|f| !f.is_empty()).map(|f| f.iter().cloned().collect::<BTreeSet<_>>());
+        let firewalls =
+            c.firewall_ids.as_ref().filter(|f| !f.is_empty()).map(|f| f.iter().cloned().collect::<BTreeSet<_>>());
         common::fill(state, "firewall_ids", &firewalls)?;
         common::fill(state, "endpoint", &c.endpoint)?;
         common::fill(state, "port", &c.port)?;
@@ -482,7 +514,13 @@ mod tests {
     #[test]
     fn prod_caches_get_replicas_and_snapshots_and_aws_needs_a_token() {
         let h = Harness::new();
-        let base = [("cloud", "aws"), ("region", "us-east"), ("name", "shop-cache"), ("size", "xs"), ("auth_enabled", "false")];
+        let base = [
+            ("cloud", "aws"),
+            ("region", "us-east"),
+            ("name", "shop-cache"),
+            ("size", "xs"),
+            ("auth_enabled", "false"),
+        ];
         let planned = h.plan::<Cache>(&base);
         assert_eq!(planned.attr("tier").as_str(), Some("dev"));
         assert_eq!(planned.attr("high_availability").as_bool(), Some(false));
@@ -495,7 +533,14 @@ mod tests {
         assert_eq!(planned.attr("snapshot_retention_days").as_number().and_then(|n| n.as_i64()), Some(7));
         let errors = h.plan_errors::<Cache>(&base[..4]);
         assert!(errors.iter().any(|e| e.contains("auth_token_wo")), "{errors:?}");
-        let errors = h.plan_errors::<Cache>(&[("cloud", "aws"), ("region", "us-east"), ("name", "shop-cache"), ("size", "xs"), ("auth_enabled", "false"), ("engine", "memcached")]);
+        let errors = h.plan_errors::<Cache>(&[
+            ("cloud", "aws"),
+            ("region", "us-east"),
+            ("name", "shop-cache"),
+            ("size", "xs"),
+            ("auth_enabled", "false"),
+            ("engine", "memcached"),
+        ]);
         assert!(!errors.is_empty());
     }
 }

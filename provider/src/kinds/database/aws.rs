@@ -102,7 +102,9 @@ impl AwsRegion {
             Ok(_) => Ok(()),
             Err(e) => {
                 let e = errors::rds("CreateDBSubnetGroup", e);
-                if e.code.as_deref().is_some_and(|c| c.starts_with("DBSubnetGroupAlreadyExists")) && self.owns_group(&spec.name).await? {
+                if e.code.as_deref().is_some_and(|c| c.starts_with("DBSubnetGroupAlreadyExists"))
+                    && self.owns_group(&spec.name).await?
+                {
                     return self.sync_subnet_group(spec).await;
                 }
                 Err(e)
@@ -215,7 +217,10 @@ impl Api<Database> for AwsRegion {
             return Err(CloudError::other(RDS, "DescribeDBInstances", format!("database {id} is gone")));
         };
         let have = state_of(&db, &self.region);
-        if !spec.subnet_ids.is_empty() && have.subnet_ids != Some(sorted(&spec.subnet_ids)) && self.owns_group(id).await? {
+        if !spec.subnet_ids.is_empty()
+            && have.subnet_ids != Some(sorted(&spec.subnet_ids))
+            && self.owns_group(id).await?
+        {
             self.sync_subnet_group(spec).await?;
         }
         let mut req = self.rds.modify_db_instance().db_instance_identifier(id).apply_immediately(true);
@@ -232,7 +237,8 @@ impl Api<Database> for AwsRegion {
         }
         if change(have.max_storage_gb != spec.max_storage_gb) {
             // Without a limit above the storage, autoscaling is off.
-            req = req.max_allocated_storage(i32_of(spec.max_storage_gb.unwrap_or(spec.storage_gb.max(have.storage_gb))));
+            req =
+                req.max_allocated_storage(i32_of(spec.max_storage_gb.unwrap_or(spec.storage_gb.max(have.storage_gb))));
         }
         if change(have.version != spec.version) {
             req = req.engine_version(&spec.version).allow_major_version_upgrade(true);
@@ -276,7 +282,12 @@ impl Api<Database> for AwsRegion {
                     .await
                     .map_err(|e| errors::rds("RemoveTagsFromResource", e))?;
             }
-            let set: Tags = spec.tags.iter().filter(|(k, v)| have.tags.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+            let set: Tags = spec
+                .tags
+                .iter()
+                .filter(|(k, v)| have.tags.get(*k) != Some(*v))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             if !set.is_empty() {
                 self.rds
                     .add_tags_to_resource()

@@ -98,7 +98,11 @@ impl GcpRegion {
         let users = self.sql_url(&format!("instances/{}/users", instance_name(id)), &[]);
         let exists = self
             .sql
-            .get_opt(Call::new(Method::GET, self.sql_url(&format!("instances/{}/users/{}", instance_name(id), spec.username), &[]), "users.get"))
+            .get_opt(Call::new(
+                Method::GET,
+                self.sql_url(&format!("instances/{}/users/{}", instance_name(id), spec.username), &[]),
+                "users.get",
+            ))
             .await?
             .is_some();
         if exists {
@@ -136,7 +140,9 @@ impl Api<Database> for GcpRegion {
                 Ok(id)
             }
             // A retried insert that had happened (checked absent before the first attempt).
-            Err(e) if e.code.as_deref() == Some("instanceAlreadyExists") || e.message.contains("already exists") => Ok(id),
+            Err(e) if e.code.as_deref() == Some("instanceAlreadyExists") || e.message.contains("already exists") => {
+                Ok(id)
+            }
             Err(e) => Err(e),
         }
     }
@@ -150,7 +156,9 @@ impl Api<Database> for GcpRegion {
             crate::clouds::wait::poll(std::time::Duration::from_secs(15), || async {
                 match self.sql_instance(id).await? {
                     Some(i) if i["state"] == "RUNNABLE" => Ok(Some(())),
-                    Some(i) if i["state"] == "FAILED" => Err(CloudError::other(SQL, "instances.get", format!("instance {id} failed"))),
+                    Some(i) if i["state"] == "FAILED" => {
+                        Err(CloudError::other(SQL, "instances.get", format!("instance {id} failed")))
+                    }
                     Some(_) => Ok(None),
                     None => Err(CloudError::other(SQL, "instances.get", format!("instance {id} vanished"))),
                 }
@@ -228,8 +236,11 @@ impl Api<Database> for GcpRegion {
             });
         }
         let days = spec.backup_retention_days.max(1).to_string();
-        let query: Vec<(&str, &str)> =
-            if spec.final_snapshot { vec![("enableFinalBackup", "true"), ("finalBackupTtlDays", &days)] } else { Vec::new() };
+        let query: Vec<(&str, &str)> = if spec.final_snapshot {
+            vec![("enableFinalBackup", "true"), ("finalBackupTtlDays", &days)]
+        } else {
+            Vec::new()
+        };
         let url = self.sql_url(&format!("instances/{}", instance_name(id)), &query);
         match self.sql_op(Call::new(Method::DELETE, url, "instances.delete")).await {
             Ok(()) => Ok(()),
@@ -247,13 +258,22 @@ fn sorted(v: &[String]) -> Vec<String> {
 
 /// The instance as Cloud SQL describes it.
 fn state_of(i: &Value, project: &str) -> DatabaseState {
-    let (engine, version) = parse_version(i["databaseVersion"].as_str().unwrap_or_default()).unwrap_or((Engine::Postgres, String::new()));
+    let (engine, version) =
+        parse_version(i["databaseVersion"].as_str().unwrap_or_default()).unwrap_or((Engine::Postgres, String::new()));
     let s = &i["settings"];
     let b = &s["backupConfiguration"];
     let ip = &s["ipConfiguration"];
-    let num = |v: &Value| v.as_str().and_then(|t| t.parse::<u32>().ok()).or_else(|| v.as_u64().and_then(|n| u32::try_from(n).ok()));
+    let num = |v: &Value| {
+        v.as_str().and_then(|t| t.parse::<u32>().ok()).or_else(|| v.as_u64().and_then(|n| u32::try_from(n).ok()))
+    };
     let addr = |kind: &str| {
-        i["ipAddresses"].as_array().into_iter().flatten().find(|a| a["type"] == kind).and_then(|a| a["ipAddress"].as_str()).map(str::to_string)
+        i["ipAddresses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["type"] == kind)
+            .and_then(|a| a["ipAddress"].as_str())
+            .map(str::to_string)
     };
     let mut native = Native::new();
     let name = i["name"].as_str().unwrap_or_default().to_string();
@@ -267,9 +287,16 @@ fn state_of(i: &Value, project: &str) -> DatabaseState {
     if let Some(a) = addr("PRIMARY") {
         native.insert("public_ip".into(), a);
     }
-    let endpoint = addr("PRIVATE").or_else(|| addr("PRIMARY")).or_else(|| i["dnsName"].as_str().map(str::to_string)).unwrap_or_default();
-    let mut sources: Vec<String> =
-        ip["authorizedNetworks"].as_array().into_iter().flatten().filter_map(|n| n["value"].as_str().map(str::to_string)).collect();
+    let endpoint = addr("PRIVATE")
+        .or_else(|| addr("PRIMARY"))
+        .or_else(|| i["dnsName"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    let mut sources: Vec<String> = ip["authorizedNetworks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["value"].as_str().map(str::to_string))
+        .collect();
     sources.sort();
     let days = num(&b["backupRetentionSettings"]["retainedBackups"]).unwrap_or(0);
     let enabled = b["enabled"].as_bool().unwrap_or(false);
@@ -279,7 +306,11 @@ fn state_of(i: &Value, project: &str) -> DatabaseState {
         version,
         instance_class: s["tier"].as_str().unwrap_or_default().to_string(),
         storage_gb: num(&s["dataDiskSizeGb"]).unwrap_or(0),
-        max_storage_gb: if s["storageAutoResize"] == true { num(&s["storageAutoResizeLimit"]).filter(|n| *n > 0) } else { None },
+        max_storage_gb: if s["storageAutoResize"] == true {
+            num(&s["storageAutoResizeLimit"]).filter(|n| *n > 0)
+        } else {
+            None
+        },
         // The private network is known, not the subnets chosen from it: they stay as stored.
         subnet_ids: None,
         firewall_ids: Vec::new(),
@@ -291,7 +322,10 @@ fn state_of(i: &Value, project: &str) -> DatabaseState {
         manage_password: false,
         high_availability: s["availabilityType"] == "REGIONAL",
         backup_retention_days: if enabled { days } else { 0 },
-        point_in_time_recovery: b["pointInTimeRecoveryEnabled"].as_bool().or(b["binaryLogEnabled"].as_bool()).unwrap_or(false),
+        point_in_time_recovery: b["pointInTimeRecoveryEnabled"]
+            .as_bool()
+            .or(b["binaryLogEnabled"].as_bool())
+            .unwrap_or(false),
         deletion_protection: s["deletionProtectionEnabled"].as_bool().unwrap_or(false),
         final_snapshot: None,
         tags: serde_json::from_value::<Tags>(s["userLabels"].clone()).unwrap_or_default(),

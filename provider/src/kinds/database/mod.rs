@@ -218,8 +218,9 @@ struct Refreshed<'a> {
 
 fn spec(state: &Object) -> Result<DatabaseSpec, Diagnostics> {
     let p: Planned = state.get()?;
-    let engine = Engine::parse(&p.engine)
-        .ok_or_else(|| Diagnostics::attribute_error(tfplug::AttributePath::attr("engine"), "Unknown engine", p.engine))?;
+    let engine = Engine::parse(&p.engine).ok_or_else(|| {
+        Diagnostics::attribute_error(tfplug::AttributePath::attr("engine"), "Unknown engine", p.engine)
+    })?;
     Ok(DatabaseSpec {
         name: p.name,
         engine,
@@ -282,12 +283,18 @@ fn refresh(ctx: &Context<Client>, state: &mut Object, d: &DatabaseState) -> Resu
     // merge() skips nulls: these may have become null out of band.
     state.set_attr("max_storage_gb", &d.max_storage_gb)?;
     let key_id = match (state.attr("key_id").as_str(), &d.key_id) {
-        (Some(configured), Some(reported)) if super::key::same_key(configured, reported) => Some(configured.to_string()),
+        (Some(configured), Some(reported)) if super::key::same_key(configured, reported) => {
+            Some(configured.to_string())
+        }
         (_, reported) => reported.clone(),
     };
     state.set_attr("key_id", &key_id)?;
     let set = |v: &[String]| if v.is_empty() { None } else { Some(v.iter().cloned().collect::<BTreeSet<_>>()) };
-    let reported = [("subnet_ids", d.subnet_ids.as_ref()), ("firewall_ids", Some(&d.firewall_ids)), ("allowed_sources", Some(&d.allowed_sources))];
+    let reported = [
+        ("subnet_ids", d.subnet_ids.as_ref()),
+        ("firewall_ids", Some(&d.firewall_ids)),
+        ("allowed_sources", Some(&d.allowed_sources)),
+    ];
     for (name, have) in reported.into_iter().filter_map(|(n, h)| Some((n, h?))) {
         // An empty set configured stays empty rather than null.
         if !(have.is_empty() && state.attr(name).as_slice().is_some_and(<[Value]>::is_empty)) {
@@ -371,9 +378,10 @@ impl Kind for Database {
 
     fn block() -> Block {
         let replace_if_smaller = |what: &'static str| {
-            RequiresReplaceIf::new(format!("Shrinking {what} replaces the database."), |prior: &Value, planned: &Value| {
-                matches!((int(prior), int(planned)), (Some(a), Some(b)) if b < a)
-            })
+            RequiresReplaceIf::new(
+                format!("Shrinking {what} replaces the database."),
+                |prior: &Value, planned: &Value| matches!((int(prior), int(planned)), (Some(a), Some(b)) if b < a),
+            )
         };
         Block::new()
             .markdown("A managed PostgreSQL or MySQL database: an AWS RDS instance, a Cloud SQL instance, or an Azure Database for PostgreSQL or MySQL flexible server. Safe defaults: private, encrypted at rest (TLS required in transit on GCP and Azure), the password never in state. `tier` (from the `environment` tag when unset) sets availability, backups and protection.")

@@ -41,7 +41,11 @@ pub fn plan(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, d
         // RDS and flexible servers restore to any point of their backups: it is not a choice.
         Some(Cloud::Aws | Cloud::Azure) => {
             let backups = plan.planned.attr("backup_retention_days");
-            let pitr = if backups.is_unknown() { MaybeUnknown::Unknown } else { MaybeUnknown::Known(int(backups).unwrap_or(0) > 0) };
+            let pitr = if backups.is_unknown() {
+                MaybeUnknown::Unknown
+            } else {
+                MaybeUnknown::Known(int(backups).unwrap_or(0) > 0)
+            };
             if let (Value::Bool(want), MaybeUnknown::Known(have)) = (plan.config.attr("point_in_time_recovery"), &pitr)
                 && want != have
             {
@@ -127,7 +131,8 @@ pub fn plan(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, d
             "Set password_wo or manage_password = true, not both.",
         ),
         (false, Some(false)) if creating => {
-            let old = !ctx.terraform_version().is_empty() && crate::kinds::secrets::before_write_only(ctx.terraform_version());
+            let old = !ctx.terraform_version().is_empty()
+                && crate::kinds::secrets::before_write_only(ctx.terraform_version());
             diags.add_attribute_error(
                 path("manage_password"),
                 "No administrator password",
@@ -173,7 +178,11 @@ pub fn plan(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, d
 
     // Encryption and placement.
     if plan.planned.attr("encrypted").as_bool() == Some(false) && configured(plan, "key_id") {
-        diags.add_attribute_error(path("key_id"), "Key without encryption", "key_id needs encrypted = true (the default).");
+        diags.add_attribute_error(
+            path("key_id"),
+            "Key without encryption",
+            "key_id needs encrypted = true (the default).",
+        );
     }
     let count = |name: &str| plan.planned.attr(name).as_slice().map(<[Value]>::len);
     match cloud {
@@ -203,7 +212,8 @@ pub fn plan(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, d
                     "Only AWS places databases behind security groups; use allowed_sources (with publicly_accessible = true) or private placement with subnet_ids.",
                 ));
             }
-            if count("allowed_sources").is_some_and(|n| n > 0) && plan.planned.attr("publicly_accessible").as_bool() == Some(false)
+            if count("allowed_sources").is_some_and(|n| n > 0)
+                && plan.planned.attr("publicly_accessible").as_bool() == Some(false)
             {
                 diags.add_attribute_error(
                     path("allowed_sources"),
@@ -244,13 +254,21 @@ pub fn plan(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, d
                 && let Some(b) = int(plan.planned.attr("backup_retention_days"))
                 && b < 1
             {
-                diags.add_attribute_error(path("backup_retention_days"), "Backups cannot be off on GCP", "Cloud SQL keeps at least one backup; use 1 to 35.");
+                diags.add_attribute_error(
+                    path("backup_retention_days"),
+                    "Backups cannot be off on GCP",
+                    "Cloud SQL keeps at least one backup; use 1 to 35.",
+                );
             }
             if c == Cloud::Azure
                 && let Some(b) = int(plan.planned.attr("backup_retention_days"))
                 && b < 7
             {
-                diags.add_attribute_error(path("backup_retention_days"), "Too few backup days for Azure", "Azure Database flexible servers keep backups for 7 to 35 days.");
+                diags.add_attribute_error(
+                    path("backup_retention_days"),
+                    "Too few backup days for Azure",
+                    "Azure Database flexible servers keep backups for 7 to 35 days.",
+                );
             }
             if c == Cloud::Gcp {
                 diags.absorb(common::check_gcp_name(plan, 63));

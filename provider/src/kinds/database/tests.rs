@@ -27,7 +27,8 @@ fn tiers_set_the_defaults_and_each_stays_overridable() {
     assert_eq!(dev.attr("backup_retention_days").as_number().and_then(|n| n.as_i64()), Some(7));
     // AWS restores to a point in time whenever it keeps backups.
     assert_eq!(dev.attr("point_in_time_recovery").as_bool(), Some(true));
-    let prod = h.plan::<Database>(&with(&[("manage_password", "true"), ("tier", "prod"), ("deletion_protection", "false")]));
+    let prod =
+        h.plan::<Database>(&with(&[("manage_password", "true"), ("tier", "prod"), ("deletion_protection", "false")]));
     assert_eq!(prod.attr("high_availability").as_bool(), Some(true));
     assert_eq!(prod.attr("backup_retention_days").as_number().and_then(|n| n.as_i64()), Some(30));
     assert_eq!(prod.attr("final_snapshot").as_bool(), Some(true));
@@ -53,7 +54,9 @@ fn a_password_is_chosen_exactly_once() {
     assert!(errors.iter().any(|e| e.contains("not both")), "{errors:?}");
     let errors = h.plan_errors::<Database>(&with(&[("password_wo", "s3cret-canary")]));
     assert!(errors.iter().any(|e| e.contains("password_wo_version")), "{errors:?}");
-    assert!(h.plan_errors::<Database>(&with(&[("password_wo", "s3cret-canary"), ("password_wo_version", "1")])).is_empty());
+    assert!(
+        h.plan_errors::<Database>(&with(&[("password_wo", "s3cret-canary"), ("password_wo_version", "1")])).is_empty()
+    );
 }
 
 #[test]
@@ -100,11 +103,26 @@ fn a_cloud_without_the_kinds_is_a_plan_error_naming_the_clouds_that_have_them() 
         ("password_wo_version", "1"),
     ];
     let errors = h.plan_errors::<Database>(&attrs);
-    assert!(errors.iter().any(|e| e.contains("oppie_database is not available on azure") && e.contains("aws, gcp")), "{errors:?}");
-    let errors = h.plan_errors::<crate::kinds::cache::Cache>(&[("cloud", "azure"), ("region", "us-east"), ("name", "shop-dev-c"), ("size", "xs")]);
-    assert!(errors.iter().any(|e| e.contains("oppie_cache is not available on azure") && e.contains("aws, gcp")), "{errors:?}");
-    let errors = h.plan_errors::<crate::kinds::key::Key>(&[("cloud", "azure"), ("region", "us-east"), ("name", "shop-dev-k")]);
-    assert!(errors.iter().any(|e| e.contains("oppie_key is not available on azure") && e.contains("aws, gcp")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.contains("oppie_database is not available on azure") && e.contains("aws, gcp")),
+        "{errors:?}"
+    );
+    let errors = h.plan_errors::<crate::kinds::cache::Cache>(&[
+        ("cloud", "azure"),
+        ("region", "us-east"),
+        ("name", "shop-dev-c"),
+        ("size", "xs"),
+    ]);
+    assert!(
+        errors.iter().any(|e| e.contains("oppie_cache is not available on azure") && e.contains("aws, gcp")),
+        "{errors:?}"
+    );
+    let errors =
+        h.plan_errors::<crate::kinds::key::Key>(&[("cloud", "azure"), ("region", "us-east"), ("name", "shop-dev-k")]);
+    assert!(
+        errors.iter().any(|e| e.contains("oppie_key is not available on azure") && e.contains("aws, gcp")),
+        "{errors:?}"
+    );
 }
 
 #[test]

@@ -60,9 +60,13 @@ impl AwsRegion {
     }
 
     async fn key_alias(&self, id: &str) -> Result<Option<String>, CloudError> {
-        let out =
-            self.kms.list_aliases().key_id(id).send().await.map_err(|e| errors::kms("ListAliases", e))?;
-        Ok(out.aliases().iter().filter_map(|a| a.alias_name()).find_map(|n| n.strip_prefix("alias/")).map(str::to_string))
+        let out = self.kms.list_aliases().key_id(id).send().await.map_err(|e| errors::kms("ListAliases", e))?;
+        Ok(out
+            .aliases()
+            .iter()
+            .filter_map(|a| a.alias_name())
+            .find_map(|n| n.strip_prefix("alias/"))
+            .map(str::to_string))
     }
 
     async fn set_rotation(&self, id: &str, days: u32) -> Result<(), CloudError> {

@@ -67,7 +67,11 @@ impl Api<Key> for GcpRegion {
         let url = self.kms_url(&format!("{}/keyRings", self.location()), &[("keyRingId", &spec.name)]);
         match self.kms.send(Call::new(Method::POST, url, "keyRings.create").json(json!({}))).await {
             // A key ring of that name stays for good once made: it is reused.
-            Err(e) if e.code.as_deref() != Some("ALREADY_EXISTS") && e.code.as_deref() != Some("conflict") && !e.message.contains("already exists") => {
+            Err(e)
+                if e.code.as_deref() != Some("ALREADY_EXISTS")
+                    && e.code.as_deref() != Some("conflict")
+                    && !e.message.contains("already exists") =>
+            {
                 return Err(e);
             }
             _ => {}
@@ -94,10 +98,14 @@ impl Api<Key> for GcpRegion {
                     .send(Call::new(Method::POST, url, "cryptoKeyVersions.create").json(json!({})))
                     .await
                     .map_err(CloudError::after_partial_create)?;
-                let version = v.json["name"].as_str().and_then(|n| n.rsplit('/').next()).unwrap_or_default().to_string();
+                let version =
+                    v.json["name"].as_str().and_then(|n| n.rsplit('/').next()).unwrap_or_default().to_string();
                 let url = self.kms_url(&format!("{id}:updatePrimaryVersion"), &[]);
                 self.kms
-                    .send(Call::new(Method::POST, url, "cryptoKeys.updatePrimaryVersion").json(json!({ "cryptoKeyVersionId": version })))
+                    .send(
+                        Call::new(Method::POST, url, "cryptoKeys.updatePrimaryVersion")
+                            .json(json!({ "cryptoKeyVersionId": version })),
+                    )
                     .await
                     .map_err(CloudError::after_partial_create)?;
                 Ok(id)

@@ -234,14 +234,20 @@ mod tests {
             assert_eq!(planned.attr("rotation_days").as_number().and_then(|n| n.as_i64()), Some(365));
             let r = CloudResource::<Key>::new();
             let state = crate::kinds::testing::applied(&planned);
-            let mut config = tfplug::testing::config(&r.schema(), [
-                ("cloud", Value::from(cloud)),
-                ("region", Value::from("eu-west")),
-                ("name", Value::from("shop-data")),
-                ("deletion_window_days", Value::Number(tfplug::cty::Number::Int(7))),
-            ]);
+            let mut config = tfplug::testing::config(
+                &r.schema(),
+                [
+                    ("cloud", Value::from(cloud)),
+                    ("region", Value::from("eu-west")),
+                    ("name", Value::from("shop-data")),
+                    ("deletion_window_days", Value::Number(tfplug::cty::Number::Int(7))),
+                ],
+            );
             if let Some(m) = config.as_map_mut() {
-                m.insert("resource_group".into(), state.as_map().and_then(|s| s.get("resource_group")).cloned().unwrap_or(Value::Null));
+                m.insert(
+                    "resource_group".into(),
+                    state.as_map().and_then(|s| s.get("resource_group")).cloned().unwrap_or(Value::Null),
+                );
                 if cloud != "azure" {
                     m.insert("resource_group".into(), Value::Null);
                 }
