@@ -8,18 +8,23 @@
 //! line in [`all`].
 
 pub mod bucket;
+pub mod cache;
 pub mod checks;
 pub mod cidr_ledger;
 pub mod common;
+pub mod database;
 pub mod environment;
 pub mod firewall;
 pub mod instance;
+pub mod key;
 pub mod lifecycle;
 pub mod listing;
 pub mod network;
+pub mod secrets;
 pub mod subnet;
 #[cfg(test)]
 pub mod testing;
+pub mod tier;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +48,9 @@ pub fn all() -> Vec<Arc<dyn Resource<Client>>> {
         CloudResource::<firewall::Firewall>::new(),
         CloudResource::<instance::Instance>::new(),
         CloudResource::<bucket::Bucket>::new(),
+        CloudResource::<key::Key>::new(),
+        CloudResource::<database::Database>::new(),
+        CloudResource::<cache::Cache>::new(),
     ]
 }
 
@@ -134,9 +142,10 @@ pub trait Kind: Send + Sync + Sized + 'static {
     /// The spec of a planned or stored state.
     fn spec(state: &Object) -> Result<Self::Spec, Diagnostics>;
 
-    /// Adds what write-only arguments in the configuration carry (they are null in every
-    /// plan and state) to the spec of a create.
-    fn write_only(_spec: &mut Self::Spec, _config: &Object) -> Result<(), Diagnostics> {
+    /// Adds to `spec` what only the configuration carries: write-only arguments (a password),
+    /// which Terraform never puts into a plan or state. `prior` is the state before an update
+    /// (`None` for a create), so a secret is sent only when its version changed.
+    fn configured(_spec: &mut Self::Spec, _config: &Object, _prior: Option<&Object>) -> Result<(), Diagnostics> {
         Ok(())
     }
 

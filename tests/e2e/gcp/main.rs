@@ -4,6 +4,7 @@
 
 mod adopt;
 mod auth;
+mod data;
 mod drift;
 mod fake;
 mod faults;

@@ -1,5 +1,6 @@
-//! The AWS backend: EC2 for networks, subnets, firewalls and instances, S3 for buckets,
-//! through the official Rust SDK. One [`AwsRegion`] holds the clients of one region.
+//! The AWS backend: EC2 for networks, subnets, firewalls and instances, S3 for buckets, RDS,
+//! ElastiCache and KMS for databases, caches and keys, through the official Rust SDK. One
+//! [`AwsRegion`] holds the clients of one region.
 
 mod client;
 pub mod errors;
@@ -16,6 +17,12 @@ pub struct AwsRegion {
     pub(crate) ec2: aws_sdk_ec2::Client,
     /// S3 client.
     pub(crate) s3: aws_sdk_s3::Client,
+    /// RDS client.
+    pub(crate) rds: aws_sdk_rds::Client,
+    /// ElastiCache client.
+    pub(crate) elasticache: aws_sdk_elasticache::Client,
+    /// KMS client.
+    pub(crate) kms: aws_sdk_kms::Client,
     /// Attempts per call.
     pub(crate) max_attempts: u32,
 }

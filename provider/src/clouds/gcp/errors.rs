@@ -8,6 +8,17 @@ use crate::clouds::{CloudError, ErrorKind};
 pub struct Compute;
 /// Cloud Storage errors.
 pub struct Storage;
+/// The errors of another Google API (Cloud SQL, Memorystore, Cloud KMS), by service name.
+pub struct Named(pub &'static str);
+
+impl ErrorReader for Named {
+    fn service(&self) -> &'static str {
+        self.0
+    }
+    fn error(&self, operation: &str, reply: &Reply) -> CloudError {
+        read(self.0, operation, reply)
+    }
+}
 
 fn read(service: &'static str, operation: &str, reply: &Reply) -> CloudError {
     let e = &reply.json["error"];
@@ -20,6 +31,8 @@ fn read(service: &'static str, operation: &str, reply: &Reply) -> CloudError {
         Some("resourceInUseByAnotherResource") => ErrorKind::InUse,
         Some("notFound") => ErrorKind::NotFound,
         Some("rateLimitExceeded" | "userRateLimitExceeded" | "backendError") => ErrorKind::Transient,
+        Some("NOT_FOUND" | "instanceDoesNotExist") => ErrorKind::NotFound,
+        Some("ALREADY_EXISTS" | "FAILED_PRECONDITION" | "INVALID_ARGUMENT") => ErrorKind::Invalid,
         _ => kind_of(reply.status),
     };
     let request_id = ["x-request-id", "x-guploader-uploadid", "x-goog-request-id"]
