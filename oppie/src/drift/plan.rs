@@ -251,8 +251,12 @@ fn diff_value<'v>(
             }
             true
         }
-        // Lists of the same length are compared element by element; a list that grew or shrank is one change.
-        (Value::Array(b), Value::Array(a)) if b.len() == a.len() && path.len() < MAX_PATH_DEPTH => {
+        // Lists of blocks of the same length are compared block by block. A list of plain values
+        // (often a set, such as CIDR blocks, whose order means nothing) and a list that grew or
+        // shrank are one change.
+        (Value::Array(b), Value::Array(a))
+            if b.len() == a.len() && path.len() < MAX_PATH_DEPTH && b.iter().chain(a).any(is_collection) =>
+        {
             for (i, (bv, av)) in b.iter().zip(a).enumerate() {
                 path.push(PathStep::Index(i as u64));
                 let ok = diff_value(bv, av, path, out);
@@ -268,6 +272,10 @@ fn diff_value<'v>(
             true
         }
     }
+}
+
+fn is_collection(value: &Value) -> bool {
+    matches!(value, Value::Array(_) | Value::Object(_))
 }
 
 fn masked(path: Vec<PathStep>, before: &Value, after: &Value, sens: &Sensitivity<'_>) -> (Vec<PathStep>, Value, Value) {
@@ -364,9 +372,22 @@ mod tests {
     }
 
     #[test]
+    fn a_list_of_plain_values_is_one_change() {
+        let text = plan(json!([rc(
+            "oppie_firewall.web",
+            &["update"],
+            json!({"ingress": [{"sources": ["10.0.0.0/8"]}]}),
+            json!({"ingress": [{"sources": ["0.0.0.0/0"]}]})
+        )]));
+        let drift = parse("p.json", &text).unwrap();
+        assert_eq!(drift.items[0].path_string(), "ingress[0].sources");
+        assert_eq!(drift.items[0].after, json!(["0.0.0.0/0"]));
+    }
+
+    #[test]
     fn many_changed_leaves_collapse_to_the_attribute() {
-        let before: Vec<u32> = (0..500).collect();
-        let after: Vec<u32> = (1..501).collect();
+        let before: Vec<Value> = (0..500).map(|i| json!({"n": i})).collect();
+        let after: Vec<Value> = (1..501).map(|i| json!({"n": i})).collect();
         let text = plan(json!([rc("a.b", &["update"], json!({"l": before}), json!({"l": after}))]));
         let drift = parse("p.json", &text).unwrap();
         assert_eq!(drift.items.len(), 1);
