@@ -122,10 +122,18 @@ impl History {
     }
 
     /// Records a scan of `source` at `now` that found `items`.
-    pub fn record(&mut self, source: &str, items: &[DriftItem], now: OffsetDateTime) -> Result<ScanDelta, HistoryError> {
+    pub fn record(
+        &mut self,
+        source: &str,
+        items: &[DriftItem],
+        now: OffsetDateTime,
+    ) -> Result<ScanDelta, HistoryError> {
         let at = now.format(&Rfc3339).map_err(|e| HistoryError::Time(e.to_string()))?;
         let tx = self.db.transaction()?;
-        tx.execute("INSERT INTO scans (source, scanned_at, items) VALUES (?1, ?2, ?3)", params![source, at, items.len() as i64])?;
+        tx.execute(
+            "INSERT INTO scans (source, scanned_at, items) VALUES (?1, ?2, ?3)",
+            params![source, at, items.len() as i64],
+        )?;
         let scan = tx.last_insert_rowid();
         let mut delta = ScanDelta { scan, ..ScanDelta::default() };
         let mut seen = std::collections::HashSet::new();
@@ -174,10 +182,14 @@ impl History {
             let mut stale = tx.prepare(
                 "SELECT id, item_key FROM occurrences WHERE source = ?1 AND resolved_scan IS NULL AND last_seen_scan <> ?2",
             )?;
-            let rows: Vec<(i64, String)> =
-                stale.query_map(params![source, scan], |row| Ok((row.get(0)?, row.get(1)?)))?.collect::<Result<_, _>>()?;
+            let rows: Vec<(i64, String)> = stale
+                .query_map(params![source, scan], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<Result<_, _>>()?;
             for (id, key) in rows {
-                tx.execute("UPDATE occurrences SET resolved_scan = ?1, resolved_at = ?2 WHERE id = ?3", params![scan, at, id])?;
+                tx.execute(
+                    "UPDATE occurrences SET resolved_scan = ?1, resolved_at = ?2 WHERE id = ?3",
+                    params![scan, at, id],
+                )?;
                 delta.resolved.push(key);
             }
         }
@@ -285,13 +297,20 @@ mod tests {
             before: json!({}),
             after: json!({}),
         };
-        DriftItem::new(&r, ItemKind::Changed, vec![PathStep::Key(attr.into())], json!("secret-before"), json!("secret-after"))
+        DriftItem::new(
+            &r,
+            ItemKind::Changed,
+            vec![PathStep::Key(attr.into())],
+            json!("secret-before"),
+            json!("secret-after"),
+        )
     }
 
     #[test]
     fn items_appear_stay_open_and_resolve_with_time_to_resolve() {
         let mut h = History::in_memory().unwrap();
-        let d1 = h.record("dev", &[item("a.x", "tags"), item("b.y", "ingress")], datetime!(2026-01-01 10:00 UTC)).unwrap();
+        let d1 =
+            h.record("dev", &[item("a.x", "tags"), item("b.y", "ingress")], datetime!(2026-01-01 10:00 UTC)).unwrap();
         assert_eq!(d1.appeared.len(), 2);
         let d2 = h.record("dev", &[item("b.y", "ingress")], datetime!(2026-01-01 11:30 UTC)).unwrap();
         assert_eq!((d2.appeared.len(), d2.resolved.clone()), (0, vec!["a.x tags changed".to_string()]));

@@ -8,9 +8,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OPPIE_LOG").unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("OPPIE_LOG").unwrap_or_else(|_| "warn".into()))
         .init();
     match cli::run() {
         Ok(code) => ExitCode::from(code),

@@ -83,7 +83,10 @@ impl AcceptPatches {
 
     fn try_accept(&mut self, item: &DriftItem) -> Result<PathBuf, String> {
         if item.kind == ItemKind::Deleted {
-            return Err("the resource was deleted; remove it from the configuration and state by hand if that is intended".into());
+            return Err(
+                "the resource was deleted; remove it from the configuration and state by hand if that is intended"
+                    .into(),
+            );
         }
         if item.after == Value::String(MASK.into()) {
             return Err("the live value is sensitive and is not written into the configuration".into());
@@ -207,7 +210,8 @@ fn is_literal(expr: &Expression, depth: usize) -> bool {
         Expression::Null(_) | Expression::Bool(_) | Expression::Number(_) | Expression::String(_) => true,
         Expression::Array(array) => array.iter().all(|e| is_literal(e, depth + 1)),
         Expression::Object(object) => object.iter().all(|(k, v)| {
-            matches!(k, ObjectKey::Ident(_) | ObjectKey::Expression(Expression::String(_))) && is_literal(v.expr(), depth + 1)
+            matches!(k, ObjectKey::Ident(_) | ObjectKey::Expression(Expression::String(_)))
+                && is_literal(v.expr(), depth + 1)
         }),
         _ => false,
     }
@@ -245,7 +249,8 @@ fn hcl_value(value: &Value, depth: usize) -> Option<String> {
 
 fn hcl_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
 /// A quoted HCL string: escapes, and template sequences (`${`, `%{`) doubled so they stay literal.
@@ -346,9 +351,13 @@ mod tests {
         let dir = dir();
         let mut patches = AcceptPatches::load(dir.path()).unwrap();
         assert!(patches.accept(&item(vec![k("network_id")], json!("vpc-1"))).contains("computed by an expression"));
-        assert!(patches.accept(&item(vec![k("tags_all"), k("team")], json!("x"))).contains("not set in the configuration"));
+        assert!(
+            patches.accept(&item(vec![k("tags_all"), k("team")], json!("x"))).contains("not set in the configuration")
+        );
         assert!(patches.accept(&item(vec![k("name")], json!(MASK))).contains("sensitive"));
-        assert!(patches.accept(&item(vec![k("tags"), k("owner")], json!("x"))).contains("not in the configuration's map"));
+        assert!(
+            patches.accept(&item(vec![k("tags"), k("owner")], json!("x"))).contains("not in the configuration's map")
+        );
         assert!(patches.diff(dir.path()).is_empty());
     }
 
@@ -356,12 +365,18 @@ mod tests {
     fn revert_targets_the_resource_with_quoting() {
         let mut i = item(vec![k("name")], json!("x"));
         i.address = "aws_instance.web[\"a b\"]".into();
-        assert_eq!(revert_command(&i, Some(Path::new("envs/dev"))), "terraform -chdir=envs/dev apply -target='aws_instance.web[\"a b\"]'");
+        assert_eq!(
+            revert_command(&i, Some(Path::new("envs/dev"))),
+            "terraform -chdir=envs/dev apply -target='aws_instance.web[\"a b\"]'"
+        );
         assert_eq!(revert_command(&i, None), "terraform apply -target='aws_instance.web[\"a b\"]'");
     }
 
     #[test]
     fn hcl_literals() {
-        assert_eq!(hcl_value(&json!({"a": [1, true, null], "b c": "x\"y"}), 0).unwrap(), r#"{ a = [1, true, null], "b c" = "x\"y" }"#);
+        assert_eq!(
+            hcl_value(&json!({"a": [1, true, null], "b c": "x\"y"}), 0).unwrap(),
+            r#"{ a = [1, true, null], "b c" = "x\"y" }"#
+        );
     }
 }

@@ -74,7 +74,10 @@ fn every_format_renders_and_exit_codes_follow_fail_on() {
         assert!(!text(&out).contains("hunter2"), "{format} printed a sensitive value");
     }
     // Nothing here is rated above critical, and with policies off the firewall is only high.
-    let out = oppie(work.path(), &["drift", "--plan", plan.to_str().unwrap(), "--no-policy", "--no-history", "--fail-on", "critical"]);
+    let out = oppie(
+        work.path(),
+        &["drift", "--plan", plan.to_str().unwrap(), "--no-policy", "--no-history", "--fail-on", "critical"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("HIGH     oppie_firewall.web ingress[0].sources"), "{}", text(&out));
     let none = fixture("no-drift-plan.json");
@@ -125,7 +128,9 @@ fn history_shows_appeared_and_resolved_across_scans() {
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 5, "{rows:#?}");
-    assert!(rows.iter().all(|r| r["resolved_at"].is_string() && r["seconds_to_resolve"].as_i64().is_some_and(|s| s >= 0)));
+    assert!(
+        rows.iter().all(|r| r["resolved_at"].is_string() && r["seconds_to_resolve"].as_i64().is_some_and(|s| s >= 0))
+    );
     let out = oppie(work.path(), &["drift", "history"]);
     assert!(text(&out).contains("resolved "), "{}", text(&out));
 }

@@ -42,7 +42,9 @@ fn corpus_plans_with_resource_drift_are_read() {
         for entry in drift {
             let address = entry["address"].as_str().unwrap();
             let actions = &entry["change"]["actions"];
-            if entry["mode"] == "data" || (actions != &serde_json::json!(["update"]) && actions != &serde_json::json!(["delete"])) {
+            if entry["mode"] == "data"
+                || (actions != &serde_json::json!(["update"]) && actions != &serde_json::json!(["delete"]))
+            {
                 continue;
             }
             let changed = entry["change"]["before"] != entry["change"]["after"];

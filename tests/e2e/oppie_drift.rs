@@ -81,12 +81,15 @@ fn an_opened_firewall_is_critical_and_an_edited_tag_low() {
         .build();
     aws.block_on(aws.ec2.authorize_security_group_ingress().group_id(&sg).ip_permissions(ssh).send())
         .expect("authorize");
-    aws.block_on(aws.ec2.create_tags().resources(&sg).tags(Tag::builder().key("team").value("someone-else").build()).send())
-        .expect("tag");
+    aws.block_on(
+        aws.ec2.create_tags().resources(&sg).tags(Tag::builder().key("team").value("someone-else").build()).send(),
+    )
+    .expect("tag");
 
     let out = oppie(&tf, &db, &["--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", all(&out));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", all(&out)));
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", all(&out)));
     let items = report["sources"][0]["items"].as_array().cloned().unwrap_or_default();
     let firewall: Vec<&serde_json::Value> =
         items.iter().filter(|i| i["address"] == "oppie_firewall.admin" && i["category"] == "security").collect();
@@ -126,7 +129,11 @@ fn an_opened_firewall_is_critical_and_an_edited_tag_low() {
     tf.ok(&["apply", "-auto-approve", "-target=oppie_firewall.admin"]);
     let out = oppie(&tf, &db, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", all(&out));
-    let history = Command::new(oppie_binary()).args(["drift", "history", "--format", "json", "--db"]).arg(&db).output().expect("history");
+    let history = Command::new(oppie_binary())
+        .args(["drift", "history", "--format", "json", "--db"])
+        .arg(&db)
+        .output()
+        .expect("history");
     assert_eq!(history.status.code(), Some(0), "{}", all(&history));
     let rows: serde_json::Value = serde_json::from_slice(&history.stdout).unwrap_or_default();
     let rows = rows.as_array().cloned().unwrap_or_default();

@@ -45,6 +45,9 @@ struct ScanArgs {
     /// Rate drift by attribute kind only.
     #[arg(long, conflicts_with = "policies")]
     no_policy: bool,
+    /// Time budget of one policy rule; a rule over it rates nothing (a warning says which).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    rule_timeout: u64,
     /// Output format.
     #[arg(short, long, value_name = "text|json|markdown|sarif|junit", default_value = "text")]
     format: Format,
@@ -94,11 +97,8 @@ fn scan(mut args: ScanArgs) -> anyhow::Result<u8> {
         let bytes = oppie_policy::input::read_file_capped(plan).with_context(|| format!("reading {source}"))?;
         let text = oppie_policy::input::decode_text(&source, &bytes)?;
         let drift = oppie::drift::rate(&source, &text, policies.as_ref())?;
-        let remediations = drift
-            .items
-            .iter()
-            .map(|item| Remediation { revert: revert_command(item, None), accept: None })
-            .collect();
+        let remediations =
+            drift.items.iter().map(|item| Remediation { revert: revert_command(item, None), accept: None }).collect();
         scanned.push(Scanned { source, items: drift.items, remediations, patch: None });
     }
     for dir in &args.dirs {
@@ -154,7 +154,7 @@ fn load_policies(args: &ScanArgs) -> anyhow::Result<Option<PolicySet>> {
         tracing::warn!("no policies (--policy DIR): drift is rated by attribute kind only");
         return Ok(None);
     }
-    let mut builder = PolicySet::builder();
+    let mut builder = PolicySet::builder().rule_timeout(std::time::Duration::from_secs(args.rule_timeout));
     for dir in dirs {
         builder = builder.policy(dir);
     }

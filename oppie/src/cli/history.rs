@@ -23,9 +23,7 @@ pub(super) struct HistoryArgs {
 pub(super) fn run(args: HistoryArgs) -> anyhow::Result<u8> {
     anyhow::ensure!(args.db.exists(), "no drift history at {} (run `oppie drift` first)", args.db.display());
     let history = History::open(&args.db)?;
-    let source = args
-        .source
-        .map(|s| std::fs::canonicalize(&s).unwrap_or(s).display().to_string());
+    let source = args.source.map(|s| std::fs::canonicalize(&s).unwrap_or(s).display().to_string());
     let occurrences = history.occurrences(source.as_deref())?;
     match args.format.as_str() {
         "json" => println!("{}", serde_json::to_string_pretty(&occurrences)?),

@@ -1,8 +1,8 @@
 //! The drift model: a drifted resource with its state and live values, and one drift item per
 //! changed attribute (or deleted resource) with its severity and why.
 
-use oppie_policy::Severity;
 pub use oppie_policy::PathStep;
+use oppie_policy::Severity;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -184,13 +184,12 @@ mod tests {
 
     #[test]
     fn paths_read_like_terraform() {
-        let path = vec![
-            PathStep::Key("ingress".into()),
-            PathStep::Index(0),
-            PathStep::Key("sources".into()),
-        ];
+        let path = vec![PathStep::Key("ingress".into()), PathStep::Index(0), PathStep::Key("sources".into())];
         assert_eq!(path_string(&path), "ingress[0].sources");
-        assert_eq!(path_string(&[PathStep::Key("tags".into()), PathStep::Key("cost center".into())]), "tags[\"cost center\"]");
+        assert_eq!(
+            path_string(&[PathStep::Key("tags".into()), PathStep::Key("cost center".into())]),
+            "tags[\"cost center\"]"
+        );
     }
 
     #[test]

@@ -85,7 +85,9 @@ pub fn from_value(name: &str, mut doc: Value) -> Result<PlanDrift, PlanError> {
             match entry.get(field) {
                 Some(Value::String(s)) => Ok(s.clone()),
                 None | Some(Value::Null) => Ok(String::new()),
-                Some(other) => Err(shape(format!("{} is {}, expected a string", at(&format!(".{field}")), kind_of(other)))),
+                Some(other) => {
+                    Err(shape(format!("{} is {}, expected a string", at(&format!(".{field}")), kind_of(other))))
+                }
             }
         };
         let address = text(&entry, "address")?;
@@ -108,7 +110,9 @@ pub fn from_value(name: &str, mut doc: Value) -> Result<PlanDrift, PlanError> {
                 .into_iter()
                 .map(|a| match a {
                     Value::String(s) => Ok(s),
-                    other => Err(shape(format!("{} holds {}, expected strings", at(".change.actions"), kind_of(&other)))),
+                    other => {
+                        Err(shape(format!("{} holds {}, expected strings", at(".change.actions"), kind_of(&other))))
+                    }
                 })
                 .collect::<Result<_, _>>()?,
             other => {
@@ -210,7 +214,7 @@ fn diff_resource(before: &Value, after: &Value, sens: &Sensitivity<'_>, out: &mu
     keys.sort();
     for key in keys {
         let (bv, av) = (b.get(key).unwrap_or(&Value::Null), a.get(key).unwrap_or(&Value::Null));
-        if bv == av {
+        if same(bv, av) {
             continue;
         }
         let mut leaves = Vec::new();
@@ -231,7 +235,7 @@ fn diff_value<'v>(
     path: &mut Vec<PathStep>,
     out: &mut Vec<(Vec<PathStep>, &'v Value, &'v Value)>,
 ) -> bool {
-    if before == after {
+    if same(before, after) {
         return true;
     }
     if out.len() >= MAX_LEAVES_PER_ATTRIBUTE {
@@ -272,6 +276,18 @@ fn diff_value<'v>(
             true
         }
     }
+}
+
+/// Equal, or both null-or-empty: providers flip between a null and an empty list or map with no
+/// change in the cloud, and Terraform does not plan a change for it either.
+fn same(a: &Value, b: &Value) -> bool {
+    let empty = |v: &Value| match v {
+        Value::Null => true,
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.is_empty(),
+        _ => false,
+    };
+    a == b || (empty(a) && empty(b))
 }
 
 fn is_collection(value: &Value) -> bool {
@@ -339,7 +355,8 @@ mod tests {
 
     #[test]
     fn sensitive_values_are_masked_on_both_sides() {
-        let mut entry = rc("db.main", &["update"], json!({"password": "old-secret"}), json!({"password": "new-secret"}));
+        let mut entry =
+            rc("db.main", &["update"], json!({"password": "old-secret"}), json!({"password": "new-secret"}));
         entry["change"]["before_sensitive"] = json!({"password": true});
         entry["change"]["after_sensitive"] = json!({"password": true});
         let drift = parse("p.json", &plan(json!([entry]))).unwrap();
@@ -350,8 +367,12 @@ mod tests {
 
     #[test]
     fn a_sensitive_nested_block_masks_its_leaves() {
-        let mut entry =
-            rc("x.y", &["update"], json!({"auth": [{"token": "t1", "user": "u"}]}), json!({"auth": [{"token": "t2", "user": "u"}]}));
+        let mut entry = rc(
+            "x.y",
+            &["update"],
+            json!({"auth": [{"token": "t1", "user": "u"}]}),
+            json!({"auth": [{"token": "t2", "user": "u"}]}),
+        );
         entry["change"]["after_sensitive"] = json!({"auth": [{"token": true}]});
         let drift = parse("p.json", &plan(json!([entry]))).unwrap();
         assert_eq!(drift.items[0].path_string(), "auth[0].token");
@@ -369,6 +390,19 @@ mod tests {
         let drift = parse("p.json", &text).unwrap();
         assert_eq!(drift.items.len(), 1);
         assert_eq!(drift.items[0].path_string(), "ingress");
+    }
+
+    #[test]
+    fn null_and_empty_collections_are_the_same() {
+        let text = plan(json!([rc(
+            "a.b",
+            &["update"],
+            json!({"tags": null, "l": [], "x": 1}),
+            json!({"tags": {}, "l": null, "x": 2})
+        )]));
+        let drift = parse("p.json", &text).unwrap();
+        assert_eq!(drift.items.len(), 1);
+        assert_eq!(drift.items[0].path_string(), "x");
     }
 
     #[test]
@@ -408,9 +442,12 @@ mod tests {
 
     #[test]
     fn bad_shapes_are_errors_with_the_json_path() {
-        let err = parse("p.json", r#"{"format_version":"1.2","resource_drift":[{"address":"a.b","change":{"actions":"update"}}]}"#)
-            .unwrap_err()
-            .to_string();
+        let err = parse(
+            "p.json",
+            r#"{"format_version":"1.2","resource_drift":[{"address":"a.b","change":{"actions":"update"}}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("resource_drift[0].change.actions"), "{err}");
         assert!(parse("p.json", "[]").unwrap_err().to_string().contains("not a JSON object"));
         assert!(parse("p.json", "{}").unwrap_err().to_string().contains("format_version"));

@@ -51,11 +51,7 @@ pub fn categorise(path: &[PathStep]) -> Category {
     }
     // Only the attribute names of the resource schema, not the keys of a map value (a tag
     // named "public" is still a tag, handled above).
-    if names().any(|n| SECURITY_FRAGMENTS.iter().any(|f| n.contains(f))) {
-        Category::Security
-    } else {
-        Category::Other
-    }
+    if names().any(|n| SECURITY_FRAGMENTS.iter().any(|f| n.contains(f))) { Category::Security } else { Category::Other }
 }
 
 /// The severity of drift of a category when no rule is broken.
@@ -86,7 +82,16 @@ pub fn apply_policy(
     let was = state_document(prior_state, resources, |r| Some(r.before.clone()));
     let live = policies.evaluate(&Input::from_json_value("live values", &live)?);
     let was = policies.evaluate(&Input::from_json_value("state values", &was)?);
+    // A rule that could not be evaluated (error, time or memory budget) rates nothing: say so,
+    // since the items it would have rated keep their attribute-kind severity.
+    for finding in live.iter().chain(&was).filter(|f| f.kind == FindingKind::Error) {
+        tracing::warn!("policy rule {} could not be evaluated: {}", finding.rule_id, finding.message);
+    }
     let drifted: std::collections::HashSet<&str> = resources.iter().map(|r| r.address.as_str()).collect();
+    let mut by_address: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        by_address.entry(item.address.clone()).or_default().push(i);
+    }
     for finding in &live {
         if finding.kind != FindingKind::Violation || finding.excepted_by.is_some() {
             continue;
@@ -112,7 +117,7 @@ pub fn apply_policy(
             controls: finding.controls.clone(),
             message: finding.message.clone(),
         };
-        let of_resource: Vec<usize> = (0..items.len()).filter(|&i| items[i].address == address).collect();
+        let of_resource: Vec<usize> = by_address.get(address).cloned().unwrap_or_default();
         // The items on the rule's path; all of the resource's items when the rule names no path
         // or none of them lies on it.
         let on_path: Vec<usize> = match &finding.path {
@@ -230,7 +235,13 @@ deny contains {"msg": sprintf("%s is open", [r.address]), "resource": r.address,
             for key in ["door", "tags"] {
                 if r.before[key] != r.after[key] {
                     let path = vec![PathStep::Key(key.to_string())];
-                    items.push(DriftItem::new(r, super::super::ItemKind::Changed, path, r.before[key].clone(), r.after[key].clone()));
+                    items.push(DriftItem::new(
+                        r,
+                        super::super::ItemKind::Changed,
+                        path,
+                        r.before[key].clone(),
+                        r.after[key].clone(),
+                    ));
                 }
             }
         }
@@ -241,9 +252,17 @@ deny contains {"msg": sprintf("%s is open", [r.address]), "resource": r.address,
     fn a_rule_broken_by_the_live_value_sets_severity_rule_and_controls() {
         let policies = PolicySet::builder().rego_source("rule.rego", RULE).build().unwrap();
         let resources = vec![
-            resource("house.a", json!({"door": "shut", "tags": {"x": "1"}}), json!({"door": "open", "tags": {"x": "2"}})),
+            resource(
+                "house.a",
+                json!({"door": "shut", "tags": {"x": "1"}}),
+                json!({"door": "open", "tags": {"x": "2"}}),
+            ),
             // Open before the drift too: the drift (a tag) did not break the rule.
-            resource("house.b", json!({"door": "open", "tags": {"x": "1"}}), json!({"door": "open", "tags": {"x": "2"}})),
+            resource(
+                "house.b",
+                json!({"door": "open", "tags": {"x": "1"}}),
+                json!({"door": "open", "tags": {"x": "2"}}),
+            ),
         ];
         let mut items = items_of(&resources);
         apply_policy(&policies, None, &resources, &mut items).unwrap();
@@ -266,8 +285,12 @@ deny contains {"msg": sprintf("%s is open", [r.address]), "resource": r.address,
         let mut gone = resource("house.e", json!({"door": "open"}), Value::Null);
         gone.deleted = true;
         let live = state_document(Some(&prior), std::slice::from_ref(&gone), |r| (!r.deleted).then(|| r.after.clone()));
-        let addresses: Vec<&str> =
-            live["values"]["root_module"]["resources"].as_array().unwrap().iter().map(|r| r["address"].as_str().unwrap()).collect();
+        let addresses: Vec<&str> = live["values"]["root_module"]["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["address"].as_str().unwrap())
+            .collect();
         assert_eq!(addresses, ["house.c", "module.m.house.d"]);
         let was = state_document(Some(&prior), &[gone], |r| Some(r.before.clone()));
         assert_eq!(was["values"]["root_module"]["resources"].as_array().unwrap().len(), 3);

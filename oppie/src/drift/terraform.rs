@@ -28,7 +28,8 @@ impl Terraform {
 
     /// `plan -refresh-only` in `dir`, saved and shown as JSON.
     pub fn refresh_only_plan_json(&self, dir: &Path) -> anyhow::Result<String> {
-        let scratch = tempfile::Builder::new().prefix("oppie-drift").tempdir().context("creating a temporary directory")?;
+        let scratch =
+            tempfile::Builder::new().prefix("oppie-drift").tempdir().context("creating a temporary directory")?;
         let plan_file = scratch.path().join("drift.tfplan");
         let plan_arg = format!("-out={}", plan_file.display());
         self.run(dir, &["plan", "-refresh-only", "-input=false", "-no-color", "-lock=false", &plan_arg])?;

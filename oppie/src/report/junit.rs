@@ -38,7 +38,12 @@ pub fn render(report: &Report) -> String {
                     xml(&detail)
                 );
             } else {
-                let _ = writeln!(out, ">\n      <system-out>{} drift: {}</system-out>\n    </testcase>", item.severity, xml(&detail));
+                let _ = writeln!(
+                    out,
+                    ">\n      <system-out>{} drift: {}</system-out>\n    </testcase>",
+                    item.severity,
+                    xml(&detail)
+                );
             }
         }
         out.push_str("  </testsuite>\n");

@@ -16,7 +16,8 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str("| severity | resource | change | rule | revert |\n|---|---|---|---|---|\n");
         for (item, remediation) in scanned.items.iter().zip(&scanned.remediations) {
-            let rules: Vec<String> = item.rules.iter().map(|r| format!("{}: {}", r.rule_id, escape(&r.message))).collect();
+            let rules: Vec<String> =
+                item.rules.iter().map(|r| format!("{}: {}", r.rule_id, escape(&r.message))).collect();
             let _ = writeln!(
                 out,
                 "| {} | `{}` | {} | {} | `{}` |",
@@ -29,7 +30,10 @@ pub fn render(report: &Report) -> String {
         }
         out.push('\n');
         if let Some(patch) = &scanned.patch {
-            let _ = writeln!(out, "<details><summary>Accept the live values (patch)</summary>\n\n```diff\n{patch}```\n</details>\n");
+            let _ = writeln!(
+                out,
+                "<details><summary>Accept the live values (patch)</summary>\n\n```diff\n{patch}```\n</details>\n"
+            );
         }
     }
     out

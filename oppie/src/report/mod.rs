@@ -81,10 +81,7 @@ impl Report {
     /// Item counts by severity, most severe first, zeroes left out.
     pub fn counts(&self) -> Vec<(Severity, usize)> {
         let all = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
-        all.into_iter()
-            .map(|s| (s, self.items().filter(|i| i.severity == s).count()))
-            .filter(|(_, n)| *n > 0)
-            .collect()
+        all.into_iter().map(|s| (s, self.items().filter(|i| i.severity == s).count())).filter(|(_, n)| *n > 0).collect()
     }
 
     /// Renders in `format`.
@@ -114,12 +111,9 @@ fn change_line(item: &DriftItem, max: usize) -> String {
     use crate::drift::item::{ItemKind, short_value};
     match item.kind {
         ItemKind::Deleted => "deleted outside Terraform".to_string(),
-        ItemKind::Changed => format!(
-            "{}: {} -> {}",
-            item.path_string(),
-            short_value(&item.before, max),
-            short_value(&item.after, max)
-        ),
+        ItemKind::Changed => {
+            format!("{}: {} -> {}", item.path_string(), short_value(&item.before, max), short_value(&item.after, max))
+        }
     }
 }
 
@@ -165,7 +159,8 @@ pub(crate) mod fixtures {
             json!("a"),
             json!("b"),
         );
-        let gone = Resource { address: "oppie_instance.app".into(), resource_type: "oppie_instance".into(), ..fw.clone() };
+        let gone =
+            Resource { address: "oppie_instance.app".into(), resource_type: "oppie_instance".into(), ..fw.clone() };
         let gone = DriftItem::new(&gone, ItemKind::Deleted, vec![], json!(null), json!(null));
         let items: Vec<DriftItem> = [open, tag, gone]
             .into_iter()
@@ -176,7 +171,12 @@ pub(crate) mod fixtures {
             .collect();
         let remediations = items.iter().map(|i| Remediation::plain(i, std::path::Path::new("envs/dev"))).collect();
         Report {
-            scanned: vec![Scanned { source: "envs/dev".into(), items, remediations, patch: Some("--- a/main.tf\n+++ b/main.tf\n".into()) }],
+            scanned: vec![Scanned {
+                source: "envs/dev".into(),
+                items,
+                remediations,
+                patch: Some("--- a/main.tf\n+++ b/main.tf\n".into()),
+            }],
             fail_on: Severity::High,
         }
     }

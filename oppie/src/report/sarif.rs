@@ -89,8 +89,12 @@ mod tests {
         assert_eq!(run["results"][0]["level"], "error");
         assert_eq!(run["results"][1]["ruleId"], "drift/tags");
         assert_eq!(run["results"][1]["level"], "note");
-        let ids: Vec<&str> = run["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+        let ids: Vec<&str> =
+            run["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
         assert_eq!(ids, ["OPP-NET-001", "drift/deleted", "drift/tags"]);
-        assert_eq!(run["results"][0]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"], "oppie_firewall.web.ingress[0].sources");
+        assert_eq!(
+            run["results"][0]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+            "oppie_firewall.web.ingress[0].sources"
+        );
     }
 }

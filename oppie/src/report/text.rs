@@ -16,7 +16,13 @@ pub fn render(report: &Report) -> String {
         order.sort_by_key(|&i| std::cmp::Reverse(scanned.items[i].severity));
         for i in order {
             let item = &scanned.items[i];
-            let _ = writeln!(out, "  {:<8} {} {}", item.severity.as_str().to_uppercase(), item.address, change_line(item, 80));
+            let _ = writeln!(
+                out,
+                "  {:<8} {} {}",
+                item.severity.as_str().to_uppercase(),
+                item.address,
+                change_line(item, 80)
+            );
             for rule in &item.rules {
                 let controls =
                     if rule.controls.is_empty() { String::new() } else { format!(" [{}]", rule.controls.join(", ")) };
