@@ -11,11 +11,11 @@ use oppie_policy::server::proto::{CheckRequest, CheckResourceRequest};
 use serde_json::{Value, json};
 
 fn repo_policies() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")
+    manifest_dir().join("../policies")
 }
 
 fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)
+    manifest_dir().join("tests/fixtures").join(path)
 }
 
 /// A running `oppie-policy serve`; killed on drop unless it already exited.
@@ -729,4 +729,13 @@ async fn silent_connections_are_closed_and_cannot_crowd_out_health() {
     let (status, _) = get_text(&format!("{}/health", served.url)).await;
     assert_eq!(status, 200);
     drop(more);
+}
+
+/// The package's directory: cargo's `CARGO_MANIFEST_DIR` when it runs this binary, else the one it
+/// was built from. Not the build-time value alone: a target directory shared by several clones
+/// (CI's, outside the clone) reuses a build from another clone, which may be gone by now.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }

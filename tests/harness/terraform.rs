@@ -18,7 +18,7 @@ pub const PROVIDER_VERSION: &str = "0.1.0";
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    manifest_dir().parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// `.tools/` (override with `OPPIE_TOOLS`).
@@ -265,4 +265,13 @@ fn find_resource(module: &serde_json::Value, address: &str) -> Option<serde_json
         .map(|r| r["values"].clone());
     found
         .or_else(|| module["child_modules"].as_array().and_then(|ms| ms.iter().find_map(|m| find_resource(m, address))))
+}
+
+/// The package's directory: cargo's `CARGO_MANIFEST_DIR` when it runs this binary, else the one it
+/// was built from. Not the build-time value alone: a target directory shared by several clones
+/// (CI's, outside the clone) reuses a build from another clone, which may be gone by now.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }
