@@ -63,6 +63,9 @@ pub fn lists() -> Vec<Arc<dyn ListResource<Client>>> {
         CloudList::<firewall::Firewall>::new(),
         CloudList::<instance::Instance>::new(),
         CloudList::<bucket::Bucket>::new(),
+        CloudList::<key::Key>::new(),
+        CloudList::<database::Database>::new(),
+        CloudList::<cache::Cache>::new(),
     ]
 }
 
