@@ -178,11 +178,12 @@ fn data_stack_applies_resizes_imports_and_destroys_with_no_secret_in_state_or_lo
     assert_has(&plan.stdout, "~ storage_gb = 40 -> 30 # forces replacement");
     assert_has(&plan.stdout, "~ version = \"16\" -> \"15\" # forces replacement");
 
-    // Import: the database by name, the cache by name, the key by id.
+    // Import: the database by identity, the cache by name, the key by identity (its id).
     tf.config(&current);
+    let db_id = tf.resource("oppie_database.orders")["id"].as_str().expect("database id").to_string();
     tf.ok(&["state", "rm", "oppie_database.orders", "oppie_cache.sessions", "oppie_key.data"]);
     tf.config(&format!(
-        "{current}\nimport {{\n  to = oppie_database.orders\n  id = \"shop-dev-orders\"\n}}\nimport {{\n  to = oppie_cache.sessions\n  id = \"shop-dev-sessions\"\n}}\nimport {{\n  to = oppie_key.data\n  id = \"{key_id}\"\n}}\n"
+        "{current}\nimport {{\n  to = oppie_database.orders\n  identity = {{ cloud = \"aws\", region = \"us-east\", id = \"{db_id}\" }}\n}}\nimport {{\n  to = oppie_cache.sessions\n  id = \"shop-dev-sessions\"\n}}\nimport {{\n  to = oppie_key.data\n  identity = {{ cloud = \"aws\", region = \"us-east\", id = \"{key_id}\" }}\n}}\n"
     ));
     let (_, plan) = tf.plan_code();
     assert!(plan.stdout.contains("Plan: 3 to import, 0 to add,"), "{}", plan.stdout);
@@ -191,6 +192,12 @@ fn data_stack_applies_resizes_imports_and_destroys_with_no_secret_in_state_or_lo
     tf.config(&current);
     tf.assert_no_changes();
     assert_eq!(tf.resource("oppie_database.orders")["key_id"], key_id.as_str());
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tf.dir().join("terraform.tfstate")).expect("state"))
+            .expect("json");
+    let identities: Vec<&serde_json::Value> =
+        state["resources"].as_array().expect("resources").iter().map(|r| &r["instances"][0]["identity"]).collect();
+    assert!(identities.iter().any(|i| i["id"] == db_id.as_str()), "the database's identity is stored: {identities:?}");
 
     // Destroy: a final snapshot, the subnet groups gone, the key pending deletion.
     tf.ok(&["destroy", "-auto-approve"]);
