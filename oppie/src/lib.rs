@@ -4,10 +4,11 @@
 //!
 //! The pieces: [`drift::plan`] reads drift out of plan JSON, [`drift::severity`] rates it,
 //! [`drift::unmanaged`] finds what no state manages, [`remediate`] suggests fixes, [`revert`]
-//! applies reverts, [`report`] renders, [`history`] records scans in SQLite.
+//! applies reverts, [`report`] renders, [`history`] records scans in SQLite, [`notify`] alerts.
 
 pub mod drift;
 pub mod history;
+pub mod notify;
 pub mod remediate;
 pub mod report;
 pub mod revert;

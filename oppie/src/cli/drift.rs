@@ -61,8 +61,13 @@ struct ScanArgs {
     #[arg(long, value_name = "PATH", default_value = ".oppie/drift.db")]
     db: PathBuf,
     /// Do not record this scan in the history.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "notify")]
     no_history: bool,
+    /// Post a Slack-compatible JSON message to this webhook URL for the items that appeared or
+    /// were resolved since the last scan (from the history: each is alerted once). https, or plain
+    /// http to loopback only. Also from OPPIE_NOTIFY_URL.
+    #[arg(long, value_name = "URL", env = "OPPIE_NOTIFY_URL", hide_env_values = true)]
+    notify: Option<String>,
     /// Write the accept patches (printed as unified diffs) into the .tf files.
     #[arg(long)]
     write: bool,
@@ -184,12 +189,21 @@ fn scan(mut args: ScanArgs) -> anyhow::Result<u8> {
         });
         patch_sets.push(patches);
     }
+    let webhook = args.notify.as_deref().map(oppie::notify::Webhook::parse).transpose()?;
+    let mut alert_failed = false;
     if !args.no_history {
         let mut history = History::open(&args.db)?;
         let now = time::OffsetDateTime::now_utc();
         for s in &scanned {
             let delta = history.record(&history_source(&s.source), &s.items, now)?;
             tracing::info!("{}: {} appeared, {} resolved", s.source, delta.appeared.len(), delta.resolved.len());
+            if let (Some(hook), Some(message)) = (&webhook, oppie::notify::message(&s.source, &delta, &s.items)) {
+                if let Err(e) = hook.post(&message) {
+                    // The scan is recorded either way; a lost alert is an error exit, not silence.
+                    eprintln!("error: {e}");
+                    alert_failed = true;
+                }
+            }
         }
     }
     if args.write {
@@ -205,7 +219,13 @@ fn scan(mut args: ScanArgs) -> anyhow::Result<u8> {
         Some(path) => std::fs::write(path, rendered).with_context(|| format!("writing {}", path.display()))?,
         None => print!("{rendered}"),
     }
-    Ok(if report.fails() { EXIT_DRIFT } else { EXIT_OK })
+    Ok(if alert_failed {
+        EXIT_ERROR
+    } else if report.fails() {
+        EXIT_DRIFT
+    } else {
+        EXIT_OK
+    })
 }
 
 /// The objects `terraform query` finds in `dir` that its state does not manage: items, resources
