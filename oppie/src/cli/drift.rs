@@ -197,12 +197,12 @@ fn scan(mut args: ScanArgs) -> anyhow::Result<u8> {
         for s in &scanned {
             let delta = history.record(&history_source(&s.source), &s.items, now)?;
             tracing::info!("{}: {} appeared, {} resolved", s.source, delta.appeared.len(), delta.resolved.len());
-            if let (Some(hook), Some(message)) = (&webhook, oppie::notify::message(&s.source, &delta, &s.items)) {
-                if let Err(e) = hook.post(&message) {
-                    // The scan is recorded either way; a lost alert is an error exit, not silence.
-                    eprintln!("error: {e}");
-                    alert_failed = true;
-                }
+            let message =
+                webhook.as_ref().and_then(|h| Some((h, oppie::notify::message(&s.source, &delta, &s.items)?)));
+            if let Some(Err(e)) = message.map(|(hook, message)| hook.post(&message)) {
+                // The scan is recorded either way; a lost alert is an error exit, not silence.
+                eprintln!("error: {e}");
+                alert_failed = true;
             }
         }
     }
