@@ -4,7 +4,7 @@
 //!
 //! The pieces: [`drift::plan`] reads drift out of plan JSON, [`drift::severity`] rates it,
 //! [`drift::unmanaged`] finds what no state manages, [`remediate`] suggests fixes, [`revert`]
-//! applies reverts, [`report`] renders, [`history`] records scans in SQLite, [`notify`] alerts.
+//! applies reverts, [`report`] renders, [`history`] records scans in SQLite, [`notify`] alerts, [`watch`] schedules scans and serves their metrics.
 
 pub mod drift;
 pub mod history;
@@ -12,3 +12,4 @@ pub mod notify;
 pub mod remediate;
 pub mod report;
 pub mod revert;
+pub mod watch;

@@ -25,20 +25,22 @@ pub(super) struct DriftArgs {
 enum DriftCommand {
     /// When each drift item appeared and was resolved, and the time to resolve.
     History(super::history::HistoryArgs),
+    /// Scan on a schedule (`--every 15m --jitter 2m`), serving Prometheus metrics.
+    Watch(super::watch::WatchArgs),
 }
 
-#[derive(Debug, Args)]
-struct ScanArgs {
+#[derive(Debug, Clone, Args)]
+pub(super) struct ScanArgs {
     /// Terraform working directories to scan (`terraform init` done). Default: the current directory.
     #[arg(value_name = "DIR")]
-    dirs: Vec<PathBuf>,
+    pub(super) dirs: Vec<PathBuf>,
     /// Read an existing plan JSON (`terraform show -json` of a `plan -refresh-only`) instead of
     /// running Terraform. Repeatable.
     #[arg(long = "plan", value_name = "FILE")]
-    plans: Vec<PathBuf>,
+    pub(super) plans: Vec<PathBuf>,
     /// The Terraform CLI to run.
     #[arg(long, value_name = "PATH", default_value = "terraform", env = "OPPIE_TERRAFORM")]
-    terraform: PathBuf,
+    pub(super) terraform: PathBuf,
     /// Policy directories or bundles whose rules rate drift (default: ./policies or ./policy when present).
     #[arg(long = "policy", value_name = "DIR")]
     policies: Vec<PathBuf>,
@@ -50,10 +52,10 @@ struct ScanArgs {
     rule_timeout: u64,
     /// Output format.
     #[arg(short, long, value_name = "text|json|markdown|sarif|junit", default_value = "text")]
-    format: Format,
+    pub(super) format: Format,
     /// Write the report to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
+    pub(super) output: Option<PathBuf>,
     /// Exit 1 when an item is at or above this severity.
     #[arg(long, value_name = "SEVERITY", default_value = "low")]
     fail_on: Severity,
@@ -76,7 +78,7 @@ struct ScanArgs {
     /// listable oppie kinds, clouds, regions and common tags it uses). Each comes with the import
     /// and resource blocks that adopt it.
     #[arg(long)]
-    unmanaged: bool,
+    pub(super) unmanaged: bool,
     /// Apply a remediation: `revert` runs one targeted `terraform apply` per directory for the
     /// items at or above --min-severity; never when it would destroy or replace anything.
     #[arg(long, value_name = "revert")]
@@ -99,6 +101,7 @@ enum RemediateMode {
 pub(super) fn run(args: DriftArgs) -> anyhow::Result<u8> {
     match args.command {
         Some(DriftCommand::History(history)) => super::history::run(history),
+        Some(DriftCommand::Watch(watch)) => super::watch::run(watch),
         None => scan(args.scan),
     }
 }
@@ -120,13 +123,41 @@ fn scan(mut args: ScanArgs) -> anyhow::Result<u8> {
     if args.unmanaged {
         terraform.require_query()?;
     }
+    let done = scan_once(&args, policies.as_ref(), &terraform)?;
+    let rendered = done.report.render(args.format);
+    match &args.output {
+        Some(path) => std::fs::write(path, rendered).with_context(|| format!("writing {}", path.display()))?,
+        None => print!("{rendered}"),
+    }
+    Ok(if done.alert_failed {
+        EXIT_ERROR
+    } else if done.report.fails() {
+        EXIT_DRIFT
+    } else {
+        EXIT_OK
+    })
+}
+
+/// What one scan of every directory and plan file gave.
+pub(super) struct ScanDone {
+    pub report: Report,
+    /// An alert could not be delivered.
+    pub alert_failed: bool,
+}
+
+/// Scans, rates, remediates, records and alerts once; rendering is the caller's.
+pub(super) fn scan_once(
+    args: &ScanArgs,
+    policies: Option<&PolicySet>,
+    terraform: &Terraform,
+) -> anyhow::Result<ScanDone> {
     let mut scanned = Vec::new();
     let mut patch_sets = Vec::new();
     for plan in &args.plans {
         let source = plan.display().to_string();
         let bytes = oppie_policy::input::read_file_capped(plan).with_context(|| format!("reading {source}"))?;
         let text = oppie_policy::input::decode_text(&source, &bytes)?;
-        let drift = oppie::drift::rate(&source, &text, policies.as_ref())?;
+        let drift = oppie::drift::rate(&source, &text, policies)?;
         let remediations = drift
             .items
             .iter()
@@ -142,7 +173,7 @@ fn scan(mut args: ScanArgs) -> anyhow::Result<u8> {
         let managed = drift.items.len();
         let mut adopts = Vec::new();
         if args.unmanaged {
-            let found = unmanaged_in(&terraform, dir, &text, drift.prior_state.as_ref())?;
+            let found = unmanaged_in(terraform, dir, &text, drift.prior_state.as_ref())?;
             drift.items.extend(found.items.into_iter().map(|mut i| {
                 i.source = source.clone();
                 i
@@ -150,7 +181,7 @@ fn scan(mut args: ScanArgs) -> anyhow::Result<u8> {
             drift.resources.extend(found.resources);
             adopts = found.adopts;
         }
-        oppie::drift::rate_items(&mut drift, policies.as_ref())?;
+        oppie::drift::rate_items(&mut drift, policies)?;
         let mut patches = AcceptPatches::load(dir).with_context(|| format!("reading the .tf files of {source}"))?;
         let mut remediations: Vec<Remediation> = drift.items[..managed]
             .iter()
@@ -171,7 +202,7 @@ fn scan(mut args: ScanArgs) -> anyhow::Result<u8> {
                     .collect();
                 targets.sort();
                 targets.dedup();
-                let outcome = oppie::revert::revert(&terraform, dir, &targets, args.max_changes)?;
+                let outcome = oppie::revert::revert(terraform, dir, &targets, args.max_changes)?;
                 match &outcome.refused {
                     None => eprintln!("{source}: reverted {} resource(s)", outcome.changes.len()),
                     Some(why) => eprintln!("{source}: revert not applied: {why}"),
@@ -213,19 +244,7 @@ fn scan(mut args: ScanArgs) -> anyhow::Result<u8> {
         }
         eprintln!("wrote the accept patches into {written} file(s)");
     }
-    let report = Report { scanned, fail_on: args.fail_on };
-    let rendered = report.render(args.format);
-    match &args.output {
-        Some(path) => std::fs::write(path, rendered).with_context(|| format!("writing {}", path.display()))?,
-        None => print!("{rendered}"),
-    }
-    Ok(if alert_failed {
-        EXIT_ERROR
-    } else if report.fails() {
-        EXIT_DRIFT
-    } else {
-        EXIT_OK
-    })
+    Ok(ScanDone { report: Report { scanned, fail_on: args.fail_on }, alert_failed })
 }
 
 /// The objects `terraform query` finds in `dir` that its state does not manage: items, resources
@@ -259,7 +278,7 @@ fn unmanaged_in(
 }
 
 /// The policy set: `--policy` directories, else ./policies or ./policy; none with `--no-policy`.
-fn load_policies(args: &ScanArgs) -> anyhow::Result<Option<PolicySet>> {
+pub(super) fn load_policies(args: &ScanArgs) -> anyhow::Result<Option<PolicySet>> {
     if args.no_policy {
         return Ok(None);
     }
