@@ -26,7 +26,7 @@ enum DriftCommand {
     /// When each drift item appeared and was resolved, and the time to resolve.
     History(super::history::HistoryArgs),
     /// Scan on a schedule (`--every 15m --jitter 2m`), serving Prometheus metrics.
-    Watch(super::watch::WatchArgs),
+    Watch(Box<super::watch::WatchArgs>),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -101,7 +101,7 @@ enum RemediateMode {
 pub(super) fn run(args: DriftArgs) -> anyhow::Result<u8> {
     match args.command {
         Some(DriftCommand::History(history)) => super::history::run(history),
-        Some(DriftCommand::Watch(watch)) => super::watch::run(watch),
+        Some(DriftCommand::Watch(watch)) => super::watch::run(*watch),
         None => scan(args.scan),
     }
 }
