@@ -84,7 +84,8 @@ pub fn message(source: &str, delta: &ScanDelta, items: &[DriftItem]) -> Option<V
     if delta.appeared.is_empty() && delta.resolved.is_empty() {
         return None;
     }
-    let mut new: Vec<&DriftItem> = items.iter().filter(|i| delta.appeared.contains(&i.key())).collect();
+    let appeared: std::collections::HashSet<&str> = delta.appeared.iter().map(String::as_str).collect();
+    let mut new: Vec<&DriftItem> = items.iter().filter(|i| appeared.contains(i.key().as_str())).collect();
     new.sort_by_key(|i| std::cmp::Reverse(i.severity));
     let mut lines = vec![format!(
         "*oppie drift* `{}`: {} new, {} resolved",
