@@ -3,13 +3,21 @@
 //! the same configuration when the Terraform CLI is in `.tools/bin`; every finding must land on
 //! the line and column of its block or attribute, in every format that carries a location.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::repo;
 use serde_json::Value;
+
+/// The workspace root (the crate's directory at run time, as `tests/common` finds it).
+fn repo() -> PathBuf {
+    let manifest =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), PathBuf::from);
+    manifest.parent().expect("the crate sits in the workspace").to_path_buf()
+}
+
+/// Where a finding must land: the file under the configuration and the text found there, or
+/// `None` for a finding whose source is not in the configuration.
+type Place = Option<(&'static str, &'static str)>;
 
 fn fixture() -> PathBuf {
     repo().join("policy-host/tests/fixtures/located")
@@ -44,9 +52,8 @@ fn position(file: &Path, needle: &str) -> (u64, u64) {
     panic!("{needle:?} is not in {}", file.display());
 }
 
-/// What each (rule, resource) must point at: the file under the configuration and the text
-/// found there, or `None` for a finding whose source is not in the configuration.
-fn expected() -> Vec<(&'static str, &'static str, Option<(&'static str, &'static str)>)> {
+/// What each (rule, resource) must point at.
+fn expected() -> Vec<(&'static str, &'static str, Place)> {
     vec![
         ("LOC-CIDR", "terraform_data.fw", Some(("main.tf", "cidr  = \"0.0.0.0/0\""))),
         ("LOC-SSH", "terraform_data.fw", Some(("main.tf", "22]"))),
@@ -87,7 +94,11 @@ fn assert_located(plan: &Path, config: &Path, shown: Option<&str>, cwd: &Path) {
                 let (line, column) = position(&config.join(file), needle);
                 let source = &finding["source"];
                 assert_eq!(source["file"], format!("{prefix}{file}"), "{rule} {resource}: {finding:#}");
-                assert_eq!((source["line"].as_u64(), source["column"].as_u64()), (Some(line), Some(column)), "{rule} {resource}");
+                assert_eq!(
+                    (source["line"].as_u64(), source["column"].as_u64()),
+                    (Some(line), Some(column)),
+                    "{rule} {resource}"
+                );
                 assert_eq!(source.get("note").is_some(), rule == "LOC-OUTPUT", "{finding:#}");
             }
             None => {
@@ -108,11 +119,8 @@ fn assert_located(plan: &Path, config: &Path, shown: Option<&str>, cwd: &Path) {
     let (_, sarif, _) = check(&[args.as_slice(), &["-f", "sarif"]].concat(), cwd);
     let sarif: Value = serde_json::from_str(&sarif).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    let deep = results
-        .iter()
-        .find(|r| r["ruleId"] == "LOC-BARE")
-        .map(|r| &r["locations"][0]["physicalLocation"])
-        .unwrap();
+    let deep =
+        results.iter().find(|r| r["ruleId"] == "LOC-BARE").map(|r| &r["locations"][0]["physicalLocation"]).unwrap();
     let (line, column) = position(&config.join("modules/inner/main.tf"), "input = ");
     assert_eq!(deep["region"]["startLine"].as_u64(), Some(line));
     assert_eq!(deep["region"]["startColumn"].as_u64(), Some(column));

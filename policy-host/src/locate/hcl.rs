@@ -29,7 +29,8 @@ pub(crate) struct SourceFile {
 impl SourceFile {
     /// Parses `text`; a file that does not parse is kept with the parser's message.
     pub(crate) fn parse(path: PathBuf, text: String) -> Self {
-        let body = hcl_edit::parser::parse_body(&text).map_err(|e| e.to_string().lines().next().unwrap_or("").to_string());
+        let body =
+            hcl_edit::parser::parse_body(&text).map_err(|e| e.to_string().lines().next().unwrap_or("").to_string());
         let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         Self { path, text, body, line_starts }
     }
@@ -68,12 +69,9 @@ pub(crate) fn load_dir(root: &Path, dir: &Path) -> Result<Vec<SourceFile>, Strin
         };
         match text {
             Ok(text) => files.push(SourceFile::parse(relative, text)),
-            Err(why) => files.push(SourceFile {
-                path: relative,
-                text: String::new(),
-                body: Err(why),
-                line_starts: vec![0],
-            }),
+            Err(why) => {
+                files.push(SourceFile { path: relative, text: String::new(), body: Err(why), line_starts: vec![0] })
+            }
         }
     }
     if files.is_empty() {
@@ -106,9 +104,7 @@ pub(crate) fn find(files: &[SourceFile], address: &Address, path: &[PathStep]) -
             }
         };
         let block = body.get_blocks(keyword).find(|b| {
-            b.labels.len() == 2
-                && b.labels[0].as_str() == address.resource_type
-                && b.labels[1].as_str() == address.name
+            b.labels.len() == 2 && b.labels[0].as_str() == address.resource_type && b.labels[1].as_str() == address.name
         });
         let Some(block) = block else {
             continue;
@@ -176,9 +172,7 @@ fn in_body(body: &Body, path: &[PathStep], depth: usize) -> (Option<usize>, Opti
         };
     }
     // `dynamic "ingress" { ... }` makes the `ingress` blocks: every one of them points there.
-    let dynamic = body
-        .get_blocks("dynamic")
-        .find(|b| b.labels.len() == 1 && b.labels[0].as_str() == key.as_str());
+    let dynamic = body.get_blocks("dynamic").find(|b| b.labels.len() == 1 && b.labels[0].as_str() == key.as_str());
     if let Some(block) = dynamic {
         return (block_start(block), None);
     }

@@ -150,9 +150,18 @@ mod tests {
     #[test]
     fn resources_in_the_root_and_in_local_modules() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "main.tf", "module \"net\" {\n  source = \"./modules/net\"\n}\n\nresource \"a_b\" \"c\" {\n  x = 1\n}\n");
-        write(dir.path(), "modules/net/net.tf", "resource \"a_vpc\" \"v\" {\n  for_each = var.x\n  cidr = \"0.0.0.0/0\"\n}\n");
-        let configuration = json!({"root_module": {"module_calls": {"net": {"source": "./modules/net", "module": {}}}}});
+        write(
+            dir.path(),
+            "main.tf",
+            "module \"net\" {\n  source = \"./modules/net\"\n}\n\nresource \"a_b\" \"c\" {\n  x = 1\n}\n",
+        );
+        write(
+            dir.path(),
+            "modules/net/net.tf",
+            "resource \"a_vpc\" \"v\" {\n  for_each = var.x\n  cidr = \"0.0.0.0/0\"\n}\n",
+        );
+        let configuration =
+            json!({"root_module": {"module_calls": {"net": {"source": "./modules/net", "module": {}}}}});
         let mut locator = Locator::new(dir.path(), &configuration);
         let root = dir.path().display().to_string();
         match locator.locate("a_b.c", Some(&[PathStep::Key("x".into())])) {
@@ -160,7 +169,9 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match locator.locate(r#"module.net.a_vpc.v["k"]"#, Some(&[PathStep::Key("cidr".into())])) {
-            Lookup::Found(at) => assert_eq!((at.file, at.line, at.column), (format!("{root}/modules/net/net.tf"), 3, 3)),
+            Lookup::Found(at) => {
+                assert_eq!((at.file, at.line, at.column), (format!("{root}/modules/net/net.tf"), 3, 3))
+            }
             other => panic!("{other:?}"),
         }
         let Lookup::NotFound(why) = locator.locate("module.other.a_vpc.v", None) else { panic!() };

@@ -25,12 +25,12 @@ impl ModuleDirs {
     pub(crate) fn new(config_dir: &Path, configuration: &Value) -> Self {
         let mut found = Self::default();
         found.dirs.insert(Vec::new(), PathBuf::new());
-        found.from_plan(&configuration["root_module"], &mut Vec::new(), Path::new(""));
-        found.from_manifest(config_dir);
+        found.add_local_calls(&configuration["root_module"], &mut Vec::new(), Path::new(""));
+        found.add_installed(config_dir);
         found
     }
 
-    fn from_plan(&mut self, module: &Value, calls: &mut Vec<String>, dir: &Path) {
+    fn add_local_calls(&mut self, module: &Value, calls: &mut Vec<String>, dir: &Path) {
         if calls.len() >= MAX_DEPTH {
             return;
         }
@@ -43,7 +43,7 @@ impl ModuleDirs {
             if is_local(source) {
                 let child = normalise(&dir.join(source));
                 self.dirs.insert(calls.clone(), child.clone());
-                self.from_plan(&call["module"], calls, &child);
+                self.add_local_calls(&call["module"], calls, &child);
             } else {
                 self.remote.insert(calls.clone(), source.to_string());
             }
@@ -52,7 +52,7 @@ impl ModuleDirs {
     }
 
     /// `terraform init`'s record: `{"Modules": [{"Key": "a.b", "Dir": ".terraform/modules/a.b"}]}`.
-    fn from_manifest(&mut self, config_dir: &Path) {
+    fn add_installed(&mut self, config_dir: &Path) {
         let path = config_dir.join(".terraform/modules/modules.json");
         let Ok(text) = std::fs::read_to_string(&path) else {
             return;

@@ -97,10 +97,7 @@ impl FileReport {
                 continue;
             };
             let key = (address.clone(), finding.path.clone());
-            if !sources.contains_key(&key) {
-                let lookup = locator.locate(address, finding.path.as_deref());
-                sources.insert(key, lookup);
-            }
+            sources.entry(key).or_insert_with(|| locator.locate(address, finding.path.as_deref()));
         }
         self.sources = Some(sources);
     }
@@ -349,16 +346,11 @@ pub(crate) mod fixtures {
 
     /// `.tf` sources for the fixture: the security group found, the bucket not.
     pub(crate) fn sources() -> HashMap<SourceKey, Lookup> {
-        let group = (
-            "aws_security_group.web".to_string(),
-            Some(vec![PathStep::Key("ingress".into()), PathStep::Index(0)]),
-        );
+        let group =
+            ("aws_security_group.web".to_string(), Some(vec![PathStep::Key("ingress".into()), PathStep::Index(0)]));
         let found = crate::locate::SourceLocation { file: "infra/main.tf".into(), line: 7, column: 5, note: None };
         let missing = Lookup::NotFound("no `resource \"aws_s3_bucket\" \"logs\"` block".into());
-        HashMap::from([
-            (group, Lookup::Found(found)),
-            (("aws_s3_bucket.logs".to_string(), None), missing),
-        ])
+        HashMap::from([(group, Lookup::Found(found)), (("aws_s3_bucket.logs".to_string(), None), missing)])
     }
 
     #[test]

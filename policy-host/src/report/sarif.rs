@@ -285,7 +285,10 @@ mod tests {
         let missing = &results[1];
         assert_eq!(missing["locations"][0]["physicalLocation"]["region"]["startLine"], 12);
         assert!(missing["properties"]["locationNote"].as_str().unwrap().contains("aws_s3_bucket"));
-        assert_eq!(source_location(&SourceLocation { file: "/abs/a b.tf".into(), line: 1, column: 1, note: None })
-            ["physicalLocation"]["artifactLocation"]["uri"], "file:///abs/a%20b.tf");
+        assert_eq!(
+            source_location(&SourceLocation { file: "/abs/a b.tf".into(), line: 1, column: 1, note: None })["physicalLocation"]
+                ["artifactLocation"]["uri"],
+            "file:///abs/a%20b.tf"
+        );
     }
 }
