@@ -15,6 +15,8 @@ pub mod findings;
 pub mod input;
 pub mod limits;
 pub mod loader;
+#[cfg(feature = "report")]
+pub mod locate;
 pub mod metadata;
 pub mod policy_set;
 #[cfg(feature = "report")]
