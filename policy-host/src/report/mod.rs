@@ -1,7 +1,8 @@
-//! Rendering check results: one file per output format (text, json, sarif, junit, github),
+//! Rendering check results: one file per output format (text, json, sarif, junit, github, gitlab),
 //! all from the same [`Report`], which also decides pass or fail against `--fail-on`.
 
 mod github;
+mod gitlab;
 mod json;
 mod junit;
 mod sarif;
@@ -31,6 +32,8 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow commands (`::error ...`).
     Github,
+    /// GitLab Code Quality (Code Climate JSON).
+    Gitlab,
 }
 
 impl FromStr for Format {
@@ -43,7 +46,8 @@ impl FromStr for Format {
             "sarif" => Ok(Self::Sarif),
             "junit" => Ok(Self::Junit),
             "github" => Ok(Self::Github),
-            _ => Err(format!("unknown format \"{s}\" (expected text, json, sarif, junit or github)")),
+            "gitlab" => Ok(Self::Gitlab),
+            _ => Err(format!("unknown format \"{s}\" (expected text, json, sarif, junit, github or gitlab)")),
         }
     }
 }
@@ -160,6 +164,7 @@ impl Report {
             Format::Sarif => sarif::render(self),
             Format::Junit => junit::render(self),
             Format::Github => github::render(self),
+            Format::Gitlab => gitlab::render(self),
         }
     }
 }
