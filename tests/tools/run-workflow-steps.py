@@ -225,9 +225,17 @@ class Result:
         raise KeyError(f"no step {name!r} in {[s[0] for s in self.steps]}")
 
 
-def run_job(workflow_path, job_id, event_name, event, base_env, stubs, workspace, temp):
+def run_job(workflow_path, job_id, event_name, event, base_env, stubs, workspace, temp, inputs=None, extra_env=None):
+    """Runs one job of a workflow, or with job_id None the steps of a composite action."""
     workflow = yaml.safe_load(workflow_path.read_text())
-    job = workflow["jobs"][job_id]
+    if job_id is None:
+        job = {"steps": workflow["runs"]["steps"]}
+        defaults = {name: spec.get("default", "") for name, spec in workflow.get("inputs", {}).items()}
+        workflow = {"env": {}}
+        job_id = "action"
+    else:
+        job = workflow["jobs"][job_id]
+        defaults = {}
     event_path = temp / f"event-{job_id}.json"
     event_path.write_text(json.dumps(event))
     result = Result()
@@ -241,10 +249,15 @@ def run_job(workflow_path, job_id, event_name, event, base_env, stubs, workspace
         "sha": event.get("pull_request", {}).get("merge_commit_sha", "f" * 40),
         "workspace": str(workspace),
         "action_ref": "",
+        "action_repository": "",
     }
     env = dict(base_env)
     context = {"github": github, "env": env, "steps": steps_context, "runner": {"temp": str(temp), "os": "Linux"},
-               "inputs": event.get("inputs", {}), "vars": {}, "secrets": {}}
+               "inputs": {}, "vars": {}, "secrets": {}}
+    for key, value in defaults.items():
+        context["inputs"][key] = text(evaluate(value, context))
+    context["inputs"].update(event.get("inputs", {}))
+    context["inputs"].update(inputs or {})
     for key, value in (workflow.get("env") or {}).items():
         env[key] = text(evaluate(value, context))
     if not condition(job.get("if"), context, "success"):
@@ -278,6 +291,7 @@ def run_job(workflow_path, job_id, event_name, event, base_env, stubs, workspace
             "GITHUB_SHA": github["sha"], "GITHUB_RUN_ID": github["run_id"], "GITHUB_JOB": job_id,
             "PATH": os.pathsep.join(path_additions + [step_env["PATH"]]),
         })
+        step_env.update(extra_env or {})
         if "uses" in step:
             outcome = "skipped (action)"
             if step["uses"].startswith("github/codeql-action/upload-sarif"):
@@ -571,11 +585,48 @@ def drift_scenario(checks, bins, temp_root):
     checks.check("the history database was written", (workspace / ".oppie/drift.db").exists())
 
 
+def action_scenario(checks, bins, temp_root):
+    print("action.yml (composite: install, check, SARIF, comment, gate)")
+    fake, url = start_github_fake(12)
+    try:
+        workspace = temp_root / "action/workspace"
+        shutil.copytree(ROOT / "policies", workspace / "policies")
+        shutil.copy(ROOT / "examples/policy-gate/budgets.json", workspace / "budgets.json")
+        shutil.copy(PLANS / "aws-v0.1.json", workspace / "plan.json")
+        shutil.copy(PLANS / "clean.json", workspace / "base.json")
+        base_env = {"PATH": f"{bins}{os.pathsep}{os.environ['PATH']}", "HOME": os.environ.get("HOME", "/root"),
+                    "GITHUB_API_URL": url, "GITHUB_SERVER_URL": "https://github.com", "RUST_LOG": "warn"}
+        event = json.loads((FIXTURES / "pull_request.opened.json").read_text())
+        for name, inputs, expect in [
+            ("findings", {"plan": "plan.json", "budget": "budgets.json", "base-plan": "base.json"}, ("failure", 1)),
+            ("clean plan", {"plan": "base.json", "budget": "budgets.json", "fail-on": "hard-mandatory"}, ("success", 0)),
+        ]:
+            temp = temp_root / f"action/{name.replace(' ', '-')}"
+            temp.mkdir(parents=True)
+            result = run_job(ROOT / "action.yml", None, "pull_request", event, base_env, {}, workspace, temp,
+                             inputs=inputs, extra_env={"GITHUB_ACTION_PATH": str(ROOT)})
+            show(result)
+            outcomes = {step: outcome for step, outcome, _ in result.steps}
+            checks.check(f"{name}: install finds the built binary, check and comment succeed",
+                         all(outcomes[s] == "success" for s in ["Install oppie-policy", "Check the plan", "Comment on the pull request"]),
+                         str(outcomes) + getattr(result, "failed_log", ""))
+            checks.check(f"{name}: SARIF checked for upload", "SARIF 2.1.0" in outcomes.get("Upload SARIF", ""))
+            checks.check(f"{name}: the gate step ends {expect[0]}", result.outcome("Gate") == expect, str(result.outcome("Gate")))
+        state = fake_state(url)
+        ours = [c for c in state["comments"] if c["body"].startswith("<!-- oppie-policy:comment -->")]
+        checks.check("one comment, updated by the second run", len(ours) == 1 and "✅ passed" in ours[0]["body"]
+                     and [r["method"] for r in state["requests"]].count("PATCH") == 1, str([r["method"] for r in state["requests"]]))
+        checks.check("the GitHub fake saw no bad request", state["violations"] == [], str(state["violations"]))
+    finally:
+        fake.stdin.close()
+        fake.wait(timeout=10)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin-dir", required=True, help="directory with the oppie-policy and oppie binaries")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs of every step)")
-    parser.add_argument("--only", choices=["pull-request", "preview", "reaper", "drift"], action="append")
+    parser.add_argument("--only", choices=["action", "pull-request", "preview", "reaper", "drift"], action="append")
     args = parser.parse_args()
     bins = Path(args.bin_dir).resolve()
     for name in ("oppie-policy", "oppie"):
@@ -583,7 +634,7 @@ def main():
             sys.exit(f"{bins / name} not found: build it first (cargo build --workspace)")
     checks = Checks()
     temp_root = Path(tempfile.mkdtemp(prefix="oppie-workflows-"))
-    scenarios = {"pull-request": pull_request_scenario, "preview": preview_scenario, "reaper": reaper_scenario, "drift": drift_scenario}
+    scenarios = {"action": action_scenario, "pull-request": pull_request_scenario, "preview": preview_scenario, "reaper": reaper_scenario, "drift": drift_scenario}
     try:
         for name, scenario in scenarios.items():
             if args.only and name not in args.only:
