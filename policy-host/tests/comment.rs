@@ -142,8 +142,11 @@ fn first_run_creates_second_run_updates_the_same_comment() {
 fn the_pull_request_comes_from_the_event_and_a_base_plan_adds_the_cost_diff() {
     let fake = Fake::start(0);
     let event = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(event.path(), r#"{"action": "opened", "number": 7, "pull_request": {"number": 7, "head": {"sha": "0123abcd"}}}"#)
-        .unwrap();
+    std::fs::write(
+        event.path(),
+        r#"{"action": "opened", "number": 7, "pull_request": {"number": 7, "head": {"sha": "0123abcd"}}}"#,
+    )
+    .unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_oppie-policy"));
     command
         .args(["comment", &fixture("plans/oppie.json"), "--policy", &fixture("levels")])

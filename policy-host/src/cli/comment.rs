@@ -35,7 +35,13 @@ pub(super) struct CommentArgs {
     #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com", value_name = "URL")]
     api_url: String,
     /// Where links to source files point (GitHub Enterprise: https://HOST).
-    #[arg(long, env = "GITHUB_SERVER_URL", default_value = "https://github.com", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "GITHUB_SERVER_URL",
+        default_value = "https://github.com",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     server_url: String,
     /// The commit source links point at (default: the pull request's head from the event, else GITHUB_SHA).
     #[arg(long, value_name = "SHA")]
@@ -57,10 +63,7 @@ pub(super) fn run(args: &CommentArgs) -> anyhow::Result<u8> {
         stdout.flush()?;
         return Ok(EXIT_PASS);
     }
-    let repo = args
-        .repo
-        .clone()
-        .context("no --repo given and GITHUB_REPOSITORY is not set: pass --repo OWNER/NAME")?;
+    let repo = args.repo.clone().context("no --repo given and GITHUB_REPOSITORY is not set: pass --repo OWNER/NAME")?;
     let number = args
         .pr
         .or_else(|| event.as_ref().and_then(pr_number))
@@ -106,9 +109,11 @@ fn build_body(args: &CommentArgs, event: Option<&serde_json::Value>) -> anyhow::
         Some(path) => Some(price_base(path, &budgets)?),
         None => None,
     };
-    let blob_base = args.repo.as_ref().zip(commit(args, event)).map(|(repo, sha)| {
-        format!("{}/{repo}/blob/{sha}/", args.server_url.trim_end_matches('/'))
-    });
+    let blob_base = args
+        .repo
+        .as_ref()
+        .zip(commit(args, event))
+        .map(|(repo, sha)| format!("{}/{repo}/blob/{sha}/", args.server_url.trim_end_matches('/')));
     let links = Links { blob_base, source: &source_location };
     Ok(comment::render(&report, &Costs { head: Some(&head), base: base.as_ref() }, &links))
 }
@@ -123,7 +128,8 @@ fn source_location(_file: &FileReport, _finding: &Finding) -> Option<SourceRef> 
 }
 
 fn price_base(path: &std::path::Path, budgets: &BTreeMap<String, Decimal>) -> anyhow::Result<CostReport> {
-    let input: Input = super::check::read_input(path).with_context(|| format!("reading --base-plan {}", path.display()))?;
+    let input: Input =
+        super::check::read_input(path).with_context(|| format!("reading --base-plan {}", path.display()))?;
     Ok(cost::price(&input, budgets))
 }
 

@@ -100,7 +100,8 @@ struct Comment {
     html_url: String,
 }
 
-/// A client for one API base URL and token.
+/// A client for one API base URL and token (its `Debug` leaves the token out).
+#[derive(Debug)]
 pub struct Client {
     http: reqwest::Client,
     api: Url,
@@ -120,8 +121,8 @@ impl Client {
     /// A client for `api_url` (`https://api.github.com`, or GitHub Enterprise's
     /// `https://HOST/api/v3`). The token goes only over HTTPS, or plain HTTP to this machine.
     pub fn new(api_url: &str, token: String) -> Result<Self, Error> {
-        let mut api = Url::parse(api_url.trim())
-            .map_err(|e| Error::Url(format!("--api-url {api_url:?} is not a URL: {e}")))?;
+        let mut api =
+            Url::parse(api_url.trim()).map_err(|e| Error::Url(format!("--api-url {api_url:?} is not a URL: {e}")))?;
         match api.scheme() {
             "https" => {}
             "http" if is_loopback(&api) => {}
@@ -144,7 +145,11 @@ impl Client {
         headers.insert("X-GitHub-Api-Version", HeaderValue::from_static(API_VERSION));
         headers.insert(
             USER_AGENT,
-            HeaderValue::from_static(concat!("oppie-policy/", env!("CARGO_PKG_VERSION"), " (+https://github.com/oppie/oppie)")),
+            HeaderValue::from_static(concat!(
+                "oppie-policy/",
+                env!("CARGO_PKG_VERSION"),
+                " (+https://github.com/oppie/oppie)"
+            )),
         );
         let http = reqwest::Client::builder()
             .default_headers(headers)
@@ -196,9 +201,7 @@ impl Client {
                 return Ok(Some(ours.id));
             }
             if let Some(link) = headers.get(LINK).and_then(|v| v.to_str().ok()) {
-                next = next_link(link)
-                    .map(|href| self.same_origin(href, &what))
-                    .transpose()?;
+                next = next_link(link).map(|href| self.same_origin(href, &what)).transpose()?;
             }
         }
         Ok(None)
@@ -211,11 +214,17 @@ impl Client {
 
     /// A `next` link, only if it stays on the API's scheme, host and port (the token goes with it).
     fn same_origin(&self, href: &str, what: &str) -> Result<Url, Error> {
-        let url = self.api.join(href).map_err(|e| Error::Answer { what: what.into(), cause: format!("bad next link: {e}") })?;
+        let url = self
+            .api
+            .join(href)
+            .map_err(|e| Error::Answer { what: what.into(), cause: format!("bad next link: {e}") })?;
         if url.origin() != self.api.origin() {
             return Err(Error::Answer {
                 what: what.into(),
-                cause: format!("the next page is on another host ({}), where the token is not sent", url.origin().ascii_serialization()),
+                cause: format!(
+                    "the next page is on another host ({}), where the token is not sent",
+                    url.origin().ascii_serialization()
+                ),
             });
         }
         Ok(url)
@@ -241,7 +250,8 @@ impl Client {
         if !status.is_success() {
             return Err(status_error(what, status, &headers, &text, pr));
         }
-        let value = serde_json::from_str(&text).map_err(|e| Error::Answer { what: what.into(), cause: e.to_string() })?;
+        let value =
+            serde_json::from_str(&text).map_err(|e| Error::Answer { what: what.into(), cause: e.to_string() })?;
         Ok((value, headers))
     }
 }
@@ -250,11 +260,16 @@ impl Client {
 fn status_error(what: &str, status: StatusCode, headers: &HeaderMap, text: &str, pr: &PullRequest) -> Error {
     let message = serde_json::from_str::<serde_json::Value>(text)
         .ok()
-        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(|m| format!(": \"{}\"", m.chars().take(300).collect::<String>())))
+        .and_then(|v| {
+            v.get("message")
+                .and_then(|m| m.as_str())
+                .map(|m| format!(": \"{}\"", m.chars().take(300).collect::<String>()))
+        })
         .unwrap_or_default();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let rate_limited = status == StatusCode::TOO_MANY_REQUESTS
-        || (status == StatusCode::FORBIDDEN && (header("x-ratelimit-remaining") == Some("0") || header("retry-after").is_some()));
+        || (status == StatusCode::FORBIDDEN
+            && (header("x-ratelimit-remaining") == Some("0") || header("retry-after").is_some()));
     let hint = if rate_limited {
         let when = match (header("retry-after"), header("x-ratelimit-reset")) {
             (Some(seconds), _) => format!("retry after {seconds} s"),
@@ -286,7 +301,9 @@ fn next_link(header: &str) -> Option<&str> {
             .split(';')
             .any(|p| {
                 let p = p.trim();
-                p == "rel=\"next\"" || p == "rel=next" || p.strip_prefix("rel=\"").is_some_and(|r| r.trim_end_matches('"').split(' ').any(|r| r == "next"))
+                p == "rel=\"next\""
+                    || p == "rel=next"
+                    || p.strip_prefix("rel=\"").is_some_and(|r| r.trim_end_matches('"').split(' ').any(|r| r == "next"))
             })
             .then_some(target)
     })
@@ -323,7 +340,10 @@ mod tests {
     #[test]
     fn next_links_are_found() {
         let header = r#"<https://api.github.com/repositories/1/issues/2/comments?per_page=100&page=2>; rel="next", <https://api.github.com/repositories/1/issues/2/comments?per_page=100&page=5>; rel="last""#;
-        assert_eq!(next_link(header), Some("https://api.github.com/repositories/1/issues/2/comments?per_page=100&page=2"));
+        assert_eq!(
+            next_link(header),
+            Some("https://api.github.com/repositories/1/issues/2/comments?per_page=100&page=2")
+        );
         assert_eq!(next_link(r#"<https://x/?page=1>; rel="prev", <https://x/?page=1>; rel="first""#), None);
         assert_eq!(next_link(""), None);
         assert_eq!(next_link("garbage; rel=\"next\""), None);
@@ -359,13 +379,21 @@ mod tests {
     fn errors_say_what_to_change() {
         let pr = PullRequest::new("o/r", 7).unwrap();
         let none = HeaderMap::new();
-        let text = status_error("creating", StatusCode::UNAUTHORIZED, &none, r#"{"message":"Bad credentials"}"#, &pr).to_string();
+        let text = status_error("creating", StatusCode::UNAUTHORIZED, &none, r#"{"message":"Bad credentials"}"#, &pr)
+            .to_string();
         assert!(text.contains("401") && text.contains("Bad credentials") && text.contains("GITHUB_TOKEN"), "{text}");
         let text = status_error("creating", StatusCode::FORBIDDEN, &none, "{}", &pr).to_string();
         assert!(text.contains("pull-requests: write"), "{text}");
         let text = status_error("listing", StatusCode::NOT_FOUND, &none, "", &pr).to_string();
         assert!(text.contains("--repo o/r and --pr 7"), "{text}");
-        let text = status_error("creating", StatusCode::UNPROCESSABLE_ENTITY, &none, r#"{"message":"Validation Failed"}"#, &pr).to_string();
+        let text = status_error(
+            "creating",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &none,
+            r#"{"message":"Validation Failed"}"#,
+            &pr,
+        )
+        .to_string();
         assert!(text.contains("Validation Failed") && text.contains("65,536"), "{text}");
         let mut limited = HeaderMap::new();
         limited.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));

@@ -218,7 +218,11 @@ fn cost_section(out: &mut String, head: &CostReport, base: Option<&CostReport>) 
         }
     }
     if head.resources.is_empty() {
-        let _ = writeln!(out, "\nNothing to price ({} resource changes of types without a price model).", head.not_priceable);
+        let _ = writeln!(
+            out,
+            "\nNothing to price ({} resource changes of types without a price model).",
+            head.not_priceable
+        );
         return;
     }
     let _ = writeln!(out, "\n<details><summary>Per resource ({})</summary>\n", head.resources.len());
@@ -240,7 +244,8 @@ fn cost_section(out: &mut String, head: &CostReport, base: Option<&CostReport>) 
         );
     }
     if head.resources.len() > COST_ROWS {
-        let _ = writeln!(out, "\n… and {} more (`oppie-policy cost` lists them all).", head.resources.len() - COST_ROWS);
+        let _ =
+            writeln!(out, "\n… and {} more (`oppie-policy cost` lists them all).", head.resources.len() - COST_ROWS);
     }
     if head.not_priceable > 0 {
         let _ = writeln!(out, "\n{} other resource change(s) have types without a price model.", head.not_priceable);
@@ -427,13 +432,19 @@ mod tests {
         };
         let links = Links { blob_base: Some("https://github.com/o/r/blob/abc123/".into()), source: &source };
         let body = render(&report, &Costs { head: None, base: None }, &links);
-        assert!(body.contains("[infra/net work.tf:17](https://github.com/o/r/blob/abc123/infra/net%20work.tf#L17)"), "{body}");
+        assert!(
+            body.contains("[infra/net work.tf:17](https://github.com/o/r/blob/abc123/infra/net%20work.tf#L17)"),
+            "{body}"
+        );
         assert!(body.contains("`plans/plan one.json:12`"), "others keep the plan location");
     }
 
     #[test]
     fn text_from_plans_cannot_inject_markdown_or_mentions() {
-        assert_eq!(cell("a|b\n@team #12 <img src=x> *x* `y`"), "a\\|b &#64;team &#35;12 &lt;img src=x&gt; \\*x\\* \\`y\\`");
+        assert_eq!(
+            cell("a|b\n@team #12 <img src=x> *x* `y`"),
+            "a\\|b &#64;team &#35;12 &lt;img src=x&gt; \\*x\\* \\`y\\`"
+        );
         assert_eq!(code("a`b|c"), "`a'b¦c`");
         assert_eq!(url_path("./a b/ü.tf"), "a%20b/%C3%BC.tf");
     }

@@ -120,7 +120,8 @@ mod tests {
         let first = render(&report());
         assert_eq!(first, render(&report()), "same input, same output");
         let issues: Vec<Value> = serde_json::from_str(&first).unwrap();
-        let prints: std::collections::HashSet<&str> = issues.iter().map(|i| i["fingerprint"].as_str().unwrap()).collect();
+        let prints: std::collections::HashSet<&str> =
+            issues.iter().map(|i| i["fingerprint"].as_str().unwrap()).collect();
         assert_eq!(prints.len(), issues.len());
         assert!(prints.iter().all(|p| p.len() == 64 && p.bytes().all(|b| b.is_ascii_hexdigit())));
         let mut moved = report();
@@ -132,7 +133,8 @@ mod tests {
         let mut twice = report();
         twice.files.push(twice.files[0].clone());
         let issues: Vec<Value> = serde_json::from_str(&render(&twice)).unwrap();
-        let prints: std::collections::HashSet<&str> = issues.iter().map(|i| i["fingerprint"].as_str().unwrap()).collect();
+        let prints: std::collections::HashSet<&str> =
+            issues.iter().map(|i| i["fingerprint"].as_str().unwrap()).collect();
         assert_eq!(prints.len(), 8);
     }
 }
