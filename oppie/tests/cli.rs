@@ -101,9 +101,23 @@ fn bad_input_and_usage_exit_2_with_a_clear_message() {
     let out = oppie(work.path(), &["drift", ".", "--terraform", "/nonexistent/terraform", "--no-policy"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("--terraform"), "{}", text(&out));
-    let out = oppie(work.path(), &["drift", "--unmanaged", "--no-policy"]);
+    let out = oppie(work.path(), &["drift", "--unmanaged", "--plan", "bad.json", "--no-policy"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("terraform query"), "{}", text(&out));
+    assert!(text(&out).contains("does not apply to --plan files"), "{}", text(&out));
+    let out = oppie(work.path(), &["drift", "--remediate", "revert", "--plan", "bad.json", "--no-policy"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("does not apply to --plan files"), "{}", text(&out));
+    // A Terraform older than 1.14 has no `query`: said before any scan runs.
+    let old = work.path().join("terraform-1.0");
+    std::fs::write(&old, "#!/bin/sh\necho '{\"terraform_version\":\"1.0.3\"}'\n").unwrap();
+    std::fs::set_permissions(&old, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = oppie(work.path(), &["drift", ".", "--unmanaged", "--no-policy", "--terraform", old.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("needs Terraform 1.14 or later; ") && text(&out).contains("is 1.0.3"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]

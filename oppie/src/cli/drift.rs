@@ -66,9 +66,29 @@ struct ScanArgs {
     /// Write the accept patches (printed as unified diffs) into the .tf files.
     #[arg(long)]
     write: bool,
-    /// Also report cloud resources no state manages (needs `terraform query` list resources).
+    /// Also report cloud objects no state manages, found with `terraform query` (Terraform 1.14+):
+    /// the directory's `.tfquery.hcl` list blocks, else blocks generated from its state (the
+    /// listable oppie kinds, clouds, regions and common tags it uses). Each comes with the import
+    /// and resource blocks that adopt it.
     #[arg(long)]
     unmanaged: bool,
+    /// Apply a remediation: `revert` runs one targeted `terraform apply` per directory for the
+    /// items at or above --min-severity; never when it would destroy or replace anything.
+    #[arg(long, value_name = "revert")]
+    remediate: Option<RemediateMode>,
+    /// The lowest severity `--remediate` acts on.
+    #[arg(long, value_name = "SEVERITY", default_value = "high", requires = "remediate")]
+    min_severity: Severity,
+    /// The most resources one directory's revert may change; more refuses the revert.
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "remediate")]
+    max_changes: usize,
+}
+
+/// What `--remediate` applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RemediateMode {
+    /// Restore the configuration (`terraform apply -target=...`).
+    Revert,
 }
 
 pub(super) fn run(args: DriftArgs) -> anyhow::Result<u8> {
@@ -79,10 +99,12 @@ pub(super) fn run(args: DriftArgs) -> anyhow::Result<u8> {
 }
 
 fn scan(mut args: ScanArgs) -> anyhow::Result<u8> {
-    if args.unmanaged {
-        eprintln!(
-            "error: --unmanaged needs the list resources of `terraform query` in the oppie provider, which have not landed yet"
-        );
+    if args.unmanaged && !args.plans.is_empty() {
+        eprintln!("error: --unmanaged lists the clouds from a working directory; it does not apply to --plan files");
+        return Ok(EXIT_ERROR);
+    }
+    if args.remediate.is_some() && !args.plans.is_empty() {
+        eprintln!("error: --remediate applies in a working directory; it does not apply to --plan files");
         return Ok(EXIT_ERROR);
     }
     if args.dirs.is_empty() && args.plans.is_empty() {
@@ -90,6 +112,9 @@ fn scan(mut args: ScanArgs) -> anyhow::Result<u8> {
     }
     let policies = load_policies(&args)?;
     let terraform = Terraform::new(&args.terraform);
+    if args.unmanaged {
+        terraform.require_query()?;
+    }
     let mut scanned = Vec::new();
     let mut patch_sets = Vec::new();
     for plan in &args.plans {
@@ -97,23 +122,66 @@ fn scan(mut args: ScanArgs) -> anyhow::Result<u8> {
         let bytes = oppie_policy::input::read_file_capped(plan).with_context(|| format!("reading {source}"))?;
         let text = oppie_policy::input::decode_text(&source, &bytes)?;
         let drift = oppie::drift::rate(&source, &text, policies.as_ref())?;
-        let remediations =
-            drift.items.iter().map(|item| Remediation { revert: revert_command(item, None), accept: None }).collect();
-        scanned.push(Scanned { source, items: drift.items, remediations, patch: None });
+        let remediations = drift
+            .items
+            .iter()
+            .map(|item| Remediation { revert: Some(revert_command(item, None)), accept: None, adopt: None })
+            .collect();
+        scanned.push(Scanned { source, items: drift.items, remediations, patch: None, revert: None });
     }
     for dir in &args.dirs {
         let source = dir.display().to_string();
         anyhow::ensure!(dir.is_dir(), "{source} is not a directory (use --plan for a plan JSON file)");
         let text = terraform.refresh_only_plan_json(dir)?;
-        let drift = oppie::drift::rate(&source, &text, policies.as_ref())?;
+        let mut drift = oppie::drift::read(&source, &text)?;
+        let managed = drift.items.len();
+        let mut adopts = Vec::new();
+        if args.unmanaged {
+            let found = unmanaged_in(&terraform, dir, &text, drift.prior_state.as_ref())?;
+            drift.items.extend(found.items.into_iter().map(|mut i| {
+                i.source = source.clone();
+                i
+            }));
+            drift.resources.extend(found.resources);
+            adopts = found.adopts;
+        }
+        oppie::drift::rate_items(&mut drift, policies.as_ref())?;
         let mut patches = AcceptPatches::load(dir).with_context(|| format!("reading the .tf files of {source}"))?;
-        let remediations = drift
-            .items
+        let mut remediations: Vec<Remediation> = drift.items[..managed]
             .iter()
-            .map(|item| Remediation { revert: revert_command(item, Some(dir)), accept: Some(patches.accept(item)) })
+            .map(|item| Remediation {
+                revert: Some(revert_command(item, Some(dir))),
+                accept: Some(patches.accept(item)),
+                adopt: None,
+            })
             .collect();
+        remediations.extend(adopts.into_iter().map(Remediation::adopt));
         let diff = patches.diff(dir);
-        scanned.push(Scanned { source, items: drift.items, remediations, patch: (!diff.is_empty()).then_some(diff) });
+        let revert = match args.remediate {
+            Some(RemediateMode::Revert) => {
+                let mut targets: Vec<String> = drift.items[..managed]
+                    .iter()
+                    .filter(|i| i.severity >= args.min_severity)
+                    .map(|i| i.address.clone())
+                    .collect();
+                targets.sort();
+                targets.dedup();
+                let outcome = oppie::revert::revert(&terraform, dir, &targets, args.max_changes)?;
+                match &outcome.refused {
+                    None => eprintln!("{source}: reverted {} resource(s)", outcome.changes.len()),
+                    Some(why) => eprintln!("{source}: revert not applied: {why}"),
+                }
+                Some(outcome)
+            }
+            None => None,
+        };
+        scanned.push(Scanned {
+            source,
+            items: drift.items,
+            remediations,
+            patch: (!diff.is_empty()).then_some(diff),
+            revert,
+        });
         patch_sets.push(patches);
     }
     if !args.no_history {
@@ -138,6 +206,36 @@ fn scan(mut args: ScanArgs) -> anyhow::Result<u8> {
         None => print!("{rendered}"),
     }
     Ok(if report.fails() { EXIT_DRIFT } else { EXIT_OK })
+}
+
+/// The objects `terraform query` finds in `dir` that its state does not manage: items, resources
+/// (for the policy evaluation) and adopt blocks, in the same order.
+fn unmanaged_in(
+    terraform: &Terraform,
+    dir: &Path,
+    plan: &str,
+    state: Option<&serde_json::Value>,
+) -> anyhow::Result<oppie::drift::unmanaged::Unmanaged> {
+    use oppie::drift::unmanaged;
+    let own = unmanaged::query_files(dir).with_context(|| format!("reading {}", dir.display()))?;
+    let generated = if own.is_empty() {
+        let plan: serde_json::Value = serde_json::from_str(plan).context("reading the refresh-only plan")?;
+        unmanaged::query_for_plan(&plan)
+    } else {
+        None
+    };
+    if own.is_empty() && generated.is_none() {
+        tracing::warn!(
+            "{}: no .tfquery.hcl and no listable oppie_* resource: nothing to list for --unmanaged",
+            dir.display()
+        );
+        return Ok(Default::default());
+    }
+    let text = terraform.query_json(dir, generated.as_deref())?;
+    let found =
+        unmanaged::parse_query_json(&text).with_context(|| format!("listing the clouds from {}", dir.display()))?;
+    let managed = unmanaged::managed_ids(state);
+    Ok(unmanaged::unmanaged(&found, &managed, "registry.terraform.io/oppie/oppie"))
 }
 
 /// The policy set: `--policy` directories, else ./policies or ./policy; none with `--no-policy`.
