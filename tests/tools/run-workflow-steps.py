@@ -580,8 +580,8 @@ def drift_scenario(checks, bins, temp_root):
     checks.check("SARIF checked for upload", "SARIF 2.1.0" in outcomes.get("Upload SARIF", ""), outcomes.get("Upload SARIF", ""))
     checks.check("the job summary has the drift table", "|" in result.summary and "drift" in result.summary.lower(), result.summary[:300])
     code = result.outputs.get("scan", {}).get("exit-code")
-    checks.check("the last step passes on the scan's exit code", result.outcome("Fail on drift") == ("success" if code == "0" else "failure", int(code or 0)),
-                 f"{code} {result.outcome('Fail on drift')}")
+    checks.check("the recorded drift is at or above high: the scan exits 1 and the last step fails the job with it",
+                 code == "1" and result.outcome("Fail on drift") == ("failure", 1), f"{code} {result.outcome('Fail on drift')}")
     checks.check("the history database was written", (workspace / ".oppie/drift.db").exists())
 
 
