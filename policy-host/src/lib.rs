@@ -8,6 +8,8 @@
 //! JUnit or GitHub workflow commands. [`cost`] prices a plan's resources with the rate card.
 
 pub mod bundle;
+#[cfg(feature = "report")]
+pub mod comment;
 pub mod cost;
 pub mod engine;
 pub mod error;

@@ -21,7 +21,7 @@ pub(super) struct CheckArgs {
     #[command(flatten)]
     policy: PolicyArgs,
     /// Output format.
-    #[arg(short, long, value_name = "text|json|sarif|junit|github", default_value = "text")]
+    #[arg(short, long, value_name = "text|json|sarif|junit|github|gitlab", default_value = "text")]
     format: Format,
     /// Write the report to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
@@ -72,7 +72,7 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     // Every input is decoded before anything is evaluated: a bad file stops the run (exit 2).
     // A plan is priced from its text on a second thread while the copy policies read is built;
     // the same thread then compiles the policies with those costs (see `with_costs`).
-    let locate = matches!(args.format, Format::Sarif | Format::Github | Format::Json);
+    let locate = matches!(args.format, Format::Sarif | Format::Github | Format::Gitlab | Format::Json);
     let mut inputs = Vec::with_capacity(args.inputs.len());
     let mut lines = Vec::with_capacity(args.inputs.len());
     let mut costed: Vec<Costed> = Vec::new();

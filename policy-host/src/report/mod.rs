@@ -1,7 +1,8 @@
-//! Rendering check results: one file per output format (text, json, sarif, junit, github),
+//! Rendering check results: one file per output format (text, json, sarif, junit, github, gitlab),
 //! all from the same [`Report`], which also decides pass or fail against `--fail-on`.
 
 mod github;
+mod gitlab;
 mod json;
 mod junit;
 mod sarif;
@@ -32,6 +33,8 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow commands (`::error ...`).
     Github,
+    /// GitLab Code Quality (Code Climate JSON).
+    Gitlab,
 }
 
 impl FromStr for Format {
@@ -44,7 +47,8 @@ impl FromStr for Format {
             "sarif" => Ok(Self::Sarif),
             "junit" => Ok(Self::Junit),
             "github" => Ok(Self::Github),
-            _ => Err(format!("unknown format \"{s}\" (expected text, json, sarif, junit or github)")),
+            "gitlab" => Ok(Self::Gitlab),
+            _ => Err(format!("unknown format \"{s}\" (expected text, json, sarif, junit, github or gitlab)")),
         }
     }
 }
@@ -193,6 +197,7 @@ impl Report {
             Format::Sarif => sarif::render(self),
             Format::Junit => junit::render(self),
             Format::Github => github::render(self),
+            Format::Gitlab => gitlab::render(self),
         }
     }
 }
