@@ -3,7 +3,7 @@
 //! the second updates the same one, with more than one page of other comments before it.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
@@ -197,4 +197,22 @@ fn dry_run_prints_the_markdown_without_a_token() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.starts_with("<!-- oppie-policy:comment -->\n"), "{}", run.stdout);
     assert!(run.stdout.contains("### Findings"));
+}
+
+#[test]
+fn findings_link_to_their_tf_lines() {
+    // The checked-in configuration and its Terraform 1.15.5 plan (see tests/locate.rs), run from
+    // the repository root as a workflow does.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let located = "policy-host/tests/fixtures/located";
+    let output = Command::new(env!("CARGO_BIN_EXE_oppie-policy"))
+        .args(["comment", &format!("{located}/plan.json"), "--policy", &format!("{located}/policy")])
+        .args(["--config-dir", &format!("{located}/config"), "--repo", REPO, "--sha", "abc123", "--dry-run"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let body = String::from_utf8_lossy(&output.stdout);
+    let link = format!("](https://github.com/{REPO}/blob/abc123/{located}/config/modules/net/main.tf#L");
+    assert!(body.contains(&link), "{body}");
 }

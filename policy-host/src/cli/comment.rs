@@ -22,6 +22,10 @@ pub(super) struct CommentArgs {
     plan: PathBuf,
     #[command(flatten)]
     policy: PolicyArgs,
+    /// The Terraform configuration the plan was made from: findings link to their `.tf` lines
+    /// (default: the plan file's directory when it holds `.tf` files).
+    #[arg(long, value_name = "DIR")]
+    config_dir: Option<PathBuf>,
     /// The base branch's plan JSON: the comment then shows the cost against it.
     #[arg(long, value_name = "PLAN.json")]
     base_plan: Option<PathBuf>,
@@ -100,11 +104,18 @@ fn build_body(args: &CommentArgs, event: Option<&serde_json::Value>) -> anyhow::
     }
     let policies = builder.build()?;
     let findings = policies.evaluate(&input);
-    let report = Report {
-        files: vec![FileReport::new(&input, findings, true)],
-        rules: policies.rules().into_iter().cloned().collect(),
-        fail_on: args.fail_on,
+    let mut file = FileReport::new(&input, findings, true);
+    let dir = match &args.config_dir {
+        Some(dir) => Some(dir.clone()),
+        None => oppie_policy::locate::default_config_dir(&args.plan),
     };
+    if let Some(dir) = dir {
+        let text = std::fs::read_to_string(&args.plan).unwrap_or_default();
+        let mut locator = oppie_policy::locate::Locator::new(dir, &oppie_policy::locate::configuration_of(&text));
+        file.locate_sources(&mut locator);
+    }
+    let report =
+        Report { files: vec![file], rules: policies.rules().into_iter().cloned().collect(), fail_on: args.fail_on };
     let base = match &args.base_plan {
         Some(path) => Some(price_base(path, &budgets)?),
         None => None,
@@ -118,13 +129,12 @@ fn build_body(args: &CommentArgs, event: Option<&serde_json::Value>) -> anyhow::
     Ok(comment::render(&report, &Costs { head: Some(&head), base: base.as_ref() }, &links))
 }
 
-/// The `.tf` file and line of a finding. The plan alone does not say; this is where the
-/// resource-to-source mapping of `check --config-dir` (issue 20, item 1, branch issue-20a:
-/// `FileReport::locate_sources` with a `locate::Locator`, then `FileReport::source_of` giving
-/// `Lookup::Found(SourceLocation { file, line, .. })`) plugs in. Until it is on main, every
-/// finding shows its plan file and line, and its resource address.
-fn source_location(_file: &FileReport, _finding: &Finding) -> Option<SourceRef> {
-    None
+/// The `.tf` file and line of a finding, when `--config-dir` (or the plan's directory) had it.
+fn source_location(file: &FileReport, finding: &Finding) -> Option<SourceRef> {
+    match file.source_of(finding)? {
+        oppie_policy::locate::Lookup::Found(at) => Some(SourceRef { path: at.file, line: at.line }),
+        oppie_policy::locate::Lookup::NotFound(_) => None,
+    }
 }
 
 fn price_base(path: &std::path::Path, budgets: &BTreeMap<String, Decimal>) -> anyhow::Result<CostReport> {

@@ -1,6 +1,7 @@
 //! The comment body in GitHub-flavoured Markdown. Every text that comes from a plan or a policy
 //! is escaped (no HTML, no @-mentions, no table breaks), and the body stays under GitHub's limit.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::cost::{CostReport, Decimal, Status as CostStatus, Totals};
@@ -253,42 +254,13 @@ fn cost_section(out: &mut String, head: &CostReport, base: Option<&CostReport>) 
     out.push_str("\n</details>\n");
 }
 
-/// The cost difference between the base branch's plan and the pull request's. This is where
-/// the per-resource diff of `oppie-policy cost --compare BASE HEAD` plugs in (issue 20, item 2,
-/// branch issue-20a: `cost::diff::render::render_markdown(&cost::diff::compare(base, head,
-/// budgets))`); until it is on main, this compares the two plans' planned monthly totals,
-/// overall and per environment.
+/// The cost difference between the base branch's plan and the pull request's: the per-resource
+/// diff of `oppie-policy cost --compare BASE HEAD`, with the budgets the head was priced against.
 pub(crate) fn cost_diff_markdown(base: &CostReport, head: &CostReport) -> String {
-    let mut out = String::new();
-    let (b, h) = (base.totals.after, head.totals.after);
-    let _ = writeln!(
-        out,
-        "Against the base branch: **{} → {}** per month (**{}**).\n",
-        money(b),
-        money(h),
-        signed(h.saturating_sub(b))
-    );
-    let mut names: Vec<&String> = base.by_environment.keys().chain(head.by_environment.keys()).collect();
-    names.sort();
-    names.dedup();
-    if names.is_empty() {
-        return out;
-    }
-    out.push_str("| Environment | Base | This PR | Delta | Budget |\n|---|--:|--:|--:|---|\n");
-    for name in names {
-        let before = base.by_environment.get(name).map_or(Decimal::ZERO, |t| t.after);
-        let after = head.by_environment.get(name);
-        let now = after.map_or(Decimal::ZERO, |t| t.after);
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} |",
-            cell(name),
-            money(before),
-            money(now),
-            signed(now.saturating_sub(before)),
-            after.map_or_else(|| "—".into(), budget)
-        );
-    }
+    let budgets: BTreeMap<String, Decimal> =
+        head.by_environment.iter().filter_map(|(name, t)| Some((name.clone(), t.budget?))).collect();
+    let mut out = String::from("Against the base branch:\n\n");
+    out.push_str(&crate::cost::diff::render_markdown(&crate::cost::diff::compare(base, head, &budgets)));
     out.push('\n');
     out
 }
@@ -456,8 +428,8 @@ mod tests {
         let report = fixtures::report();
         let body = render(&report, &Costs { head: Some(&head), base: Some(&base) }, &Links::none());
         assert!(body.contains("### Monthly cost (USD)"), "{body}");
-        assert!(body.contains("Against the base branch: **$7.59 → $15.18** per month (**+$7.59**)"), "{body}");
-        assert!(body.contains("| dev | $7.59 | $15.18 | +$7.59 | 🔴 over $10.00 |"), "{body}");
+        assert!(body.contains("Against the base branch:\n\n#### Monthly cost: 7.59 → 15.18 USD (+7.59"), "{body}");
+        assert!(body.contains("Over budget: `dev`"), "{body}");
         assert!(body.contains("This plan: **$0.00 → $15.18** per month (+$15.18)"), "{body}");
         assert!(body.contains("| `aws_instance.web` | create | — | $15.18 | +$15.18 |"), "{body}");
         let alone = render(&report, &Costs { head: Some(&head), base: None }, &Links::none());

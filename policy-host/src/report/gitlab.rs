@@ -25,10 +25,13 @@ fn severity(finding: &Finding) -> &'static str {
     }
 }
 
-/// Where GitLab shows the issue: the file and line of the finding. Today the plan file at the
-/// resource's line; the `.tf` location (`check --config-dir`) takes its place when known.
+/// Where GitLab shows the issue: the `.tf` file and line when the sources were located
+/// (`check --config-dir`), else the plan file at the resource's line.
 fn location(file: &FileReport, finding: &Finding) -> (String, u32) {
-    (file.path.replace('\\', "/"), file.line_of(finding).unwrap_or(1))
+    match file.source_of(finding) {
+        Some(crate::locate::Lookup::Found(at)) => (at.file.replace('\\', "/"), at.line),
+        _ => (file.path.replace('\\', "/"), file.line_of(finding).unwrap_or(1)),
+    }
 }
 
 /// A hash of what identifies the finding, not where it is: GitLab compares the fingerprints of
