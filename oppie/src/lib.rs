@@ -3,9 +3,13 @@
 //! revert or accept it, and keeps its history.
 //!
 //! The pieces: [`drift::plan`] reads drift out of plan JSON, [`drift::severity`] rates it,
-//! [`remediate`] suggests fixes, [`report`] renders, [`history`] records scans in SQLite.
+//! [`drift::unmanaged`] finds what no state manages, [`remediate`] suggests fixes, [`revert`]
+//! applies reverts, [`report`] renders, [`history`] records scans in SQLite, [`notify`] alerts, [`watch`] schedules scans and serves their metrics.
 
 pub mod drift;
 pub mod history;
+pub mod notify;
 pub mod remediate;
 pub mod report;
+pub mod revert;
+pub mod watch;

@@ -1,6 +1,7 @@
 //! Remediation per drift item: *revert* (the `terraform apply` that restores the configuration)
 //! and *accept* (a patch to the `.tf` source that makes the configuration match the live value,
-//! found with an HCL parser and printed as a unified diff; written only when asked).
+//! found with an HCL parser and printed as a unified diff; written only when asked) and *adopt*
+//! (for an object no state manages: the import and resource blocks `terraform query` generated).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,17 +18,33 @@ use crate::drift::plan::MASK;
 /// What to do about one item.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Remediation {
-    /// The command that restores the configured value (or recreates a deleted resource).
-    pub revert: String,
+    /// The command that restores the configured value (or recreates a deleted resource); none for
+    /// an unmanaged object (reverting it would mean deleting it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revert: Option<String>,
     /// How to accept the live value instead: the file changed, or why it cannot be patched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accept: Option<String>,
+    /// For an unmanaged object: the `import` and `resource` blocks that adopt it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adopt: Option<String>,
 }
 
 impl Remediation {
     /// The revert command only (no configuration to patch, e.g. for a plan file).
     pub fn plain(item: &DriftItem, dir: &Path) -> Self {
-        Remediation { revert: revert_command(item, Some(dir)), accept: None }
+        Remediation { revert: Some(revert_command(item, Some(dir))), accept: None, adopt: None }
+    }
+
+    /// Adopting an unmanaged object (`blocks`: its generated import and resource blocks).
+    pub fn adopt(blocks: Option<String>) -> Self {
+        let adopt = blocks.or_else(|| {
+            Some(
+                "no generated configuration: run `terraform query -generate-config-out=FILE` with a list block for it"
+                    .into(),
+            )
+        });
+        Remediation { revert: None, accept: None, adopt }
     }
 }
 

@@ -101,9 +101,23 @@ fn bad_input_and_usage_exit_2_with_a_clear_message() {
     let out = oppie(work.path(), &["drift", ".", "--terraform", "/nonexistent/terraform", "--no-policy"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("--terraform"), "{}", text(&out));
-    let out = oppie(work.path(), &["drift", "--unmanaged", "--no-policy"]);
+    let out = oppie(work.path(), &["drift", "--unmanaged", "--plan", "bad.json", "--no-policy"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("terraform query"), "{}", text(&out));
+    assert!(text(&out).contains("does not apply to --plan files"), "{}", text(&out));
+    let out = oppie(work.path(), &["drift", "--remediate", "revert", "--plan", "bad.json", "--no-policy"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("does not apply to --plan files"), "{}", text(&out));
+    // A Terraform older than 1.14 has no `query`: said before any scan runs.
+    let old = work.path().join("terraform-1.0");
+    std::fs::write(&old, "#!/bin/sh\necho '{\"terraform_version\":\"1.0.3\"}'\n").unwrap();
+    std::fs::set_permissions(&old, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = oppie(work.path(), &["drift", ".", "--unmanaged", "--no-policy", "--terraform", old.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("needs Terraform 1.14 or later; ") && text(&out).contains("is 1.0.3"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -133,4 +147,83 @@ fn history_shows_appeared_and_resolved_across_scans() {
     );
     let out = oppie(work.path(), &["drift", "history"]);
     assert!(text(&out).contains("resolved "), "{}", text(&out));
+}
+
+/// A webhook receiver on loopback: answers `status` to every POST and keeps the JSON bodies.
+fn webhook(status: u16) -> (String, std::sync::mpsc::Receiver<serde_json::Value>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/services/T0/B0/hook-secret", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let (mut line, mut length, mut json) = (String::new(), 0usize, false);
+            reader.read_line(&mut line).unwrap();
+            assert!(line.starts_with("POST /services/T0/B0/hook-secret "), "{line}");
+            loop {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+                json |= lower.starts_with("content-type: application/json");
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+            }
+            assert!(json, "the body is JSON");
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let _ = tx.send(serde_json::from_slice(&body).unwrap());
+            let _ = write!(stream, "HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn notify_alerts_each_item_once_when_it_appears_and_once_when_resolved() {
+    let work = tempfile::tempdir().unwrap();
+    let plan = work.path().join("plan.json");
+    std::fs::copy(fixture("drift-plan.json"), &plan).unwrap();
+    let (url, bodies) = webhook(200);
+    let policy = policies();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["drift", "--plan", "plan.json", "--policy", policy.to_str().unwrap(), "--notify", &url];
+        args.extend_from_slice(extra);
+        oppie(work.path(), &args)
+    };
+    let out = scan(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let first = bodies.recv_timeout(std::time::Duration::from_secs(10)).expect("an alert");
+    let message = first["text"].as_str().unwrap();
+    assert!(message.contains("*oppie drift* `plan.json`: 5 new, 0 resolved"), "{message}");
+    assert!(message.contains("new critical: `oppie_firewall.web` ingress[0].sources (OPP-NET-001)"), "{message}");
+    assert!(!message.contains("hunter2"), "no value is alerted: {message}");
+    // The same drift again: already alerted.
+    let out = scan(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(bodies.recv_timeout(std::time::Duration::from_millis(500)).is_err(), "alerted twice");
+    // Resolved: one more alert.
+    std::fs::copy(fixture("no-drift-plan.json"), &plan).unwrap();
+    let out = scan(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let last = bodies.recv_timeout(std::time::Duration::from_secs(10)).expect("a resolved alert");
+    assert!(last["text"].as_str().unwrap().contains(": 0 new, 5 resolved"), "{last:#}");
+
+    // A receiver that refuses, and a plain-http URL off loopback: exit 2, the URL never printed.
+    std::fs::copy(fixture("drift-plan.json"), &plan).unwrap();
+    let (refusing, _bodies) = webhook(404);
+    let out = oppie(work.path(), &["drift", "--plan", "plan.json", "--no-policy", "--notify", &refusing]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("the receiver answered 404") && !text(&out).contains("hook-secret"), "{}", text(&out));
+    let out = oppie(
+        work.path(),
+        &["drift", "--plan", "plan.json", "--no-policy", "--notify", "http://hooks.example.com/hook-secret"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("use https") && !text(&out).contains("hook-secret"), "{}", text(&out));
 }

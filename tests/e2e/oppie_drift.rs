@@ -1,12 +1,15 @@
 //! `oppie drift` through Terraform 1.15.5 on moto: a firewall opened to the internet and a tag
 //! edited outside Terraform are reported with the right severity (the SSH rule's critical, a tag's
 //! low) and remediation; after the revert the next scan finds nothing and the history shows both
-//! resolved.
+//! resolved. With `--unmanaged` a machine made outside Terraform is found and adopted; with
+//! `--remediate revert` versioning turned off, a deleted machine and an opened firewall are
+//! restored in one targeted apply, never past `--max-changes`.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use aws_sdk_ec2::types::{IpPermission, IpRange, Tag};
+use aws_sdk_ec2::types::{InstanceType, IpPermission, IpRange, ResourceType, Tag, TagSpecification};
+use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use oppie_e2e::aws::{AwsTest, aws_test, credentials_env};
 use oppie_e2e::terraform::{cli_config, oppie_binary, repo_root};
 
@@ -141,5 +144,163 @@ fn an_opened_firewall_is_critical_and_an_edited_tag_low() {
     assert!(rows.iter().all(|r| r["resolved_at"].is_string()), "{rows:#?}");
     assert!(rows.iter().any(|r| r["path"] == "tags.team" && r["severity"] == "low"), "{rows:#?}");
     assert!(rows.iter().any(|r| r["rules"] == "OPP-NET-001" && r["severity"] == "critical"), "{rows:#?}");
+    tf.ok(&["destroy", "-auto-approve"]);
+}
+
+/// The catalog's ubuntu-22.04 in moto's image list (tests/fixtures/amis.json).
+const UBUNTU_2204: &str = "ami-0a1b2c3d4e5f00002";
+
+const STACK: &str = r#"
+resource "oppie_network" "main" {
+  name = "shop-dev"
+  cidr = "10.7.0.0/16"
+}
+
+resource "oppie_subnet" "a" {
+  network_id = oppie_network.main.id
+  cidr       = "10.7.1.0/24"
+  zone       = 1
+}
+
+resource "oppie_firewall" "admin" {
+  network_id = oppie_network.main.id
+  name       = "shop-dev-admin"
+  ingress {
+    protocol = "tcp"
+    ports    = "22"
+    sources  = ["10.0.0.0/8"]
+  }
+}
+
+resource "oppie_instance" "app" {
+  name      = "shop-dev-app"
+  size      = "xs"
+  image     = "ubuntu-22.04"
+  subnet_id = oppie_subnet.a.id
+}
+
+resource "oppie_bucket" "media" {
+  name       = "shop-dev-drift-media"
+  versioning = true
+}
+"#;
+
+fn json_report(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", all(out)))
+}
+
+fn items(report: &serde_json::Value) -> Vec<serde_json::Value> {
+    report["sources"][0]["items"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn unmanaged_machines_are_found_and_adopted_and_reverts_never_destroy() {
+    let aws = aws_test();
+    let tf = aws.terraform();
+    tf.config(&format!("{}{STACK}", AwsTest::provider(&aws.endpoint())));
+    tf.init();
+    tf.apply();
+    let state = tempfile::tempdir().expect("temp dir");
+    let db = state.path().join("drift.db");
+    let out = oppie(&tf, &db, &["--unmanaged"]);
+    assert_eq!(out.status.code(), Some(0), "in sync, nothing unmanaged: {}", all(&out));
+
+    // Behind Terraform's back: SSH opened, versioning suspended, the machine terminated, and a
+    // machine launched by hand with the project's tags.
+    let sg = tf.resource("oppie_firewall.admin")["id"].as_str().unwrap_or_default().to_string();
+    let subnet = tf.resource("oppie_subnet.a")["id"].as_str().unwrap_or_default().to_string();
+    let app = tf.resource("oppie_instance.app")["id"].as_str().unwrap_or_default().to_string();
+    let ssh = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(22)
+        .to_port(22)
+        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+        .build();
+    aws.block_on(aws.ec2.authorize_security_group_ingress().group_id(&sg).ip_permissions(ssh).send())
+        .expect("authorize");
+    let off = VersioningConfiguration::builder().status(BucketVersioningStatus::Suspended).build();
+    aws.block_on(aws.s3.put_bucket_versioning().bucket("shop-dev-drift-media").versioning_configuration(off).send())
+        .expect("suspend versioning");
+    aws.block_on(aws.ec2.terminate_instances().instance_ids(&app).send()).expect("terminate");
+    let t = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
+    let tags = TagSpecification::builder()
+        .resource_type(ResourceType::Instance)
+        .tags(t("Name", "shop-dev-hotfix"))
+        .tags(t("project", "shop"))
+        .tags(t("environment", "dev"))
+        .build();
+    let run = aws
+        .block_on(
+            aws.ec2
+                .run_instances()
+                .image_id(UBUNTU_2204)
+                .instance_type(InstanceType::T3Micro)
+                .min_count(1)
+                .max_count(1)
+                .subnet_id(&subnet)
+                .tag_specifications(tags)
+                .send(),
+        )
+        .expect("run by hand");
+    let hotfix = run.instances()[0].instance_id().expect("id").to_string();
+
+    let out = oppie(&tf, &db, &["--unmanaged", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", all(&out));
+    let report = json_report(&out);
+    let found = items(&report);
+    let fw = found.iter().find(|i| i["address"] == "oppie_firewall.admin").unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(fw["severity"], "critical", "{fw:#}");
+    let versioning = found
+        .iter()
+        .find(|i| i["address"] == "oppie_bucket.media" && i["path"].as_str().unwrap_or_default().contains("versioning"))
+        .unwrap_or_else(|| panic!("no versioning item: {found:#?}"));
+    assert!(versioning["remediation"]["revert"].is_string(), "{versioning:#}");
+    let gone = found
+        .iter()
+        .find(|i| i["address"] == "oppie_instance.app" && i["kind"] == "deleted")
+        .unwrap_or_else(|| panic!("no deleted machine: {found:#?}"));
+    assert_eq!(gone["severity"], "high", "{gone:#}");
+    let stray =
+        found.iter().find(|i| i["kind"] == "unmanaged").unwrap_or_else(|| panic!("no unmanaged machine: {found:#?}"));
+    assert_eq!(stray["address"], format!("oppie_instance.unmanaged[\"aws/us-east/{hotfix}\"]"), "{stray:#}");
+    assert_eq!(found.iter().filter(|i| i["kind"] == "unmanaged").count(), 1, "only the hand-made machine: {found:#?}");
+    assert!(stray["remediation"].get("revert").is_none(), "{stray:#}");
+    let adopt = stray["remediation"]["adopt"].as_str().unwrap_or_default().to_string();
+    assert!(adopt.contains("to       = oppie_instance.shop_dev_hotfix"), "{adopt}");
+    assert!(adopt.contains(&format!("id     = \"{hotfix}\"")), "{adopt}");
+    assert!(adopt.contains("resource \"oppie_instance\" \"shop_dev_hotfix\""), "{adopt}");
+    assert!(!tf.dir().join("oppie-unmanaged.tfquery.hcl").exists(), "the generated query file is removed");
+
+    // Over --max-changes: nothing is applied.
+    let out = oppie(
+        &tf,
+        &db,
+        &["--remediate", "revert", "--min-severity", "medium", "--max-changes", "1", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", all(&out));
+    let revert = &json_report(&out)["sources"][0]["revert"];
+    assert_eq!(revert["applied"], false, "{revert:#}");
+    assert!(revert["refused"].as_str().unwrap_or_default().contains("--max-changes 1"), "{revert:#}");
+    assert_eq!(revert["changes"].as_array().map(Vec::len), Some(3), "firewall, bucket, machine: {revert:#}");
+
+    // Within it: one targeted apply restores all three, the machine by a create, nothing destroyed.
+    let out = oppie(&tf, &db, &["--remediate", "revert", "--min-severity", "medium", "--format", "json"]);
+    let revert = json_report(&out)["sources"][0]["revert"].clone();
+    assert_eq!(revert["applied"], true, "{revert:#}\n{}", all(&out));
+    let changes = revert["changes"].as_array().cloned().unwrap_or_default();
+    assert!(
+        changes.iter().any(|c| c["address"] == "oppie_instance.app" && c["actions"] == serde_json::json!(["create"])),
+        "{changes:#?}"
+    );
+    assert!(changes.iter().all(|c| !c["actions"].to_string().contains("delete")), "{changes:#?}");
+    let out = oppie(&tf, &db, &[]);
+    assert_eq!(out.status.code(), Some(0), "reverted: {}", all(&out));
+
+    // Adopting the stray machine: its blocks plan as an import and nothing else.
+    tf.write("adopt.tf", &adopt);
+    tf.ok(&["apply", "-auto-approve"]);
+    let out = oppie(&tf, &db, &["--unmanaged"]);
+    assert_eq!(out.status.code(), Some(0), "adopted: {}", all(&out));
+    assert_eq!(tf.resource("oppie_instance.shop_dev_hotfix")["id"], hotfix.as_str());
     tf.ok(&["destroy", "-auto-approve"]);
 }

@@ -2,6 +2,7 @@
 
 mod drift;
 mod history;
+mod watch;
 
 use clap::{Parser, Subcommand};
 

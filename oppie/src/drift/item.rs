@@ -37,6 +37,8 @@ pub enum ItemKind {
     Changed,
     /// The resource no longer exists.
     Deleted,
+    /// The object exists in the cloud but no state manages it (`--unmanaged`).
+    Unmanaged,
 }
 
 impl ItemKind {
@@ -45,6 +47,7 @@ impl ItemKind {
         match self {
             Self::Changed => "changed",
             Self::Deleted => "deleted",
+            Self::Unmanaged => "unmanaged",
         }
     }
 }
@@ -59,6 +62,8 @@ pub enum Category {
     Security,
     /// The resource is gone: high.
     Deleted,
+    /// An object no state manages: medium (a rule it breaks raises it).
+    Unmanaged,
     /// Anything else: medium.
     Other,
 }
@@ -112,6 +117,7 @@ impl DriftItem {
     pub fn new(resource: &Resource, kind: ItemKind, path: Vec<PathStep>, before: Value, after: Value) -> Self {
         let category = match kind {
             ItemKind::Deleted => Category::Deleted,
+            ItemKind::Unmanaged => Category::Unmanaged,
             ItemKind::Changed => super::severity::categorise(&path),
         };
         DriftItem {

@@ -59,7 +59,7 @@ pub fn by_category(category: Category) -> Severity {
     match category {
         Category::Tags => Severity::Low,
         Category::Security | Category::Deleted => Severity::High,
-        Category::Other => Severity::Medium,
+        Category::Other | Category::Unmanaged => Severity::Medium,
     }
 }
 
@@ -79,7 +79,9 @@ pub fn apply_policy(
         return Ok(());
     }
     let live = state_document(prior_state, resources, |r| (!r.deleted).then(|| r.after.clone()));
-    let was = state_document(prior_state, resources, |r| Some(r.before.clone()));
+    // An unmanaged object has no state value (null): the state document leaves it out, so every
+    // rule it breaks counts.
+    let was = state_document(prior_state, resources, |r| (!r.before.is_null()).then(|| r.before.clone()));
     let live = policies.evaluate(&Input::from_json_value("live values", &live)?);
     let was = policies.evaluate(&Input::from_json_value("state values", &was)?);
     // A rule that could not be evaluated (error, time or memory budget) rates nothing: say so,

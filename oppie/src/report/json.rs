@@ -21,7 +21,11 @@ pub fn render(report: &Report) -> String {
                     value
                 })
                 .collect();
-            json!({"source": s.source, "items": items, "patch": s.patch})
+            let mut source = json!({"source": s.source, "items": items, "patch": s.patch});
+            if let Some(revert) = &s.revert {
+                source["revert"] = serde_json::to_value(revert).unwrap_or_default();
+            }
+            source
         })
         .collect();
     let counts: serde_json::Map<_, _> =

@@ -14,21 +14,33 @@ pub fn render(report: &Report) -> String {
             out.push_str("No drift.\n\n");
             continue;
         }
-        out.push_str("| severity | resource | change | rule | revert |\n|---|---|---|---|---|\n");
+        out.push_str("| severity | resource | change | rule | remediation |\n|---|---|---|---|---|\n");
         for (item, remediation) in scanned.items.iter().zip(&scanned.remediations) {
             let rules: Vec<String> =
                 item.rules.iter().map(|r| format!("{}: {}", r.rule_id, escape(&r.message))).collect();
             let _ = writeln!(
                 out,
-                "| {} | `{}` | {} | {} | `{}` |",
+                "| {} | `{}` | {} | {} | {} |",
                 item.severity,
                 escape(&item.address),
                 escape(&change_line(item, 60)),
                 rules.join("<br>"),
-                escape(&remediation.revert)
+                match (&remediation.revert, &remediation.adopt) {
+                    (Some(revert), _) => format!("`{}`", escape(revert)),
+                    (None, Some(_)) => "adopt (below)".to_string(),
+                    (None, None) => String::new(),
+                }
             );
         }
         out.push('\n');
+        let adopts: Vec<&str> = scanned.remediations.iter().filter_map(|r| r.adopt.as_deref()).collect();
+        if !adopts.is_empty() {
+            let _ = writeln!(
+                out,
+                "<details><summary>Adopt the unmanaged objects (import blocks)</summary>\n\n```hcl\n{}```\n</details>\n",
+                adopts.join("\n")
+            );
+        }
         if let Some(patch) = &scanned.patch {
             let _ = writeln!(
                 out,

@@ -56,6 +56,9 @@ pub struct Scanned {
     /// The unified diff of the accept patches, when any item could be patched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patch: Option<String>,
+    /// What `--remediate revert` did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revert: Option<crate::revert::RevertOutcome>,
 }
 
 /// Everything one `oppie drift` run found.
@@ -111,6 +114,7 @@ fn change_line(item: &DriftItem, max: usize) -> String {
     use crate::drift::item::{ItemKind, short_value};
     match item.kind {
         ItemKind::Deleted => "deleted outside Terraform".to_string(),
+        ItemKind::Unmanaged => format!("in the cloud, in no state: {}", item.after.as_str().unwrap_or_default()),
         ItemKind::Changed => {
             format!("{}: {} -> {}", item.path_string(), short_value(&item.before, max), short_value(&item.after, max))
         }
@@ -176,6 +180,7 @@ pub(crate) mod fixtures {
                 items,
                 remediations,
                 patch: Some("--- a/main.tf\n+++ b/main.tf\n".into()),
+                revert: None,
             }],
             fail_on: Severity::High,
         }

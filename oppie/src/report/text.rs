@@ -29,9 +29,29 @@ pub fn render(report: &Report) -> String {
                 let _ = writeln!(out, "           {} {}: {}{controls}", rule.rule_id, rule.severity, rule.message);
             }
             if let Some(remediation) = scanned.remediations.get(i) {
-                let _ = writeln!(out, "           revert: {}", remediation.revert);
+                if let Some(revert) = &remediation.revert {
+                    let _ = writeln!(out, "           revert: {revert}");
+                }
                 if let Some(accept) = &remediation.accept {
                     let _ = writeln!(out, "           accept: {accept}");
+                }
+                if let Some(adopt) = &remediation.adopt {
+                    let _ = writeln!(out, "           adopt (add to the configuration, then terraform apply):");
+                    for line in adopt.lines() {
+                        let _ = writeln!(out, "             {line}");
+                    }
+                }
+            }
+        }
+        if let Some(revert) = &scanned.revert {
+            let changed: Vec<String> =
+                revert.changes.iter().map(|c| format!("{} ({})", c.address, c.actions.join(", "))).collect();
+            match &revert.refused {
+                None => {
+                    let _ = writeln!(out, "  reverted: {}", changed.join("; "));
+                }
+                Some(why) => {
+                    let _ = writeln!(out, "  revert not applied: {why}");
                 }
             }
         }
