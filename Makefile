@@ -63,6 +63,7 @@ test: tools build ## every test: unit, property, policy library, end-to-end thro
 	$(TARGET_DIR)/debug/oppie-policy test policies/
 	@if command -v opa >/dev/null 2>&1; then opa test policies/; else echo "opa not on PATH: skipping opa test policies/"; fi
 	OPPIE_POLICY_BIN=$(TARGET_DIR)/debug/oppie-policy OPPIE_SARIF_VENV=$(VENV) bash policy-host/scripts/validate-sarif.sh
+	OPPIE_VENV=$(VENV) OPPIE_BIN_DIR=$(TARGET_DIR)/debug bash tests/tools/validate-workflows.sh
 	$(MAKE) --no-print-directory lint
 
 demo: tools install ## quickstart (no cloud), then the AWS quickstart against a local moto: apply, show, destroy

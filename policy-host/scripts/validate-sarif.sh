@@ -50,6 +50,8 @@ run excepted "$out/excepted.json" --policy "$fixtures/conftest-v0"
 sed 's/"variables": {"environment": {"value": "dev"}}/"variables": {"break_me": {"value": true}}/' \
   "$fixtures/plans/oppie.json" > "$out/broken.json"
 run errors "$out/broken.json" --policy "$fixtures/levels"
+# Findings located on .tf lines (uriBaseId, startColumn, relatedLocations, locationNote).
+run located "$fixtures/located/plan.json" --policy "$fixtures/located/policy" --config-dir "$fixtures/located/config"
 if [[ -d "$corpus" ]]; then
   for plan in "$corpus"/*.json; do
     run "corpus-$(basename "$plan" .json)" "$plan" --policy "$root/policies"

@@ -8,6 +8,8 @@
 //! JUnit or GitHub workflow commands. [`cost`] prices a plan's resources with the rate card.
 
 pub mod bundle;
+#[cfg(feature = "report")]
+pub mod comment;
 pub mod cost;
 pub mod engine;
 pub mod error;
@@ -15,6 +17,8 @@ pub mod findings;
 pub mod input;
 pub mod limits;
 pub mod loader;
+#[cfg(feature = "report")]
+pub mod locate;
 pub mod metadata;
 pub mod policy_set;
 #[cfg(feature = "report")]

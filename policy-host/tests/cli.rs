@@ -359,3 +359,29 @@ fn manifest_dir() -> std::path::PathBuf {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }
+
+#[test]
+fn gitlab_format_is_code_quality_json() {
+    let plan = fixture("plans/oppie.json");
+    let run = oppie(&["check", &plan, "-p", &fixture("levels"), "-f", "gitlab"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let issues = json(&run);
+    let issues = issues.as_array().expect("an array of issues");
+    assert!(!issues.is_empty());
+    for issue in issues {
+        assert!(issue["description"].is_string() && issue["check_name"].is_string(), "{issue}");
+        let fingerprint = issue["fingerprint"].as_str().unwrap();
+        assert_eq!(fingerprint.len(), 64, "{issue}");
+        assert!(["info", "minor", "major", "critical", "blocker"].contains(&issue["severity"].as_str().unwrap()));
+        assert!(issue["location"]["path"].as_str().unwrap().ends_with("plans/oppie.json"));
+        assert!(issue["location"]["lines"]["begin"].as_u64().unwrap() >= 1);
+    }
+    let bucket = issues.iter().find(|i| i["check_name"] == "LVL-HARD").expect("the hard-mandatory finding");
+    assert_eq!(bucket["location"]["lines"]["begin"], 10, "the bucket's line in the plan");
+    // Stable: the same plan gives the same fingerprints.
+    let again = json(&oppie(&["check", &plan, "-p", &fixture("levels"), "-f", "gitlab"]));
+    assert_eq!(&again.as_array().unwrap()[..], issues);
+    let clean = oppie(&["check", &fixture("plans/clean.json"), "-p", &fixture("levels"), "-f", "gitlab"]);
+    assert_eq!(clean.code, 0);
+    assert_eq!(json(&clean), serde_json::json!([]));
+}

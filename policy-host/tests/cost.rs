@@ -291,3 +291,126 @@ fn json_money_is_exact() {
     assert!(!text.contains("0000000"), "{text}");
     assert_eq!(report["totals"]["delta"], 35.66);
 }
+
+/// `cost --compare BASE HEAD` (and `--baseline BASE HEAD`, Infracost's spelling): per
+/// resource before/after/delta, the total, and the budget status per environment, as text,
+/// JSON and Markdown.
+#[test]
+fn compare_two_plans_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let prod = json!({"environment": "prod"});
+    let dev = json!({"environment": "dev"});
+    let base_dir = dir.path().join("base");
+    let head_dir = dir.path().join("head");
+    std::fs::create_dir_all(&base_dir).unwrap();
+    std::fs::create_dir_all(&head_dir).unwrap();
+    let base = plan_file(
+        &base_dir,
+        json!([
+            instance("web", &["create"], Value::Null, json!({"instance_type": "t3.small", "tags": prod})),
+            instance("old", &["create"], Value::Null, json!({"instance_type": "t3.micro", "tags": dev})),
+            instance("same", &["create"], Value::Null, json!({"instance_type": "t3.micro", "tags": dev})),
+        ]),
+    );
+    let head = plan_file(
+        &head_dir,
+        json!([
+            instance("web", &["create"], Value::Null, json!({"instance_type": "t3.large", "tags": prod})),
+            instance("same", &["create"], Value::Null, json!({"instance_type": "t3.micro", "tags": dev})),
+            instance("new", &["create"], Value::Null, json!({"instance_type": "m5.large", "tags": dev})),
+        ]),
+    );
+    let budgets = dir.path().join("budgets.json");
+    std::fs::write(&budgets, r#"{"budgets": {"prod": 50, "dev": 200}}"#).unwrap();
+    let budgets = budgets.display().to_string();
+
+    let run = oppie(&["cost", "--compare", &base, &head, "-f", "json", "-d", &budgets]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let diff: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(diff["schema"], "oppie-policy/cost-diff/v1");
+    let rows: Vec<(&str, &str)> = diff["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["address"].as_str().unwrap(), r["change"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [("aws_instance.web", "changed"), ("aws_instance.new", "added"), ("aws_instance.old", "removed")],
+        "unchanged resources are left out by default"
+    );
+    assert_eq!(diff["unchanged"], 1);
+    // eu-central-1: t3.small 17.52, t3.large 70.08, t3.micro 8.76, m5.large 83.95 USD a month.
+    assert_eq!(diff["resources"][0]["before"], 17.52);
+    assert_eq!(diff["resources"][0]["after"], 70.08);
+    assert_eq!(diff["resources"][0]["delta"], 52.56);
+    assert_eq!(diff["totals"]["before"], 35.04);
+    assert_eq!(diff["totals"]["after"], 162.79);
+    assert_eq!(diff["totals"]["delta"], 127.75);
+    assert_eq!(diff["by_environment"]["prod"]["over_budget"], true);
+    assert_eq!(diff["by_environment"]["dev"]["over_budget"], false);
+    assert_eq!(diff["by_environment"]["dev"]["after"], 92.71);
+
+    let infracost = oppie(&["cost", &head, "--baseline", &base, "-f", "json", "-d", &budgets]);
+    assert_eq!(infracost.stdout, run.stdout, "--baseline BASE HEAD is --compare BASE HEAD");
+
+    let all = oppie(&["cost", "--compare", &base, &head, "-f", "json", "--show-unchanged"]);
+    let all: Value = serde_json::from_str(&all.stdout).unwrap();
+    assert_eq!(all["resources"].as_array().unwrap().len(), 4);
+
+    let markdown = oppie(&["cost", "--compare", &base, &head, "-f", "markdown", "-d", &budgets]).stdout;
+    assert!(markdown.starts_with("#### Monthly cost: 35.04 → 162.79 USD (+127.75, +364.6%)"), "{markdown}");
+    assert!(markdown.contains("| `aws_instance.web` | changed (aws) | 17.52 | 70.08 | +52.56 |"), "{markdown}");
+    assert!(markdown.contains("| `prod` | 17.52 | 70.08 | +52.56 | 50.00 | **over budget** |"), "{markdown}");
+    assert!(markdown.contains("| `dev` | 17.52 | 92.71 | +75.19 | 200.00 | within budget |"), "{markdown}");
+
+    let text = oppie(&["cost", "--compare", &base, &head, "-d", &budgets, "-f", "text"]).stdout;
+    assert!(text.contains("Total: 35.04 -> 162.79 USD per month (delta +127.75, +364.6%)"), "{text}");
+    assert!(text.contains("OVER BUDGET"), "{text}");
+
+    let usage = oppie(&["cost", "--compare", &base]);
+    assert_eq!(usage.code, Some(2), "{}", usage.stderr);
+    let bad = oppie(&["cost", "--compare", &base, &dir.path().join("missing.json").display().to_string()]);
+    assert_eq!(bad.code, Some(2), "{}", bad.stderr);
+    assert!(bad.stderr.contains("missing.json"), "{}", bad.stderr);
+}
+
+/// Every corpus plan compared with itself changes nothing, and its Markdown diff against its
+/// prior state carries the same totals as its cost report.
+#[test]
+fn every_corpus_plan_compared_with_itself_changes_nothing() {
+    let Some(plans) = corpus_plans() else {
+        return;
+    };
+    let mut failures = Vec::new();
+    for plan in &plans {
+        let path = plan.display().to_string();
+        let name = plan.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let run = oppie(&["cost", "--compare", &path, &path, "-f", "json"]);
+        let diff: Value = match (run.code, serde_json::from_str::<Value>(&run.stdout)) {
+            (Some(0), Ok(diff)) => diff,
+            (code, _) => {
+                failures.push(format!("{name}: exit {code:?}: {}", run.stderr));
+                continue;
+            }
+        };
+        if diff["totals"]["delta"] != json!(0.0) && diff["totals"]["delta"] != json!(0) {
+            failures.push(format!("{name}: delta {}", diff["totals"]["delta"]));
+        }
+        if !diff["resources"].as_array().is_some_and(Vec::is_empty) {
+            failures.push(format!("{name}: rows {}", diff["resources"]));
+        }
+        let (report, _) = cost_json(&path, &[]);
+        if diff["totals"]["after"] != report["totals"]["after"] {
+            failures.push(format!("{name}: after {} vs {}", diff["totals"]["after"], report["totals"]["after"]));
+        }
+        let markdown = oppie(&["cost", &path, "-f", "markdown"]);
+        let before = report["totals"]["before"].as_f64().unwrap_or_default();
+        let after = report["totals"]["after"].as_f64().unwrap_or_default();
+        let headline = format!("#### Monthly cost: {before:.2} → {after:.2} USD");
+        if markdown.code != Some(0) || !markdown.stdout.starts_with(&headline) {
+            failures.push(format!("{name}: markdown does not start with {headline:?}: {}", markdown.stdout));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

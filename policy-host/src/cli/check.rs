@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
+use oppie_policy::locate::Locator;
 use oppie_policy::report::{FileReport, Format, Report};
 use oppie_policy::{Enforcement, Input};
 
@@ -20,7 +21,7 @@ pub(super) struct CheckArgs {
     #[command(flatten)]
     policy: PolicyArgs,
     /// Output format.
-    #[arg(short, long, value_name = "text|json|sarif|junit|github", default_value = "text")]
+    #[arg(short, long, value_name = "text|json|sarif|junit|github|gitlab", default_value = "text")]
     format: Format,
     /// Write the report to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
@@ -48,6 +49,11 @@ pub(super) struct CheckArgs {
     /// Evaluate each input N more times in-process and print timings to stderr (benchmarking).
     #[arg(long, hide = true, value_name = "N", default_value_t = 0)]
     repeat: usize,
+    /// The Terraform configuration the plan was made from: findings are located on the line and
+    /// column of their resource block or attribute in its `.tf` files (modules included).
+    /// Default: the plan file's directory when it holds `.tf` files.
+    #[arg(long, value_name = "DIR")]
+    config_dir: Option<PathBuf>,
     /// Do not price the plan's resources for `data.oppie.costs` (the budget policy then sees
     /// only the `estimated_monthly_cost` the plan itself carries).
     #[arg(long)]
@@ -66,12 +72,14 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     // Every input is decoded before anything is evaluated: a bad file stops the run (exit 2).
     // A plan is priced from its text on a second thread while the copy policies read is built;
     // the same thread then compiles the policies with those costs (see `with_costs`).
-    let locate = matches!(args.format, Format::Sarif | Format::Github | Format::Json);
+    let locate = matches!(args.format, Format::Sarif | Format::Github | Format::Gitlab | Format::Json);
     let mut inputs = Vec::with_capacity(args.inputs.len());
     let mut lines = Vec::with_capacity(args.inputs.len());
     let mut costed: Vec<Costed> = Vec::new();
+    let mut locators: Vec<Option<Locator>> = Vec::with_capacity(args.inputs.len());
     for (index, path) in args.inputs.iter().enumerate() {
         let (name, text) = read_text(path)?;
+        locators.push(locator_for(args, path, &text));
         let text = std::sync::Arc::new(text);
         // The second thread also finds the line of every resource for the report (a scan of
         // the whole text), which would otherwise come after the evaluation.
@@ -116,6 +124,7 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         let bytes = serde_json::to_vec(&combined)?;
         inputs = vec![Input::any_json("combined", &bytes)?];
         lines = vec![Default::default()];
+        locators = vec![None];
         costed.clear();
     }
     // Inputs whose resources were priced are evaluated with their costs as `data.oppie.costs`
@@ -152,7 +161,11 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         if args.profile {
             print_profile(policies, input);
         }
-        files.push(FileReport::with_lines(input, findings, std::mem::take(&mut lines[index])));
+        let mut file = FileReport::with_lines(input, findings, std::mem::take(&mut lines[index]));
+        if let Some(locator) = locators.get_mut(index).and_then(Option::as_mut) {
+            file.locate_sources(locator);
+        }
+        files.push(file);
     }
     let report = Report { files, rules: policies.rules().into_iter().cloned().collect(), fail_on: args.fail_on };
     let colour = match args.color.as_str() {
@@ -182,6 +195,23 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     // ~50 ms for a 10,000-resource plan; the operating system takes the memory back at once.
     std::mem::forget((inputs, costed, plain, report));
     Ok(code)
+}
+
+/// The source locator for one input: `--config-dir`, else the plan file's directory when it
+/// holds `.tf` files; none for JUnit (it has no place for a location) or stdin without `--config-dir`.
+fn locator_for(args: &CheckArgs, path: &Path, text: &str) -> Option<Locator> {
+    if args.format == Format::Junit {
+        return None;
+    }
+    let dir = match &args.config_dir {
+        Some(dir) => dir.clone(),
+        None if path == Path::new("-") => return None,
+        None => oppie_policy::locate::default_config_dir(path)?,
+    };
+    if !dir.is_dir() {
+        tracing::warn!("--config-dir {}: not a directory; findings keep their plan locations", dir.display());
+    }
+    Some(Locator::new(dir, &oppie_policy::locate::configuration_of(text)))
 }
 
 /// A policy set compiled with one cost document, and the inputs it evaluates.

@@ -4,6 +4,7 @@
 
 mod bundle;
 mod check;
+mod comment;
 mod cost;
 mod eval;
 mod serve;
@@ -53,6 +54,8 @@ enum Command {
     /// Work with OPA bundles.
     #[command(subcommand)]
     Bundle(bundle::BundleCommand),
+    /// Create or update one pull-request comment with the findings and the cost (GitHub).
+    Comment(comment::CommentArgs),
 }
 
 /// Options shared by every command that loads policies.
@@ -190,6 +193,7 @@ pub fn main() -> ExitCode {
         Command::Cost(args) => cost::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Bundle(command) => bundle::run(command),
+        Command::Comment(args) => comment::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

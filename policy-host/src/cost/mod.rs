@@ -15,6 +15,7 @@
 //! ```
 
 mod context;
+pub mod diff;
 pub mod render;
 mod report;
 mod resources;

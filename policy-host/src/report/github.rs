@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::{Report, Status, path_text, plural, status};
+use crate::locate::Lookup;
 use crate::rules::Enforcement;
 
 /// Escapes a workflow command's message (`%`, CR, LF), per GitHub's toolkit.
@@ -29,14 +30,27 @@ pub(super) fn render(report: &Report) -> String {
         if state == Status::Excepted {
             title.push_str(" excepted");
         }
-        let mut properties = format!("file={}", escape_property(&file.path));
-        if let Some(line) = file.line_of(finding) {
-            let _ = write!(properties, ",line={line}");
+        let source = file.source_of(finding);
+        let mut properties = String::new();
+        match &source {
+            // On the `.tf` line, the annotation shows in the pull request's diff.
+            Some(Lookup::Found(at)) => {
+                let _ = write!(properties, "file={},line={},col={}", escape_property(&at.file), at.line, at.column);
+            }
+            _ => {
+                let _ = write!(properties, "file={}", escape_property(&file.path));
+                if let Some(line) = file.line_of(finding) {
+                    let _ = write!(properties, ",line={line}");
+                }
+            }
         }
         let _ = write!(properties, ",title={}", escape_property(&title));
         let mut message = super::message_with_address(finding);
         if let Some(path) = path_text(finding) {
             let _ = write!(message, " (at {path})");
+        }
+        if let Some(Lookup::NotFound(why)) = &source {
+            let _ = write!(message, " [.tf source not found: {why}]");
         }
         if let Some(by) = &finding.excepted_by {
             let _ = write!(message, " [excepted by {by}]");
@@ -126,6 +140,25 @@ mod tests {
         assert!(lines[3].contains("title=OPPIE-1 (hard-mandatory) excepted"), "{}", lines[3]);
         assert!(lines[4].starts_with("::error file=plans/plan one.json,title=OPPIE-2"), "{}", lines[4]);
         assert!(lines[5].starts_with("oppie-policy: FAIL: 2 failures"));
+    }
+
+    #[test]
+    fn located_findings_annotate_the_tf_line() {
+        let mut report = report();
+        report.files[0].sources = Some(super::super::fixtures::sources());
+        let text = render(&report);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "::error file=infra/main.tf,line=7,col=5,title=OPPIE-1 (hard-mandatory)::aws_security_group.web: port 22 open to <world> & \"friends\" (at ingress[0])"
+        );
+        assert!(
+            lines[1].starts_with("::error file=plans/plan one.json,line=12,title=OPPIE-2 (soft-mandatory)::")
+                && lines[1].ends_with("[.tf source not found: no `resource \"aws_s3_bucket\" \"logs\"` block]"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[4].ends_with("[.tf source not found: the finding names no resource]"), "{}", lines[4]);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::{Report, Summary, status};
 use crate::findings::Finding;
 use crate::input::DocumentKind;
+use crate::locate::{Lookup, SourceLocation};
 use crate::rules::{Enforcement, RuleInfo};
 
 #[derive(Serialize)]
@@ -41,6 +42,12 @@ struct Entry<'a> {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<u32>,
+    /// The `.tf` block or attribute, when sources were looked up and found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<SourceLocation>,
+    /// Why `source` is missing when sources were looked up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location_note: Option<String>,
     #[serde(flatten)]
     finding: &'a Finding,
 }
@@ -69,11 +76,20 @@ fn document(report: &Report, cited: bool) -> Document<'_> {
             findings: file
                 .findings
                 .iter()
-                .map(|finding| Entry {
-                    fails: finding.fails(report.fail_on),
-                    status: status(finding, report.fail_on).name(),
-                    line: file.line_of(finding),
-                    finding,
+                .map(|finding| {
+                    let (source, location_note) = match file.source_of(finding) {
+                        Some(Lookup::Found(at)) => (Some(at), None),
+                        Some(Lookup::NotFound(why)) => (None, Some(why)),
+                        None => (None, None),
+                    };
+                    Entry {
+                        fails: finding.fails(report.fail_on),
+                        status: status(finding, report.fail_on).name(),
+                        line: file.line_of(finding),
+                        source,
+                        location_note,
+                        finding,
+                    }
                 })
                 .collect(),
         })
@@ -125,5 +141,19 @@ mod tests {
         assert_eq!(value["files"][0]["findings"][4]["status"], "error");
         assert_eq!(value["rules"].as_array().unwrap().len(), 4);
         assert_eq!(value["rules"][0]["title"], "Title of OPPIE-1");
+        assert!(first.get("source").is_none() && first.get("location_note").is_none());
+    }
+
+    #[test]
+    fn located_findings_carry_their_source_or_why_not() {
+        let mut report = report();
+        report.files[0].sources = Some(super::super::fixtures::sources());
+        let value: serde_json::Value = serde_json::from_str(&render(&report)).unwrap();
+        let findings = &value["files"][0]["findings"];
+        assert_eq!(findings[0]["source"], serde_json::json!({"file": "infra/main.tf", "line": 7, "column": 5}));
+        assert_eq!(findings[0]["line"], 40, "the plan line stays");
+        assert!(findings[0].get("location_note").is_none());
+        assert_eq!(findings[1]["location_note"], "no `resource \"aws_s3_bucket\" \"logs\"` block");
+        assert_eq!(findings[4]["location_note"], "the finding names no resource");
     }
 }

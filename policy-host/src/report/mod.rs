@@ -1,7 +1,8 @@
-//! Rendering check results: one file per output format (text, json, sarif, junit, github),
+//! Rendering check results: one file per output format (text, json, sarif, junit, github, gitlab),
 //! all from the same [`Report`], which also decides pass or fail against `--fail-on`.
 
 mod github;
+mod gitlab;
 mod json;
 mod junit;
 mod sarif;
@@ -14,6 +15,7 @@ use serde::Serialize;
 
 use crate::findings::{Finding, FindingKind};
 use crate::input::{DocumentKind, Input};
+use crate::locate::{Locator, Lookup};
 use crate::rules::{Enforcement, RuleInfo};
 
 pub use github::step_summary;
@@ -31,6 +33,8 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow commands (`::error ...`).
     Github,
+    /// GitLab Code Quality (Code Climate JSON).
+    Gitlab,
 }
 
 impl FromStr for Format {
@@ -43,7 +47,8 @@ impl FromStr for Format {
             "sarif" => Ok(Self::Sarif),
             "junit" => Ok(Self::Junit),
             "github" => Ok(Self::Github),
-            _ => Err(format!("unknown format \"{s}\" (expected text, json, sarif, junit or github)")),
+            "gitlab" => Ok(Self::Gitlab),
+            _ => Err(format!("unknown format \"{s}\" (expected text, json, sarif, junit, github or gitlab)")),
         }
     }
 }
@@ -61,7 +66,13 @@ pub struct FileReport {
     pub findings: Vec<Finding>,
     /// Line of each resource address in the file (for SARIF and GitHub annotations).
     pub resource_lines: HashMap<String, u32>,
+    /// The `.tf` source of each (resource, path) the findings name, when `check` looked them
+    /// up (`--config-dir`); `None` when it did not (reports then point at the plan alone).
+    pub sources: Option<HashMap<SourceKey, Lookup>>,
 }
+
+/// What a finding's source is looked up by: its resource address and attribute path.
+pub type SourceKey = (String, Option<Vec<crate::findings::PathStep>>);
 
 impl FileReport {
     /// Builds the report for one input; `locate` computes resource lines (costly on big plans).
@@ -78,7 +89,33 @@ impl FileReport {
             format_version: input.format_version().map(str::to_string),
             findings,
             resource_lines,
+            sources: None,
         }
+    }
+
+    /// Looks up every finding's resource and path in the Terraform sources.
+    pub fn locate_sources(&mut self, locator: &mut Locator) {
+        let mut sources = HashMap::new();
+        for finding in &self.findings {
+            let Some(address) = &finding.resource else {
+                continue;
+            };
+            let key = (address.clone(), finding.path.clone());
+            sources.entry(key).or_insert_with(|| locator.locate(address, finding.path.as_deref()));
+        }
+        self.sources = Some(sources);
+    }
+
+    /// The `.tf` location of a finding: `None` when sources were not looked up, else found or
+    /// why not.
+    pub fn source_of(&self, finding: &Finding) -> Option<Lookup> {
+        let sources = self.sources.as_ref()?;
+        let Some(address) = &finding.resource else {
+            return Some(Lookup::NotFound("the finding names no resource".into()));
+        };
+        // Keyed by value: a map lookup with a borrowed tuple would need an owned key anyway.
+        let key = (address.clone(), finding.path.clone());
+        Some(sources.get(&key).cloned().unwrap_or_else(|| Lookup::NotFound("not looked up".into())))
     }
 
     /// The line of a finding's resource, if known.
@@ -160,6 +197,7 @@ impl Report {
             Format::Sarif => sarif::render(self),
             Format::Junit => junit::render(self),
             Format::Github => github::render(self),
+            Format::Gitlab => gitlab::render(self),
         }
     }
 }
@@ -306,8 +344,18 @@ pub(crate) mod fixtures {
                 ("aws_security_group.web".to_string(), 40),
                 ("aws_s3_bucket.logs".to_string(), 12),
             ]),
+            sources: None,
         };
         Report { files: vec![file], rules: vec![hard, soft, advisory, quiet], fail_on: Enforcement::SoftMandatory }
+    }
+
+    /// `.tf` sources for the fixture: the security group found, the bucket not.
+    pub(crate) fn sources() -> HashMap<SourceKey, Lookup> {
+        let group =
+            ("aws_security_group.web".to_string(), Some(vec![PathStep::Key("ingress".into()), PathStep::Index(0)]));
+        let found = crate::locate::SourceLocation { file: "infra/main.tf".into(), line: 7, column: 5, note: None };
+        let missing = Lookup::NotFound("no `resource \"aws_s3_bucket\" \"logs\"` block".into());
+        HashMap::from([(group, Lookup::Found(found)), (("aws_s3_bucket.logs".to_string(), None), missing)])
     }
 
     #[test]

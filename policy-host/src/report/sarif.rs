@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Report, Status, path_text, status};
 use crate::findings::Finding;
+use crate::locate::{Lookup, SourceLocation};
 use crate::rules::{Enforcement, RuleInfo, Severity};
 
 /// The schema our output declares (and validates against, see `scripts/validate-sarif.sh`).
@@ -80,6 +81,22 @@ fn uri(path: &str) -> String {
     out
 }
 
+/// A `.tf` location: relative paths against the checkout root (`%SRCROOT%`), absolute
+/// ones as `file://` URIs.
+fn source_location(at: &SourceLocation) -> Value {
+    let artifact = if at.file.starts_with('/') {
+        json!({"uri": format!("file://{}", uri(&at.file))})
+    } else {
+        json!({"uri": uri(&at.file), "uriBaseId": "%SRCROOT%"})
+    };
+    json!({
+        "physicalLocation": {
+            "artifactLocation": artifact,
+            "region": {"startLine": at.line, "startColumn": at.column}
+        }
+    })
+}
+
 pub(super) fn render(report: &Report) -> String {
     // Rules by id; results may name ids the catalogue lacks (a result's own `id`).
     let mut rules: Vec<Value> = Vec::new();
@@ -110,12 +127,19 @@ pub(super) fn render(report: &Report) -> String {
             if let Some(path) = path_text(finding) {
                 message.push_str(&format!(" (at {path})"));
             }
-            let mut location = json!({
+            let in_plan = json!({
                 "physicalLocation": {
                     "artifactLocation": {"uri": uri(&file.path), "index": file_index},
                     "region": {"startLine": file.line_of(finding).unwrap_or(1)}
                 }
             });
+            let source = file.source_of(finding);
+            // Code scanning shows a result at its first location: the `.tf` line when found,
+            // with the plan line kept as a related location.
+            let (mut location, related) = match &source {
+                Some(Lookup::Found(at)) => (source_location(at), Some(in_plan)),
+                _ => (in_plan, None),
+            };
             if let Some(address) = &finding.resource {
                 location["logicalLocations"] = json!([{
                     "name": address,
@@ -136,6 +160,15 @@ pub(super) fn render(report: &Report) -> String {
             if !finding.metadata.is_empty() {
                 properties["metadata"] = Value::Object(finding.metadata.clone());
             }
+            match &source {
+                Some(Lookup::NotFound(why)) => properties["locationNote"] = Value::from(why.as_str()),
+                Some(Lookup::Found(at)) => {
+                    if let Some(note) = &at.note {
+                        properties["locationNote"] = Value::from(note.as_str());
+                    }
+                }
+                None => {}
+            }
             let mut result = json!({
                 "ruleId": finding.rule_id,
                 "ruleIndex": rule_index,
@@ -146,6 +179,11 @@ pub(super) fn render(report: &Report) -> String {
                 "partialFingerprints": {"oppiePolicyFinding/v1": fingerprint(finding)},
                 "properties": properties,
             });
+            if let Some(mut related) = related {
+                related["id"] = json!(0);
+                related["message"] = json!({"text": "the resource in the plan"});
+                result["relatedLocations"] = json!([related]);
+            }
             if let Some(by) = &finding.excepted_by {
                 result["suppressions"] = json!([{"kind": "inSource", "justification": by}]);
             }
@@ -173,6 +211,7 @@ pub(super) fn render(report: &Report) -> String {
                 "executionSuccessful": notifications.is_empty(),
                 "toolExecutionNotifications": notifications,
             }],
+            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The root of the checkout (relative .tf paths)"}}},
             "artifacts": artifacts,
             "results": results,
             "properties": {"passed": report.passed(), "failOn": report.fail_on},
@@ -225,9 +264,31 @@ mod tests {
         assert_eq!(results[3]["suppressions"][0]["kind"], "inSource");
         assert_eq!(run["invocations"][0]["executionSuccessful"], false);
         assert_eq!(run["invocations"][0]["toolExecutionNotifications"][0]["level"], "error");
+        assert!(results[0].get("relatedLocations").is_none());
         assert_ne!(
             results[0]["partialFingerprints"]["oppiePolicyFinding/v1"],
             results[1]["partialFingerprints"]["oppiePolicyFinding/v1"]
+        );
+    }
+
+    #[test]
+    fn located_findings_point_at_the_tf_line() {
+        let mut report = report();
+        report.files[0].sources = Some(super::super::fixtures::sources());
+        let sarif: Value = serde_json::from_str(&render(&report)).unwrap();
+        let results = &sarif["runs"][0]["results"];
+        let physical = &results[0]["locations"][0]["physicalLocation"];
+        assert_eq!(physical["artifactLocation"], json!({"uri": "infra/main.tf", "uriBaseId": "%SRCROOT%"}));
+        assert_eq!(physical["region"], json!({"startLine": 7, "startColumn": 5}));
+        let related = &results[0]["relatedLocations"][0]["physicalLocation"];
+        assert_eq!(related["region"]["startLine"], 40);
+        let missing = &results[1];
+        assert_eq!(missing["locations"][0]["physicalLocation"]["region"]["startLine"], 12);
+        assert!(missing["properties"]["locationNote"].as_str().unwrap().contains("aws_s3_bucket"));
+        assert_eq!(
+            source_location(&SourceLocation { file: "/abs/a b.tf".into(), line: 1, column: 1, note: None })["physicalLocation"]
+                ["artifactLocation"]["uri"],
+            "file:///abs/a%20b.tf"
         );
     }
 }

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::{Report, Status, path_text, plural, status};
 use crate::findings::Finding;
+use crate::locate::Lookup;
 
 const RESET: &str = "\x1b[0m";
 const BOLD: &str = "\x1b[1m";
@@ -79,6 +80,15 @@ pub(super) fn render(report: &Report, colour: bool) -> String {
                 if let Some(by) = &finding.excepted_by {
                     let _ = write!(message, " {}", p.paint(DIM, &format!("[excepted by {by}]")));
                 }
+                match file.source_of(finding) {
+                    Some(Lookup::Found(at)) => {
+                        let _ = write!(message, " {}", p.paint(DIM, &format!("{}:{}:{}", at.file, at.line, at.column)));
+                    }
+                    Some(Lookup::NotFound(why)) => {
+                        let _ = write!(message, " {}", p.paint(DIM, &format!("(.tf source not found: {why})")));
+                    }
+                    None => {}
+                }
                 let _ = writeln!(
                     out,
                     "    {} {} {} {}",
@@ -134,6 +144,15 @@ plans/plan one.json (plan, format 1.2)
 FAIL: 2 failures, 1 warning, 1 error, 1 exception (1 file, 4 rules; failing at soft-mandatory and above)
 ";
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn located_findings_end_with_file_line_column() {
+        let mut report = report();
+        report.files[0].sources = Some(super::super::fixtures::sources());
+        let text = render(&report, false);
+        assert!(text.contains("port 22 open to <world> & \"friends\" (at ingress[0]) infra/main.tf:7:5\n"), "{text}");
+        assert!(text.contains("bucket is public (.tf source not found: no `resource"), "{text}");
     }
 
     #[test]
