@@ -17,10 +17,11 @@ done
   echo
   echo "Produced by \`make bench\` (\`bash bench/run.sh\`) on the project's 2-core machine; each section names"
   echo "its own command and was measured side by side with the reference tool in the same run."
-  for s in provider policy policy-server aws query; do
-    if [[ -f bench/$s/RESULTS.md ]]; then
+  # bench/provider/COMPARE.md: the last before/after run (bench/provider/run.sh --compare).
+  for f in provider/RESULTS provider/COMPARE policy/RESULTS policy-server/RESULTS aws/RESULTS query/RESULTS; do
+    if [[ -f bench/$f.md ]]; then
       echo
-      sed 's/^# /## /' "bench/$s/RESULTS.md"
+      sed 's/^# /## /' "bench/$f.md"
     fi
   done
 } > BENCHMARKS.md

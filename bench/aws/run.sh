@@ -4,7 +4,7 @@
 # the provider's own CPU time (user+sys of every provider process Terraform started),
 # per resource, into bench/aws/RESULTS.md.
 #
-# Method: the provider in the benchmark's private mirror is a small bash launcher that runs
+# Method (bench/lib.sh): the provider in the benchmark's private mirror is a small bash launcher that runs
 # the real binary and, when it exits, appends bash's `times` (whose second line is the CPU
 # of its reaped child, the provider) to a file. Terraform starts several provider processes per command (validate, plan,
 # apply walks); their CPU is summed. Terraform's and moto's CPU are not included.
@@ -12,36 +12,18 @@
 # Usage: bash bench/aws/run.sh            (release build, 100 instances)
 #        PROFILE=dev N=20 bash bench/aws/run.sh
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-tools=$root/.tools
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 profile=${PROFILE:-release}
 n=${N:-100}
 parallelism=${PARALLELISM:-10}
 out=$root/bench/aws/RESULTS.md
-[[ -x $tools/bin/terraform && -x $tools/venv/bin/python ]] || { echo "run make tools first" >&2; exit 2; }
+bench_require_tools
 
 cargo build --quiet --profile "$profile" -p terraform-provider-oppie --manifest-path "$root/Cargo.toml"
 dir=$([[ $profile == dev ]] && echo debug || echo "$profile")
 bin=${CARGO_TARGET_DIR:-$root/target}/$dir/terraform-provider-oppie
 
-work=$(mktemp -d)
-trap 'kill "$MOTO_PID" 2>/dev/null || true; rm -rf "$work"' EXIT
-pkg=$work/mirror/registry.terraform.io/oppie/oppie/0.1.0/linux_amd64
-mkdir -p "$pkg" "$work/tf"
-cpu_file=$work/provider-cpu
-cat > "$pkg/terraform-provider-oppie_v0.1.0" <<LAUNCHER
-#!/usr/bin/env bash
-"$bin" "\$@"
-rc=\$?
-times >> "$cpu_file"
-exit \$rc
-LAUNCHER
-chmod +x "$pkg/terraform-provider-oppie_v0.1.0"
-printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["oppie/oppie"]\n  }\n  direct {\n    exclude = ["oppie/oppie"]\n  }\n}\n' "$work/mirror" > "$work/terraformrc"
-
-coproc MOTO { MOTO_AMIS_PATH=$root/tests/fixtures/amis.json exec "$tools/venv/bin/python" "$root/tests/tools/moto_run.py" 0 2>/dev/null; }
-read -r line <&"${MOTO[0]}"
-port=${line#port }
+bench_setup "$bin"
 
 cat > "$work/tf/main.tf" <<HCL
 terraform {
@@ -82,26 +64,7 @@ resource "oppie_instance" "node" {
 }
 HCL
 
-export TF_CLI_CONFIG_FILE=$work/terraformrc TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
-export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_EC2_METADATA_DISABLED=true
-tf() { "$tools/bin/terraform" -chdir="$work/tf" "$@" -no-color > "$work/last.log" 2>&1 || { cat "$work/last.log" >&2; exit 1; }; }
 tf init -input=false
-
-# Seconds of provider CPU recorded since the file was last cleared. `times` prints two
-# lines per launcher: the shell's own times, then its children's (the provider's).
-provider_cpu() {
-  awk 'NR % 2 == 0 { for (i = 1; i <= 2; i++) { split($i, p, "m"); sub("s", "", p[2]); t += p[1] * 60 + p[2] } } END { printf "%.2f", t }' "$cpu_file"
-}
-measure() {
-  : > "$cpu_file"
-  local start end
-  start=$(date +%s.%N)
-  tf "$@"
-  end=$(date +%s.%N)
-  wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
-  cpu=$(provider_cpu)
-  procs=$(( $(wc -l < "$cpu_file") / 2 ))
-}
 
 total=$((n + 3))
 measure apply -input=false -auto-approve -parallelism="$parallelism"

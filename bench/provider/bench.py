@@ -1,13 +1,20 @@
-"""Provider benchmarks; see run.sh. Every figure is measured in this run, side by side."""
+"""Provider benchmarks; see run.sh. Every figure is measured in this run, side by side.
+
+  bench.py                                   against hashicorp/null and the tfplug example
+  bench.py --compare LABEL=BINARY ... [--src LABEL=DIR ...] [--title T] [--command C]
+                                             provider binaries against each other (compare.py)
+"""
 import json, os, pathlib, shutil, statistics, subprocess, sys, time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / "bench" / "out" / "provider"
 TF = ROOT / ".tools" / "bin" / "terraform"
 NULL = ROOT / ".tools" / "null" / "terraform-provider-null_v2.1.2_x4"
-OPPIE = ROOT / "target" / "release" / "terraform-provider-oppie"
-EXAMPLE = ROOT / "target" / "release" / "examples" / "sets"
-PROBE = ROOT / "target" / "release" / "examples" / "plugin_probe"
+# Where run.sh's cargo builds went (CARGO_TARGET_DIR, relative to the workspace, as cargo reads it).
+TARGET = ROOT / os.environ.get("CARGO_TARGET_DIR", "target")
+OPPIE = TARGET / "release" / "terraform-provider-oppie"
+EXAMPLE = TARGET / "release" / "examples" / "sets"
+PROBE = TARGET / "release" / "examples" / "plugin_probe"
 RUNS = int(os.environ.get("RUNS", "5"))
 
 
@@ -126,4 +133,8 @@ def main():
 
 
 if __name__ == "__main__":
+    if "--compare" in sys.argv[1:]:
+        import compare
+
+        sys.exit(compare.main(sys.argv[1:], probe))
     sys.exit(main())

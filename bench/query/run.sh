@@ -3,18 +3,17 @@
 # listing alone, then listing with `-generate-config-out` (which asks the provider for every
 # object's full state and writes an `oppie_instance` block and an identity `import` block for
 # each). Reports wall time and the provider's own CPU (user+sys of every provider process of
-# the command, measured by a launcher as in bench/aws/run.sh) into bench/query/RESULTS.md.
+# the command, measured by the launcher of bench/lib.sh) into bench/query/RESULTS.md.
 #
 # Usage: bash bench/query/run.sh                                 (release build, 1,000 instances)
 #        PROFILE=dev N=200 bash bench/query/run.sh
 #        BIN=/path/to/terraform-provider-oppie bash bench/query/run.sh   (no build)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-tools=$root/.tools
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 profile=${PROFILE:-release}
 n=${N:-1000}
 out=$root/bench/query/RESULTS.md
-[[ -x $tools/bin/terraform && -x $tools/venv/bin/python ]] || { echo "run make tools first" >&2; exit 2; }
+bench_require_tools
 
 dir=$([[ $profile == dev ]] && echo debug || echo "$profile")
 if [[ -z ${BIN:-} ]]; then
@@ -23,25 +22,7 @@ if [[ -z ${BIN:-} ]]; then
 fi
 bin=${BIN:-${CARGO_TARGET_DIR:-$root/target}/$dir/terraform-provider-oppie}
 
-work=$(mktemp -d)
-trap 'kill "$MOTO_PID" 2>/dev/null || true; rm -rf "$work"' EXIT
-pkg=$work/mirror/registry.terraform.io/oppie/oppie/0.1.0/linux_amd64
-mkdir -p "$pkg" "$work/tf"
-cpu_file=$work/provider-cpu
-cat > "$pkg/terraform-provider-oppie_v0.1.0" <<LAUNCHER
-#!/usr/bin/env bash
-"$bin" "\$@"
-rc=\$?
-times >> "$cpu_file"
-exit \$rc
-LAUNCHER
-chmod +x "$pkg/terraform-provider-oppie_v0.1.0"
-printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["oppie/oppie"]\n  }\n  direct {\n    exclude = ["oppie/oppie"]\n  }\n}\n' "$work/mirror" > "$work/terraformrc"
-
-coproc MOTO { MOTO_AMIS_PATH=$root/tests/fixtures/amis.json exec "$tools/venv/bin/python" "$root/tests/tools/moto_run.py" 0 2>/dev/null; }
-read -r line <&"${MOTO[0]}"
-port=${line#port }
-export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_EC2_METADATA_DISABLED=true
+bench_setup "$bin"
 
 # N machines made outside Terraform, in batches, tagged as a team would tag them.
 "$tools/venv/bin/python" - "$port" "$n" <<'PY'
@@ -82,22 +63,7 @@ list "oppie_instance" "legacy" {
 }
 HCL
 
-export TF_CLI_CONFIG_FILE=$work/terraformrc TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
-tf() { "$tools/bin/terraform" -chdir="$work/tf" "$@" -no-color > "$work/last.log" 2>&1 || { cat "$work/last.log" >&2; exit 1; }; }
 tf init -input=false
-
-provider_cpu() {
-  awk 'NR % 2 == 0 { for (i = 1; i <= 2; i++) { split($i, p, "m"); sub("s", "", p[2]); t += p[1] * 60 + p[2] } } END { printf "%.2f", t }' "$cpu_file"
-}
-measure() {
-  : > "$cpu_file"
-  local start end
-  start=$(date +%s.%N)
-  tf "$@"
-  end=$(date +%s.%N)
-  wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
-  cpu=$(provider_cpu)
-}
 
 measure query
 list_wall=$wall list_cpu=$cpu
