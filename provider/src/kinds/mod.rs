@@ -11,10 +11,13 @@ pub mod bucket;
 pub mod checks;
 pub mod cidr_ledger;
 pub mod common;
+pub mod dns_record;
+pub mod dns_zone;
 pub mod environment;
 pub mod firewall;
 pub mod instance;
 pub mod lifecycle;
+pub mod load_balancer;
 pub mod network;
 pub mod subnet;
 #[cfg(test)]
@@ -41,6 +44,9 @@ pub fn all() -> Vec<Arc<dyn Resource<Client>>> {
         CloudResource::<firewall::Firewall>::new(),
         CloudResource::<instance::Instance>::new(),
         CloudResource::<bucket::Bucket>::new(),
+        CloudResource::<load_balancer::LoadBalancer>::new(),
+        CloudResource::<dns_zone::DnsZone>::new(),
+        CloudResource::<dns_record::DnsRecord>::new(),
     ]
 }
 

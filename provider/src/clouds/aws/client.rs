@@ -127,10 +127,14 @@ impl AwsRegion {
             .region(region_v)
             .force_path_style(settings.endpoint.is_some())
             .build();
+        let elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(base).region(Region::new(region.to_string())).build();
+        let route53 = aws_sdk_route53::config::Builder::from(base).region(Region::new("us-east-1")).build();
         AwsRegion {
             region: region.to_string(),
             ec2: aws_sdk_ec2::Client::from_conf(ec2),
             s3: aws_sdk_s3::Client::from_conf(s3),
+            elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb),
+            route53: aws_sdk_route53::Client::from_conf(route53),
             max_attempts: settings.max_attempts.max(1),
         }
     }
