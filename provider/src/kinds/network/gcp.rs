@@ -83,6 +83,7 @@ impl Api<Network> for GcpRegion {
             tags: None,
             native,
             resource_group: None,
+            nat: Default::default(),
         }))
     }
 

@@ -1,0 +1,1 @@
+//! NAT on Azure (being written).

@@ -1,0 +1,1 @@
+//! NAT on GCP (being written).
