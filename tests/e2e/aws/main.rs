@@ -3,6 +3,7 @@
 //! secrets and credential-free planning. AWS tests run one at a time (moto is shared).
 
 mod drift;
+mod edge;
 mod faults;
 mod lifecycle;
 mod planning;
