@@ -70,14 +70,12 @@ impl GcpTest {
     project      = "{PROJECT}"
     max_attempts = 4
     endpoints = {{
-      compute = "{}"
-      storage = "{}"
+      compute = "{base}/compute/v1/"
+      storage = "{base}/storage/v1/"
     }}
   }}
 }}
-"#,
-            format!("{base}/compute/v1/"),
-            format!("{base}/storage/v1/"),
+"#
         )
     }
 

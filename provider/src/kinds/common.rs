@@ -227,7 +227,8 @@ pub fn import_placement(ctx: &Context<Client>, id: &str) -> Result<(Placement, S
             if !r.is_empty()
                 && !rest.is_empty()
                 && r != "projects"
-                && (placement(&cloud, r).is_ok() || !r.contains(':') && r.starts_with(|c: char| c.is_ascii_lowercase())) =>
+                && (placement(&cloud, r).is_ok()
+                    || !r.contains(':') && r.starts_with(|c: char| c.is_ascii_lowercase())) =>
         {
             (r.to_string(), rest.to_string())
         }

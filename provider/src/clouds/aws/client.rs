@@ -127,7 +127,8 @@ impl AwsRegion {
             .region(region_v)
             .force_path_style(settings.endpoint.is_some())
             .build();
-        let elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(base).region(Region::new(region.to_string())).build();
+        let elb =
+            aws_sdk_elasticloadbalancingv2::config::Builder::from(base).region(Region::new(region.to_string())).build();
         let route53 = aws_sdk_route53::config::Builder::from(base).region(Region::new("us-east-1")).build();
         AwsRegion {
             region: region.to_string(),

@@ -2,7 +2,9 @@
 //! updates are UPSERTs (a retried change makes nothing twice); an alias of a load balancer is a
 //! Route 53 alias record on its DNS name.
 
-use aws_sdk_route53::types::{AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+use aws_sdk_route53::types::{
+    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+};
 
 use super::{DnsRecord, DnsRecordSpec, DnsRecordState, fqdn, plain_value, relative, wire_value};
 use crate::clouds::aws::{AwsRegion, errors};
@@ -22,7 +24,9 @@ pub(crate) fn split_id(id: &str) -> Result<(&str, &str, &str), CloudError> {
             service: R53,
             operation: "parse id".into(),
             code: None,
-            message: format!("{id:?} is not a record id: use <zone id>/<full name>/<type>, e.g. Z0123/www.shop.example.com/A"),
+            message: format!(
+                "{id:?} is not a record id: use <zone id>/<full name>/<type>, e.g. Z0123/www.shop.example.com/A"
+            ),
             request_id: None,
         }),
     }
@@ -42,7 +46,8 @@ impl AwsRegion {
     }
 
     async fn record_set(&self, spec: &DnsRecordSpec, full: &str) -> Result<ResourceRecordSet, CloudError> {
-        let build = |e: aws_sdk_route53::error::BuildError| CloudError::other(R53, "ChangeResourceRecordSets", e.to_string());
+        let build =
+            |e: aws_sdk_route53::error::BuildError| CloudError::other(R53, "ChangeResourceRecordSets", e.to_string());
         let mut set = ResourceRecordSet::builder().name(format!("{full}.")).r#type(RrType::from(spec.rtype.as_str()));
         if let Some(lb) = &spec.alias {
             let l = self
@@ -66,14 +71,17 @@ impl AwsRegion {
         } else {
             set = set.ttl(i64::from(spec.ttl));
             for v in &spec.values {
-                set = set.resource_records(ResourceRecord::builder().value(wire_value(&spec.rtype, v)).build().map_err(build)?);
+                set = set.resource_records(
+                    ResourceRecord::builder().value(wire_value(&spec.rtype, v)).build().map_err(build)?,
+                );
             }
         }
         set.build().map_err(build)
     }
 
     async fn change(&self, zone: &str, action: ChangeAction, set: ResourceRecordSet) -> Result<(), CloudError> {
-        let build = |e: aws_sdk_route53::error::BuildError| CloudError::other(R53, "ChangeResourceRecordSets", e.to_string());
+        let build =
+            |e: aws_sdk_route53::error::BuildError| CloudError::other(R53, "ChangeResourceRecordSets", e.to_string());
         let batch = ChangeBatch::builder()
             .changes(Change::builder().action(action).resource_record_set(set).build().map_err(build)?)
             .build()
@@ -169,7 +177,12 @@ impl Api<DnsRecord> for AwsRegion {
         // DELETE must name the record set as it is.
         let Some(set) = self.find_record(zone, full, rtype).await? else { return Ok(()) };
         match self.change(zone, ChangeAction::Delete, set).await {
-            Err(e) if e.is_not_found() || e.code.as_deref() == Some("InvalidChangeBatch") && e.message.contains("not found") => Ok(()),
+            Err(e)
+                if e.is_not_found()
+                    || e.code.as_deref() == Some("InvalidChangeBatch") && e.message.contains("not found") =>
+            {
+                Ok(())
+            }
             other => other,
         }
     }

@@ -4,8 +4,6 @@
 //! so it is known before the create.
 
 pub(crate) mod aws;
-pub(crate) mod azure;
-pub(crate) mod gcp;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -105,11 +103,7 @@ pub(crate) fn fqdn(name: &str, zone: &str) -> String {
 pub(crate) fn relative(full: &str, zone: &str) -> String {
     let full = full.trim_end_matches('.').to_ascii_lowercase();
     let zone = zone.trim_end_matches('.').to_ascii_lowercase();
-    if full == zone {
-        "@".into()
-    } else {
-        full.strip_suffix(&format!(".{zone}")).map_or(full.clone(), str::to_string)
-    }
+    if full == zone { "@".into() } else { full.strip_suffix(&format!(".{zone}")).map_or(full.clone(), str::to_string) }
 }
 
 /// A value as the cloud's wire wants it: TXT values quoted.
@@ -143,12 +137,24 @@ fn check_values(config: &Value, diags: &mut Diagnostics) {
     let has_values = values.is_some_and(|v| !v.is_null());
     let has_alias = alias.is_some_and(|v| !v.is_null());
     match (has_values, has_alias) {
-        (true, true) => diags.add_attribute_error(AttributePath::attr("alias"), "Both values and alias", "A record has values or an alias, not both; remove one."),
-        (false, false) => diags.add_attribute_error(AttributePath::attr("values"), "No values", "Give the record values, or an alias block pointing at a load balancer."),
+        (true, true) => diags.add_attribute_error(
+            AttributePath::attr("alias"),
+            "Both values and alias",
+            "A record has values or an alias, not both; remove one.",
+        ),
+        (false, false) => diags.add_attribute_error(
+            AttributePath::attr("values"),
+            "No values",
+            "Give the record values, or an alias block pointing at a load balancer.",
+        ),
         _ => {}
     }
     if has_alias && rtype.is_some_and(|t| t != "A") {
-        diags.add_attribute_error(AttributePath::attr("type"), "Alias of a type other than A", "An alias of a load balancer is an A record; set type = \"A\".");
+        diags.add_attribute_error(
+            AttributePath::attr("type"),
+            "Alias of a type other than A",
+            "An alias of a load balancer is an A record; set type = \"A\".",
+        );
     }
     let Some(rtype) = rtype else { return };
     for v in values.and_then(Value::as_slice).unwrap_or(&[]).iter().filter_map(Value::as_str) {
@@ -157,11 +163,17 @@ fn check_values(config: &Value, diags: &mut Diagnostics) {
             "AAAA" => v.parse::<std::net::Ipv6Addr>().err().map(|_| format!("{v:?} is not an IPv6 address")),
             "MX" => {
                 let mut parts = v.split_whitespace();
-                let ok = parts.next().is_some_and(|p| p.parse::<u16>().is_ok()) && parts.next().is_some() && parts.next().is_none();
+                let ok = parts.next().is_some_and(|p| p.parse::<u16>().is_ok())
+                    && parts.next().is_some()
+                    && parts.next().is_none();
                 (!ok).then(|| format!("{v:?}: an MX value is a preference and a host, e.g. \"10 mail.example.com\""))
             }
-            "CAA" => (v.split_whitespace().count() < 3).then(|| format!("{v:?}: a CAA value is flags, tag and value, e.g. \"0 issue \\\"letsencrypt.org\\\"\"")),
-            "CNAME" if values.and_then(Value::as_slice).is_some_and(|s| s.len() > 1) => Some("a CNAME record has one value".to_string()),
+            "CAA" => (v.split_whitespace().count() < 3).then(|| {
+                format!("{v:?}: a CAA value is flags, tag and value, e.g. \"0 issue \\\"letsencrypt.org\\\"\"")
+            }),
+            "CNAME" if values.and_then(Value::as_slice).is_some_and(|s| s.len() > 1) => {
+                Some("a CNAME record has one value".to_string())
+            }
             _ => None,
         };
         if let Some(p) = problem {
@@ -174,7 +186,7 @@ fn check_values(config: &Value, diags: &mut Diagnostics) {
 impl Kind for DnsRecord {
     const TYPE: &'static str = "oppie_dns_record";
     const NOUN: &'static str = "DNS record";
-    const CLOUDS: &'static [Cloud] = &Cloud::ALL;
+    const CLOUDS: &'static [Cloud] = &[Cloud::Aws];
     const TIMEOUTS: [(Operation, Duration); 3] = [
         (Operation::Create, Duration::from_secs(300)),
         (Operation::Update, Duration::from_secs(300)),
@@ -185,7 +197,7 @@ impl Kind for DnsRecord {
 
     fn block() -> Block {
         Block::new()
-            .markdown("A record set of an `oppie_dns_zone`: values, or an alias of an `oppie_load_balancer` (a Route 53 alias record, a Cloud DNS A record on the load balancer's address, an Azure alias record set on its public address).")
+            .markdown("A record set of an `oppie_dns_zone`: values, or an alias of an `oppie_load_balancer` (a Route 53 alias record, a Cloud DNS A record on the load balancer's address, an Azure alias record set on its public address). Built on AWS so far: planned on GCP or Azure it is an error that says so.")
             .attribute(Attribute::string("zone_id").required().plan_modifier(RequiresReplace).description("The `id` of the `oppie_dns_zone`. Changing it replaces the record."))
             .attribute(
                 Attribute::string("name")
@@ -214,11 +226,10 @@ impl Kind for DnsRecord {
     }
 
     fn api(region: &Region) -> Option<Arc<dyn Api<Self>>> {
-        Some(match region {
-            Region::Aws(r) => r.clone(),
-            Region::Gcp(r) => r.clone(),
-            Region::Azure(r) => r.clone(),
-        })
+        match region {
+            Region::Aws(r) => Some(r.clone()),
+            Region::Gcp(_) | Region::Azure(_) => None,
+        }
     }
 
     async fn validate(_ctx: &Context<Client>, config: &Object) -> Result<(), Diagnostics> {
@@ -252,12 +263,22 @@ impl Kind for DnsRecord {
 
     fn refresh(ctx: &Context<Client>, state: &mut Object, r: &DnsRecordState) -> Result<(), Diagnostics> {
         let prior_zone = state.attr("zone_id").as_str().unwrap_or_default().to_string();
-        let zone_id = if prior_zone.eq_ignore_ascii_case(&r.spec.zone_id) { prior_zone } else { r.spec.zone_id.clone() };
+        let zone_id =
+            if prior_zone.eq_ignore_ascii_case(&r.spec.zone_id) { prior_zone } else { r.spec.zone_id.clone() };
         let prior_name = state.attr("name").as_str().unwrap_or_default().to_string();
-        let name = if prior_name.trim_end_matches('.').eq_ignore_ascii_case(&r.spec.name) { prior_name } else { r.spec.name.clone() };
+        let name = if prior_name.trim_end_matches('.').eq_ignore_ascii_case(&r.spec.name) {
+            prior_name
+        } else {
+            r.spec.name.clone()
+        };
         // An alias carries no TTL of its own (0 here): the configured one stays.
         let ttl = match r.spec.ttl {
-            0 => state.attr("ttl").as_number().and_then(|n| n.as_i64()).and_then(|n| u32::try_from(n).ok()).unwrap_or(300),
+            0 => state
+                .attr("ttl")
+                .as_number()
+                .and_then(|n| n.as_i64())
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(300),
             t => t,
         };
         state.merge(&Refreshed { zone_id: &zone_id, name: &name, rtype: &r.spec.rtype, ttl, fqdn: &r.fqdn })?;
@@ -270,7 +291,8 @@ impl Kind for DnsRecord {
             _ => state.set_attr("alias", &Option::<AliasModel>::None)?,
         }
         if r.spec.alias.is_none() && r.alias_target.is_none() {
-            let prior: BTreeSet<String> = state.get_at::<Option<BTreeSet<String>>>(&AttributePath::attr("values"))?.unwrap_or_default();
+            let prior: BTreeSet<String> =
+                state.get_at::<Option<BTreeSet<String>>>(&AttributePath::attr("values"))?.unwrap_or_default();
             state.set_attr("values", &Some(keep_spelling(&r.spec.values, &prior)))?;
         } else {
             state.set_attr("values", &Option::<BTreeSet<String>>::None)?;
@@ -284,11 +306,6 @@ impl Kind for DnsRecord {
         common::fill(state, "fqdn", &r.fqdn)?;
         common::fill(state, "native", &r.native)
     }
-}
-
-/// The planned type of record, for the cloud checks.
-pub(crate) fn planned_type(plan: &Plan) -> Option<String> {
-    plan.planned.attr("type").as_str().map(str::to_string)
 }
 
 #[cfg(test)]
@@ -320,7 +337,10 @@ mod tests {
         check_values(&config, &mut d);
         assert!(d.0.iter().any(|e| e.detail.contains("not an IPv4")), "{d:?}");
         let mut d = Diagnostics::new();
-        check_values(&Value::object([("type", Value::from("TXT")), ("values", Value::Null), ("alias", Value::Null)]), &mut d);
+        check_values(
+            &Value::object([("type", Value::from("TXT")), ("values", Value::Null), ("alias", Value::Null)]),
+            &mut d,
+        );
         assert!(d.0.iter().any(|e| e.summary == "No values"), "{d:?}");
     }
 }

@@ -57,12 +57,9 @@ impl AwsRegion {
 #[tfplug::async_trait]
 impl Api<DnsZone> for AwsRegion {
     async fn create(&self, spec: &DnsZoneSpec, token: &str) -> Result<String, CloudError> {
-        let mut req = self
-            .route53
-            .create_hosted_zone()
-            .name(&spec.name)
-            .caller_reference(token)
-            .hosted_zone_config(HostedZoneConfig::builder().comment("Managed by Oppie").private_zone(spec.private).build());
+        let mut req = self.route53.create_hosted_zone().name(&spec.name).caller_reference(token).hosted_zone_config(
+            HostedZoneConfig::builder().comment("Managed by Oppie").private_zone(spec.private).build(),
+        );
         if spec.private
             && let Some(first) = spec.network_ids.first()
         {
@@ -114,7 +111,14 @@ impl Api<DnsZone> for AwsRegion {
         if spec.private {
             let have: Vec<String> = zone.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect();
             for n in spec.network_ids.iter().filter(|n| !have.contains(n)) {
-                match self.route53.associate_vpc_with_hosted_zone().hosted_zone_id(zone_id(id)).vpc(self.vpc(n)).send().await {
+                match self
+                    .route53
+                    .associate_vpc_with_hosted_zone()
+                    .hosted_zone_id(zone_id(id))
+                    .vpc(self.vpc(n))
+                    .send()
+                    .await
+                {
                     Ok(_) => {}
                     Err(e) => {
                         let e = errors::route53("AssociateVPCWithHostedZone", e);

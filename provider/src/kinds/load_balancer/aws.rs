@@ -13,7 +13,9 @@ use elbv2::types::{
 };
 use tfplug::{AttributePath, Diagnostics, Plan};
 
-use super::{HealthCheck, LbType, Listener, ListenerProtocol, LoadBalancer, LoadBalancerSpec, LoadBalancerState, Target};
+use super::{
+    HealthCheck, LbType, Listener, ListenerProtocol, LoadBalancer, LoadBalancerSpec, LoadBalancerState, Target,
+};
 use crate::catalog::Cloud;
 use crate::clouds::aws::tags::TOKEN_TAG;
 use crate::clouds::aws::{AwsRegion, errors};
@@ -138,13 +140,8 @@ impl AwsRegion {
     }
 
     async fn elb_tags(&self, arn: &str) -> Result<Tags, CloudError> {
-        let out = self
-            .elb
-            .describe_tags()
-            .resource_arns(arn)
-            .send()
-            .await
-            .map_err(|e| errors::elb("DescribeTags", e))?;
+        let out =
+            self.elb.describe_tags().resource_arns(arn).send().await.map_err(|e| errors::elb("DescribeTags", e))?;
         Ok(out.tag_descriptions().first().map(|d| tags_of(d.tags())).unwrap_or_default())
     }
 
@@ -181,9 +178,11 @@ impl AwsRegion {
             .send()
             .await
             .map_err(|e| errors::ec2("DescribeSubnets", e))?;
-        out.subnets().first().and_then(|s| s.vpc_id()).map(str::to_string).ok_or_else(|| {
-            CloudError::other(ELB, "DescribeSubnets", format!("subnet {subnet} is gone"))
-        })
+        out.subnets()
+            .first()
+            .and_then(|s| s.vpc_id())
+            .map(str::to_string)
+            .ok_or_else(|| CloudError::other(ELB, "DescribeSubnets", format!("subnet {subnet} is gone")))
     }
 
     /// The target group, made when missing, with the health check as `spec` says.
@@ -195,7 +194,8 @@ impl AwsRegion {
         let healthy = i32::try_from(h.healthy_threshold).unwrap_or(3);
         let unhealthy = i32::try_from(h.unhealthy_threshold).unwrap_or(3);
         let Some(group) = self.target_group(&name).await? else {
-            let first = spec.subnet_ids.first().ok_or_else(|| CloudError::other(ELB, "CreateTargetGroup", "no subnet"))?;
+            let first =
+                spec.subnet_ids.first().ok_or_else(|| CloudError::other(ELB, "CreateTargetGroup", "no subnet"))?;
             let vpc = self.subnet_vpc(first).await?;
             let proto = if spec.kind == LbType::Http { ProtocolEnum::Http } else { ProtocolEnum::Tcp };
             // CreateTargetGroup answers with the existing group when one of that name and
@@ -269,10 +269,8 @@ impl AwsRegion {
             .difference(&have)
             .map(|id| TargetDescription::builder().id(id).port(port).build())
             .collect();
-        let remove: Vec<TargetDescription> = have
-            .difference(&target.instance_ids)
-            .map(|id| TargetDescription::builder().id(id).build())
-            .collect();
+        let remove: Vec<TargetDescription> =
+            have.difference(&target.instance_ids).map(|id| TargetDescription::builder().id(id).build()).collect();
         if !add.is_empty() {
             self.elb
                 .register_targets()
@@ -398,7 +396,11 @@ impl Api<LoadBalancer> for AwsRegion {
                 } else {
                     LoadBalancerTypeEnum::Network
                 })
-                .scheme(if spec.public { LoadBalancerSchemeEnum::InternetFacing } else { LoadBalancerSchemeEnum::Internal })
+                .scheme(if spec.public {
+                    LoadBalancerSchemeEnum::InternetFacing
+                } else {
+                    LoadBalancerSchemeEnum::Internal
+                })
                 .set_subnets(Some(spec.subnet_ids.clone()))
                 .set_security_groups((!spec.firewall_ids.is_empty()).then(|| spec.firewall_ids.clone()))
                 .set_tags(Some(tags.clone()))
@@ -496,8 +498,14 @@ impl Api<LoadBalancer> for AwsRegion {
                 let arn = g.target_group_arn().unwrap_or_default();
                 put("target_group_arn", Some(arn));
                 let health = HealthCheck {
-                    path: g.health_check_path().filter(|_| g.health_check_protocol() != Some(&ProtocolEnum::Tcp)).map(str::to_string),
-                    interval_seconds: g.health_check_interval_seconds().and_then(|v| u32::try_from(v).ok()).unwrap_or(30),
+                    path: g
+                        .health_check_path()
+                        .filter(|_| g.health_check_protocol() != Some(&ProtocolEnum::Tcp))
+                        .map(str::to_string),
+                    interval_seconds: g
+                        .health_check_interval_seconds()
+                        .and_then(|v| u32::try_from(v).ok())
+                        .unwrap_or(30),
                     healthy_threshold: g.healthy_threshold_count().and_then(|v| u32::try_from(v).ok()).unwrap_or(3),
                     unhealthy_threshold: g.unhealthy_threshold_count().and_then(|v| u32::try_from(v).ok()).unwrap_or(3),
                 };

@@ -7,8 +7,6 @@
 //! load balancer's, so a delete removes whatever a half-finished create left.
 
 pub(crate) mod aws;
-pub(crate) mod azure;
-pub(crate) mod gcp;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -18,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use tfplug::plan::{RequiresReplace, UseStateForUnknown};
 use tfplug::timeouts::Operation;
 use tfplug::validator::{int_between, one_of};
-use tfplug::{Attribute, AttributePath, Block, Context, Diagnostics, MaybeUnknown, NestedBlock, Object, Plan, Type};
+use tfplug::{Attribute, AttributePath, Block, Context, Diagnostics, NestedBlock, Object, Plan, Type};
 
 use super::checks::display_name;
 use super::common::{self, Placement};
@@ -331,26 +329,54 @@ fn check_config(config: &tfplug::Value, diags: &mut Diagnostics) {
         let at = |name: &str| AttributePath::attr("listener").with_index(i as i64).with_attr(name);
         let Ok(l) = m.to_listener() else { continue };
         if !ports.insert(l.port) {
-            diags.add_attribute_error(at("port"), "Duplicate listener port", format!("Two listeners use port {}; give each its own port.", l.port));
+            diags.add_attribute_error(
+                at("port"),
+                "Duplicate listener port",
+                format!("Two listeners use port {}; give each its own port.", l.port),
+            );
         }
         match (kind, l.protocol) {
-            (Some(LbType::Http), ListenerProtocol::Tcp) => diags.add_attribute_error(at("protocol"), "tcp listener on an http load balancer", "An http load balancer takes http and https listeners; use type = \"tcp\" for tcp."),
-            (Some(LbType::Tcp), ListenerProtocol::Http | ListenerProtocol::Https) => diags.add_attribute_error(at("protocol"), "http listener on a tcp load balancer", "A tcp load balancer takes tcp listeners; use type = \"http\" for http and https."),
+            (Some(LbType::Http), ListenerProtocol::Tcp) => diags.add_attribute_error(
+                at("protocol"),
+                "tcp listener on an http load balancer",
+                "An http load balancer takes http and https listeners; use type = \"tcp\" for tcp.",
+            ),
+            (Some(LbType::Tcp), ListenerProtocol::Http | ListenerProtocol::Https) => diags.add_attribute_error(
+                at("protocol"),
+                "http listener on a tcp load balancer",
+                "A tcp load balancer takes tcp listeners; use type = \"http\" for http and https.",
+            ),
             _ => {}
         }
         has_https |= l.protocol == ListenerProtocol::Https;
         match (l.protocol, &l.certificate_id) {
-            (ListenerProtocol::Https, None) => diags.add_attribute_error(at("certificate_id"), "https listener without a certificate", "Set certificate_id to the TLS certificate the listener presents."),
-            (ListenerProtocol::Http | ListenerProtocol::Tcp, Some(_)) => diags.add_attribute_error(at("certificate_id"), "Certificate on a listener without TLS", "Only https listeners take certificate_id; remove it or use protocol = \"https\"."),
+            (ListenerProtocol::Https, None) => diags.add_attribute_error(
+                at("certificate_id"),
+                "https listener without a certificate",
+                "Set certificate_id to the TLS certificate the listener presents.",
+            ),
+            (ListenerProtocol::Http | ListenerProtocol::Tcp, Some(_)) => diags.add_attribute_error(
+                at("certificate_id"),
+                "Certificate on a listener without TLS",
+                "Only https listeners take certificate_id; remove it or use protocol = \"https\".",
+            ),
             _ => {}
         }
         if l.redirect_to_https && l.protocol != ListenerProtocol::Http {
-            diags.add_attribute_error(at("redirect_to_https"), "Redirect on a listener that is not http", "redirect_to_https is for http listeners; remove it here.");
+            diags.add_attribute_error(
+                at("redirect_to_https"),
+                "Redirect on a listener that is not http",
+                "redirect_to_https is for http listeners; remove it here.",
+            );
         }
     }
     let _ = has_https;
     if config.attr("target").is_none_or(|t| t.is_null()) {
-        diags.add_attribute_error(path("target"), "No target", "Add a target block: the instances and port traffic goes to.");
+        diags.add_attribute_error(
+            path("target"),
+            "No target",
+            "Add a target block: the instances and port traffic goes to.",
+        );
     }
 }
 
@@ -358,7 +384,7 @@ fn check_config(config: &tfplug::Value, diags: &mut Diagnostics) {
 impl Kind for LoadBalancer {
     const TYPE: &'static str = "oppie_load_balancer";
     const NOUN: &'static str = "load balancer";
-    const CLOUDS: &'static [Cloud] = &Cloud::ALL;
+    const CLOUDS: &'static [Cloud] = &[Cloud::Aws];
     const TIMEOUTS: [(Operation, Duration); 3] = [
         (Operation::Create, Duration::from_secs(1200)),
         (Operation::Update, Duration::from_secs(1200)),
@@ -369,7 +395,7 @@ impl Kind for LoadBalancer {
 
     fn block() -> Block {
         Block::new()
-            .markdown("One entry point for a group of instances. `http` (layer 7): an AWS Application Load Balancer, a GCP external Application Load Balancer (URL map, backend service, target proxy, forwarding rules) or an Azure Application Gateway; `tcp` (layer 4): an AWS Network Load Balancer, a GCP passthrough Network Load Balancer or an Azure Load Balancer. The native parts (target groups, listeners, backend services, probes, rules) are created, changed and deleted as one resource.")
+            .markdown("One entry point for a group of instances. `http` (layer 7): an AWS Application Load Balancer, a GCP external Application Load Balancer (URL map, backend service, target proxy, forwarding rules) or an Azure Application Gateway; `tcp` (layer 4): an AWS Network Load Balancer, a GCP passthrough Network Load Balancer or an Azure Load Balancer. The native parts (target groups, listeners, backend services, probes, rules) are created, changed and deleted as one resource. Built on AWS so far: planned on GCP or Azure it is an error that says so.")
             .attribute(
                 Attribute::string("name")
                     .required()
@@ -411,11 +437,10 @@ impl Kind for LoadBalancer {
     }
 
     fn api(region: &Region) -> Option<Arc<dyn Api<Self>>> {
-        Some(match region {
-            Region::Aws(r) => r.clone(),
-            Region::Gcp(r) => r.clone(),
-            Region::Azure(r) => r.clone(),
-        })
+        match region {
+            Region::Aws(r) => Some(r.clone()),
+            Region::Gcp(_) | Region::Azure(_) => None,
+        }
     }
 
     async fn validate(_ctx: &Context<Client>, config: &Object) -> Result<(), Diagnostics> {
@@ -427,9 +452,7 @@ impl Kind for LoadBalancer {
     async fn plan(_ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, diags: &mut Diagnostics) {
         match place.map(|p| p.cloud) {
             Some(Cloud::Aws) => aws::check_plan(plan, diags),
-            Some(Cloud::Gcp) => gcp::check_plan(plan, diags),
-            Some(Cloud::Azure) => azure::check_plan(plan, diags),
-            None => {}
+            Some(Cloud::Gcp | Cloud::Azure) | None => {}
         }
         // The instances' port is fixed in the parts (a target group, a backend service).
         if !plan.prior.is_null() {
@@ -450,7 +473,8 @@ impl Kind for LoadBalancer {
             .iter()
             .map(|m| m.to_listener().map_err(|e| Diagnostics::attribute_error(path("listener"), "Invalid listener", e)))
             .collect::<Result<Vec<_>, _>>()?;
-        let t = p.target.ok_or_else(|| Diagnostics::attribute_error(path("target"), "No target", "Add a target block."))?;
+        let t =
+            p.target.ok_or_else(|| Diagnostics::attribute_error(path("target"), "No target", "Add a target block."))?;
         Ok(LoadBalancerSpec {
             name: p.name,
             kind,
@@ -458,7 +482,11 @@ impl Kind for LoadBalancer {
             subnet_ids: p.subnet_ids.into_iter().collect(),
             firewall_ids: p.firewall_ids.unwrap_or_default().into_iter().collect(),
             listeners,
-            target: Target { instance_ids: t.instance_ids, port: t.port, health: health_of(kind, t.health_check.as_ref()) },
+            target: Target {
+                instance_ids: t.instance_ids,
+                port: t.port,
+                health: health_of(kind, t.health_check.as_ref()),
+            },
             tags: common::planned_tags(state)?,
         })
     }
@@ -490,7 +518,11 @@ impl Kind for LoadBalancer {
             public: s.public,
             subnet_ids: &subnet_ids,
             listener: listeners,
-            target: TargetModel { instance_ids: s.target.instance_ids.clone(), port: s.target.port, health_check: health },
+            target: TargetModel {
+                instance_ids: s.target.instance_ids.clone(),
+                port: s.target.port,
+                health_check: health,
+            },
             dns_name: &lb.dns_name,
             address: &lb.address,
         })?;
@@ -509,33 +541,10 @@ impl Kind for LoadBalancer {
     }
 }
 
-/// The planned listeners' ports and protocols, when known (for the cloud checks).
-pub(crate) fn planned_listeners(plan: &Plan) -> Vec<Listener> {
-    let v: Result<Option<Vec<ListenerModel>>, _> = plan.planned.get_at(&path("listener"));
-    v.ok().flatten().unwrap_or_default().iter().filter_map(|m| m.to_listener().ok()).collect()
-}
-
 /// The number of subnets planned, when known.
 pub(crate) fn planned_subnets(plan: &Plan) -> Option<usize> {
     let v = plan.planned.attr("subnet_ids");
     if v.is_wholly_known() { v.as_slice().map(<[_]>::len) } else { None }
-}
-
-/// Refuses an attribute that has no counterpart on `cloud`.
-pub(crate) fn refuse_firewalls(plan: &Plan, cloud: Cloud, diags: &mut Diagnostics) {
-    if !plan.planned.attr("firewall_ids").is_null() {
-        diags.extend(common::not_on(
-            cloud,
-            path("firewall_ids"),
-            "firewall_ids",
-            "load balancers there take no firewall of their own: the instances' firewalls must allow the load balancer (see the docs); remove firewall_ids.",
-        ));
-    }
-}
-
-/// A planned value read through `MaybeUnknown`, for the cloud checks.
-pub(crate) fn planned_string(plan: &Plan, name: &str) -> Option<String> {
-    plan.planned.get_at::<MaybeUnknown<Option<String>>>(&path(name)).ok().and_then(MaybeUnknown::into_known).flatten()
 }
 
 #[cfg(test)]
@@ -584,7 +593,13 @@ mod tests {
         let mut d = Diagnostics::new();
         check_config(&config, &mut d);
         let text: Vec<String> = d.0.iter().map(|e| e.summary.clone()).collect();
-        for want in ["https listener without a certificate", "Duplicate listener port", "tcp listener on an http load balancer", "Redirect on a listener that is not http", "No target"] {
+        for want in [
+            "https listener without a certificate",
+            "Duplicate listener port",
+            "tcp listener on an http load balancer",
+            "Redirect on a listener that is not http",
+            "No target",
+        ] {
             assert!(text.iter().any(|t| t == want), "{want} in {text:?}");
         }
         let _ = h;

@@ -7,8 +7,6 @@ pub(crate) mod azure;
 pub(crate) mod gcp;
 pub mod nat;
 mod nat_aws;
-mod nat_azure;
-mod nat_gcp;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,6 +126,7 @@ impl Kind for Network {
             None => {}
         }
         let reserved = nat::plan(plan, place, diags);
+        nat::check_cloud(plan, place, diags);
         if let Some(cidr) = plan.planned.attr("cidr").as_str().and_then(|c| Cidr::parse(c).ok()) {
             let id = plan.planned.attr("id").as_str().map(str::to_string);
             cidr_ledger::planned_network(id.clone(), cidr);
@@ -196,5 +195,26 @@ mod tests {
             ("cidr", "10.0.0.0/16"),
         ]);
         assert!(d.iter().any(|e| e.contains("GCP")), "{d:?}");
+    }
+
+    #[test]
+    fn nat_is_refused_where_it_is_not_built_yet() {
+        let h = Harness::new();
+        let d = h.plan_errors::<Network>(&[
+            ("cloud", "azure"),
+            ("region", "us-east"),
+            ("name", "n"),
+            ("cidr", "10.0.0.0/16"),
+            ("nat", "single"),
+        ]);
+        assert!(d.iter().any(|e| e.contains("nat is not possible on azure") && e.contains("exists on aws")), "{d:?}");
+        let p = h.plan::<Network>(&[
+            ("cloud", "aws"),
+            ("region", "us-east"),
+            ("name", "n"),
+            ("cidr", "10.0.0.0/16"),
+            ("nat", "single"),
+        ]);
+        assert_eq!(p.attr("nat_gateways"), &tfplug::Value::from(1));
     }
 }

@@ -53,7 +53,7 @@ pub fn attributes() -> Vec<Attribute> {
         Attribute::string("nat")
             .default("none")
             .validator(one_of(["none", "single", "per_zone"]))
-            .description("Internet access for private subnets: `none` (default), `single` (one NAT gateway, in the first of `nat_zones`) or `per_zone` (one in each of `nat_zones`; private subnets use their zone's). AWS: NAT gateways with elastic IPs in small subnets of their own (see `nat_zones`); GCP: a Cloud Router with Cloud NAT; Azure: NAT gateways with public IPs. Changes in place."),
+            .description("Internet access for private subnets: `none` (default), `single` (one NAT gateway, in the first of `nat_zones`) or `per_zone` (one in each of `nat_zones`; private subnets use their zone's). AWS: NAT gateways with elastic IPs in small subnets of their own (see `nat_zones`); GCP: a Cloud Router with Cloud NAT; Azure: NAT gateways with public IPs. Built on AWS so far: other clouds refuse `nat` at plan. Changes in place."),
         Attribute::new("nat_zones", Type::list(Type::String))
             .optional()
             .computed()
@@ -91,19 +91,32 @@ pub fn plan(plan: &mut Plan, place: Option<&Placement>, diags: &mut Diagnostics)
     let zones: MaybeUnknown<Vec<String>> = match (&mode, &zones_cfg) {
         (_, v) if v.is_unknown() || !v.is_wholly_known() => MaybeUnknown::Unknown,
         (Some(NatMode::None), v) if !v.is_null() && v.as_slice().is_some_and(|s| !s.is_empty()) => {
-            diags.add_attribute_error(zones_path.clone(), "nat_zones without NAT", "Set nat to single or per_zone, or remove nat_zones.");
+            diags.add_attribute_error(
+                zones_path.clone(),
+                "nat_zones without NAT",
+                "Set nat to single or per_zone, or remove nat_zones.",
+            );
             MaybeUnknown::Known(Vec::new())
         }
         (Some(NatMode::None), _) => MaybeUnknown::Known(Vec::new()),
         (Some(NatMode::Single), Value::Null) => MaybeUnknown::Known(vec!["1".to_string()]),
         (Some(NatMode::PerZone), Value::Null) => {
-            diags.add_attribute_error(zones_path.clone(), "per_zone NAT needs its zones", "Set nat_zones to the zones of your private subnets, e.g. [1, 2].");
+            diags.add_attribute_error(
+                zones_path.clone(),
+                "per_zone NAT needs its zones",
+                "Set nat_zones to the zones of your private subnets, e.g. [1, 2].",
+            );
             MaybeUnknown::Known(Vec::new())
         }
         (Some(m), v) => {
-            let list: Vec<String> = v.as_slice().unwrap_or(&[]).iter().filter_map(|z| z.as_str().map(str::to_string)).collect();
+            let list: Vec<String> =
+                v.as_slice().unwrap_or(&[]).iter().filter_map(|z| z.as_str().map(str::to_string)).collect();
             if list.is_empty() || (*m == NatMode::Single && list.len() != 1) {
-                diags.add_attribute_error(zones_path.clone(), "Wrong number of NAT zones", "single takes one zone, per_zone one or more.");
+                diags.add_attribute_error(
+                    zones_path.clone(),
+                    "Wrong number of NAT zones",
+                    "single takes one zone, per_zone one or more.",
+                );
             }
             let mut seen = std::collections::BTreeSet::new();
             if list.iter().any(|z| !seen.insert(z.clone())) {
@@ -146,7 +159,10 @@ pub fn plan(plan: &mut Plan, place: Option<&Placement>, diags: &mut Diagnostics)
                 None => diags.add_attribute_error(
                     AttributePath::attr("cidr"),
                     "Network too small for NAT",
-                    format!("NAT on AWS takes a /28 per zone at the top of the range; {cidr} has no room for {}.", list.len()),
+                    format!(
+                        "NAT on AWS takes a /28 per zone at the top of the range; {cidr} has no room for {}.",
+                        list.len()
+                    ),
                 ),
             }
         }
@@ -154,10 +170,33 @@ pub fn plan(plan: &mut Plan, place: Option<&Placement>, diags: &mut Diagnostics)
     reserved
 }
 
+/// The clouds NAT is built on so far.
+pub const NAT_CLOUDS: &[Cloud] = &[Cloud::Aws];
+
+/// Refuses NAT on a cloud it is not built on yet, at plan, naming the clouds that have it.
+pub fn check_cloud(plan: &Plan, place: Option<&Placement>, diags: &mut Diagnostics) {
+    let Some(p) = place else { return };
+    let mode = plan.planned.attr("nat").as_str().and_then(NatMode::parse);
+    if NAT_CLOUDS.contains(&p.cloud) || mode.is_none_or(|m| m == NatMode::None) {
+        return;
+    }
+    let have: Vec<&str> = NAT_CLOUDS.iter().map(|c| c.key()).collect();
+    diags.extend(super::super::common::not_on(
+        p.cloud,
+        AttributePath::attr("nat"),
+        "nat",
+        &format!(
+            "NAT on oppie_network exists on {} so far; set nat = \"none\" here (or use one of those clouds).",
+            have.join(", ")
+        ),
+    ));
+}
+
 /// The NAT of a planned or stored state, zones resolved to the cloud's suffixes.
 pub fn of_state(state: &tfplug::Object) -> Result<Nat, Diagnostics> {
     let mode = state.attr("nat").as_str().and_then(NatMode::parse).unwrap_or_default();
-    let zones: Vec<String> = state.get_at::<Option<Vec<String>>>(&AttributePath::attr("nat_zones")).unwrap_or(None).unwrap_or_default();
+    let zones: Vec<String> =
+        state.get_at::<Option<Vec<String>>>(&AttributePath::attr("nat_zones")).unwrap_or(None).unwrap_or_default();
     let place = super::super::common::placement_of(state)?;
     let zones = zones
         .iter()
@@ -182,7 +221,11 @@ pub fn refresh(state: &mut tfplug::Object, actual: &Nat) -> Result<(), Diagnosti
             .zones
             .iter()
             .map(|s| {
-                place.catalog().zones(&place.region).and_then(|zs| zs.iter().position(|z| z == s)).map_or(s.clone(), |i| (i + 1).to_string())
+                place
+                    .catalog()
+                    .zones(&place.region)
+                    .and_then(|zs| zs.iter().position(|z| z == s))
+                    .map_or(s.clone(), |i| (i + 1).to_string())
             })
             .collect();
         state.set_attr("nat_zones", &zones)?;

@@ -112,17 +112,20 @@ impl AwsRegion {
                 .send()
                 .await
                 .map_err(|e| errors::ec2("CreateRouteTable", e))?;
-            out.route_table().and_then(|r| r.route_table_id()).map(str::to_string).ok_or_else(|| {
-                CloudError::other("AWS EC2", "CreateRouteTable", "the answer had no route table id")
-            })
+            out.route_table()
+                .and_then(|r| r.route_table_id())
+                .map(str::to_string)
+                .ok_or_else(|| CloudError::other("AWS EC2", "CreateRouteTable", "the answer had no route table id"))
         };
         let lookup = || async {
             Ok(self.tables_tagged(key, value).await?.first().and_then(|r| r.route_table_id()).map(str::to_string))
         };
         self.create_once(create, lookup).await?;
-        self.tables_tagged(key, value).await?.into_iter().next().ok_or_else(|| {
-            CloudError::other("AWS EC2", "DescribeRouteTables", "the new route table is not listed")
-        })
+        self.tables_tagged(key, value)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| CloudError::other("AWS EC2", "DescribeRouteTables", "the new route table is not listed"))
     }
 
     /// Makes `table`'s default route go to the gateway (`igw` or `nat`).
@@ -215,13 +218,26 @@ impl AwsRegion {
         }
         let id = table.route_table_id().unwrap_or_default().to_string();
         while_in_use(|| async {
-            self.ec2.delete_route_table().route_table_id(&id).send().await.map(|_| ()).map_err(|e| errors::ec2("DeleteRouteTable", e))
+            self.ec2
+                .delete_route_table()
+                .route_table_id(&id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| errors::ec2("DeleteRouteTable", e))
         })
         .await
     }
 
     /// One NAT zone's parts, made where missing: the subnet, its table, the address, the gateway.
-    async fn ensure_nat_zone(&self, vpc: &str, igw: &str, zone: &str, cidr: &str, name: &str) -> Result<String, CloudError> {
+    async fn ensure_nat_zone(
+        &self,
+        vpc: &str,
+        igw: &str,
+        zone: &str,
+        cidr: &str,
+        name: &str,
+    ) -> Result<String, CloudError> {
         let subnet = match self.nat_parts(vpc).await?.into_iter().find(|p| p.zone == zone) {
             Some(p) => p.subnet,
             None => {
@@ -235,17 +251,24 @@ impl AwsRegion {
                         .vpc_id(vpc)
                         .cidr_block(cidr)
                         .availability_zone(&az)
-                        .tag_specifications(tags::spec(ResourceType::Subnet, &t, Some(&format!("{name}-nat-{zone}")), None))
+                        .tag_specifications(tags::spec(
+                            ResourceType::Subnet,
+                            &t,
+                            Some(&format!("{name}-nat-{zone}")),
+                            None,
+                        ))
                         .customize()
                         .config_override(no_retry())
                         .send()
                         .await
                         .map_err(|e| errors::ec2("CreateSubnet", e))?;
-                    out.subnet().and_then(|s| s.subnet_id()).map(str::to_string).ok_or_else(|| {
-                        CloudError::other("AWS EC2", "CreateSubnet", "the answer had no subnet id")
-                    })
+                    out.subnet()
+                        .and_then(|s| s.subnet_id())
+                        .map(str::to_string)
+                        .ok_or_else(|| CloudError::other("AWS EC2", "CreateSubnet", "the answer had no subnet id"))
                 };
-                let lookup = || async { Ok(self.nat_parts(vpc).await?.into_iter().find(|p| p.zone == zone).map(|p| p.subnet)) };
+                let lookup =
+                    || async { Ok(self.nat_parts(vpc).await?.into_iter().find(|p| p.zone == zone).map(|p| p.subnet)) };
                 self.create_once(create, lookup).await?
             }
         };
@@ -262,15 +285,21 @@ impl AwsRegion {
                 .create_nat_gateway()
                 .subnet_id(&subnet)
                 .allocation_id(&allocation)
-                .tag_specifications(tags::spec(ResourceType::Natgateway, &Tags::new(), Some(&format!("{name}-nat-{zone}")), None))
+                .tag_specifications(tags::spec(
+                    ResourceType::Natgateway,
+                    &Tags::new(),
+                    Some(&format!("{name}-nat-{zone}")),
+                    None,
+                ))
                 .customize()
                 .config_override(no_retry())
                 .send()
                 .await
                 .map_err(|e| errors::ec2("CreateNatGateway", e))?;
-            out.nat_gateway().and_then(|g| g.nat_gateway_id()).map(str::to_string).ok_or_else(|| {
-                CloudError::other("AWS EC2", "CreateNatGateway", "the answer had no gateway id")
-            })
+            out.nat_gateway()
+                .and_then(|g| g.nat_gateway_id())
+                .map(str::to_string)
+                .ok_or_else(|| CloudError::other("AWS EC2", "CreateNatGateway", "the answer had no gateway id"))
         };
         let g = self.create_once(create, || self.nat_gateway_in(&subnet)).await?;
         self.wait_nat(&g).await?;
@@ -289,7 +318,9 @@ impl AwsRegion {
             match out.nat_gateways().first().and_then(|g| g.state()).map(|s| s.as_str()) {
                 Some("available") => Ok(Some(())),
                 Some("pending") => Ok(None),
-                other => Err(CloudError::other("AWS EC2", "DescribeNatGateways", format!("NAT gateway {id} is {other:?}"))),
+                other => {
+                    Err(CloudError::other("AWS EC2", "DescribeNatGateways", format!("NAT gateway {id} is {other:?}")))
+                }
             }
         })
         .await
@@ -323,7 +354,9 @@ impl AwsRegion {
                 .send()
                 .await
                 .map_err(|e| errors::ec2("AllocateAddress", e))?;
-            out.allocation_id().map(str::to_string).ok_or_else(|| CloudError::other("AWS EC2", "AllocateAddress", "no allocation id"))
+            out.allocation_id()
+                .map(str::to_string)
+                .ok_or_else(|| CloudError::other("AWS EC2", "AllocateAddress", "no allocation id"))
         };
         self.create_once(create, lookup).await
     }
@@ -334,9 +367,19 @@ impl AwsRegion {
         }
         if let Some(g) = &part.gateway {
             if let Some(main) = self.main_table(vpc).await?
-                && main.routes().iter().any(|r| r.destination_cidr_block() == Some(ANY) && r.nat_gateway_id() == Some(g.as_str()))
+                && main
+                    .routes()
+                    .iter()
+                    .any(|r| r.destination_cidr_block() == Some(ANY) && r.nat_gateway_id() == Some(g.as_str()))
             {
-                match self.ec2.delete_route().route_table_id(main.route_table_id().unwrap_or_default()).destination_cidr_block(ANY).send().await {
+                match self
+                    .ec2
+                    .delete_route()
+                    .route_table_id(main.route_table_id().unwrap_or_default())
+                    .destination_cidr_block(ANY)
+                    .send()
+                    .await
+                {
                     Ok(_) => {}
                     Err(e) => {
                         let e = errors::ec2("DeleteRoute", e);
@@ -355,7 +398,10 @@ impl AwsRegion {
                     }
                 }
             }
-            poll(std::time::Duration::from_secs(10), || async { Ok(self.nat_gateway_in(&part.subnet).await?.is_none().then_some(())) }).await?;
+            poll(std::time::Duration::from_secs(10), || async {
+                Ok(self.nat_gateway_in(&part.subnet).await?.is_none().then_some(()))
+            })
+            .await?;
         }
         let out = self
             .ec2
@@ -367,7 +413,13 @@ impl AwsRegion {
         for a in out.addresses() {
             if let Some(aid) = a.allocation_id() {
                 while_in_use(|| async {
-                    self.ec2.release_address().allocation_id(aid).send().await.map(|_| ()).map_err(|e| errors::ec2("ReleaseAddress", e))
+                    self.ec2
+                        .release_address()
+                        .allocation_id(aid)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| errors::ec2("ReleaseAddress", e))
                 })
                 .await?;
             }
@@ -376,7 +428,13 @@ impl AwsRegion {
             self.drop_table(&t).await?;
         }
         while_in_use(|| async {
-            self.ec2.delete_subnet().subnet_id(&part.subnet).send().await.map(|_| ()).map_err(|e| errors::ec2("DeleteSubnet", e))
+            self.ec2
+                .delete_subnet()
+                .subnet_id(&part.subnet)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| errors::ec2("DeleteSubnet", e))
         })
         .await
     }
@@ -412,7 +470,9 @@ impl AwsRegion {
                     .filter_map(|i| aws_nat_subnet(network, i))
                     .map(|c| c.to_string())
                     .find(|c| !kept.iter().any(|p| &p.cidr == c))
-                    .ok_or_else(|| CloudError::other("AWS EC2", "CreateSubnet", format!("no room for a NAT subnet in {vpc_cidr}")))?,
+                    .ok_or_else(|| {
+                        CloudError::other("AWS EC2", "CreateSubnet", format!("no room for a NAT subnet in {vpc_cidr}"))
+                    })?,
             };
             gateways.push((zone.clone(), self.ensure_nat_zone(vpc, &igw, zone, &cidr, name).await?));
         }
@@ -460,7 +520,11 @@ impl AwsRegion {
         // The gateway the main table routes to is the first zone's.
         let main = self.main_table(vpc).await?;
         let first = main.as_ref().and_then(|m| {
-            m.routes().iter().find(|r| r.destination_cidr_block() == Some(ANY)).and_then(|r| r.nat_gateway_id()).map(str::to_string)
+            m.routes()
+                .iter()
+                .find(|r| r.destination_cidr_block() == Some(ANY))
+                .and_then(|r| r.nat_gateway_id())
+                .map(str::to_string)
         });
         parts.sort_by_key(|p| (p.gateway != first, p.zone.clone()));
         let per_zone = !self.tables_tagged(NAT_ZONE_TABLE, &format!("{vpc}/{}", parts[0].zone)).await?.is_empty();

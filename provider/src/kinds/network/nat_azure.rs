@@ -1,1 +1,0 @@
-//! NAT on Azure (being written).

@@ -1,1 +1,0 @@
-//! NAT on GCP (being written).
