@@ -101,8 +101,11 @@ fn targets(aws: &AwsTest, lb: &serde_json::Value) -> Vec<String> {
     let group = lb["native"]["target_group_arn"].as_str().expect("target group").to_string();
     let elb = aws.elb();
     let out = aws.block_on(elb.describe_target_health().target_group_arn(group).send()).expect("target health");
-    let mut ids: Vec<String> =
-        out.target_health_descriptions().iter().filter_map(|d| d.target().and_then(|t| t.id()).map(str::to_string)).collect();
+    let mut ids: Vec<String> = out
+        .target_health_descriptions()
+        .iter()
+        .filter_map(|d| d.target().and_then(|t| t.id()).map(str::to_string))
+        .collect();
     ids.sort();
     ids
 }
@@ -125,7 +128,8 @@ fn nat_load_balancer_and_dns_apply_update_import_destroy() {
     assert_eq!(net["nat_gateways"], 1);
     let vpc = net["id"].as_str().unwrap_or_default().to_string();
     let gws = aws.block_on(aws.ec2.describe_nat_gateways().send()).expect("nat gateways");
-    let live: Vec<_> = gws.nat_gateways().iter().filter(|g| g.state().map(|s| s.as_str()) == Some("available")).collect();
+    let live: Vec<_> =
+        gws.nat_gateways().iter().filter(|g| g.state().map(|s| s.as_str()) == Some("available")).collect();
     assert_eq!(live.len(), 1, "{gws:?}");
     assert_eq!(live[0].vpc_id(), Some(vpc.as_str()));
     let cost = net["cost_breakdown"]["nat"].as_f64().unwrap_or_default();
@@ -136,8 +140,9 @@ fn nat_load_balancer_and_dns_apply_update_import_destroy() {
     let arn = lb["id"].as_str().unwrap_or_default().to_string();
     assert!(arn.starts_with("arn:aws:elasticloadbalancing:us-east-1:"), "{lb:#}");
     assert!(lb["dns_name"].as_str().is_some_and(|d| d.contains("elb")), "{lb:#}");
-    let mut want: Vec<String> =
-        (0..2).map(|i| tf.resource(&format!("oppie_instance.web{i}"))["id"].as_str().unwrap_or_default().to_string()).collect();
+    let mut want: Vec<String> = (0..2)
+        .map(|i| tf.resource(&format!("oppie_instance.web{i}"))["id"].as_str().unwrap_or_default().to_string())
+        .collect();
     want.sort();
     assert_eq!(targets(&aws, &lb), want);
     assert!(lb["estimated_monthly_cost"].as_f64().is_some_and(|c| c > 15.0), "{lb:#}");
@@ -151,7 +156,11 @@ fn nat_load_balancer_and_dns_apply_update_import_destroy() {
     let www = sets.resource_record_sets().iter().find(|s| s.name() == "www.shop.example.com.").expect("www");
     let alias = www.alias_target().expect("an alias");
     assert_eq!(alias.dns_name().trim_end_matches('.'), lb["dns_name"].as_str().unwrap_or_default());
-    let txt = sets.resource_record_sets().iter().find(|s| s.name() == "shop.example.com." && s.r#type().as_str() == "TXT").expect("txt");
+    let txt = sets
+        .resource_record_sets()
+        .iter()
+        .find(|s| s.name() == "shop.example.com." && s.r#type().as_str() == "TXT")
+        .expect("txt");
     assert_eq!(txt.resource_records()[0].value(), "\"v=spf1 -all\"");
 
     // In place: a third target and a faster health check.
