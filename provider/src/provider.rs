@@ -114,6 +114,7 @@ impl From<GcpConfig> for gcp::Settings {
             credentials: c.credentials,
             compute_endpoint: endpoints.remove("compute"),
             storage_endpoint: endpoints.remove("storage"),
+            dns_endpoint: endpoints.remove("dns"),
             max_attempts: c.max_attempts.unwrap_or(gcp::DEFAULT_MAX_ATTEMPTS),
         }
     }
@@ -131,8 +132,8 @@ fn gcp_block() -> NestedBlock {
             .attribute(
                 Attribute::string_map("endpoints")
                     .optional()
-                    .validator(from_fn("endpoint names compute or storage", check_gcp_endpoints))
-                    .description("Base URLs per service, in the Google provider's custom-endpoint form: `compute` (default `https://compute.googleapis.com/compute/v1/`) and `storage` (default `https://storage.googleapis.com/storage/v1/`)."),
+                    .validator(from_fn("endpoint names compute, storage or dns", check_gcp_endpoints))
+                    .description("Base URLs per service, in the Google provider's custom-endpoint form: `compute` (default `https://compute.googleapis.com/compute/v1/`), `storage` (default `https://storage.googleapis.com/storage/v1/`) and `dns` (default `https://dns.googleapis.com/dns/v1/`)."),
             )
             .attribute(
                 Attribute::number("max_attempts")
@@ -144,13 +145,13 @@ fn gcp_block() -> NestedBlock {
 }
 
 /// The services `gcp { endpoints }` may name.
-const GCP_ENDPOINTS: [&str; 2] = ["compute", "storage"];
+const GCP_ENDPOINTS: [&str; 3] = ["compute", "storage", "dns"];
 
 /// Refuses endpoint names the provider would ignore (a typo would silently reach Google).
 fn check_gcp_endpoints(v: &tfplug::Value) -> Result<(), String> {
     let Some(m) = v.as_map() else { return Ok(()) };
     match m.keys().find(|k| !GCP_ENDPOINTS.contains(&k.as_str())) {
-        Some(k) => Err(format!("unknown endpoint {k:?}: use {}", GCP_ENDPOINTS.join(" or "))),
+        Some(k) => Err(format!("unknown endpoint {k:?}: use {}", GCP_ENDPOINTS.join(", "))),
         None => Ok(()),
     }
 }

@@ -1,4 +1,4 @@
-//! GCP configuration: project, credentials, the Compute Engine and Cloud Storage base URLs
+//! GCP configuration: project, credentials, the Compute Engine, Cloud Storage and Cloud DNS base URLs
 //! (overridable like the Google provider's custom endpoints), retries, and long-running
 //! Compute operations polled with bounded backoff.
 
@@ -21,6 +21,8 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 pub const COMPUTE: &str = "https://compute.googleapis.com/compute/v1/";
 /// Cloud Storage JSON API base.
 pub const STORAGE: &str = "https://storage.googleapis.com/storage/v1/";
+/// Cloud DNS API base.
+pub const DNS: &str = "https://dns.googleapis.com/dns/v1/";
 
 /// The `gcp { ... }` block of the provider.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +35,8 @@ pub struct Settings {
     pub compute_endpoint: Option<String>,
     /// Cloud Storage base URL override.
     pub storage_endpoint: Option<String>,
+    /// Cloud DNS base URL override.
+    pub dns_endpoint: Option<String>,
     /// Attempts per call.
     pub max_attempts: u32,
 }
@@ -40,10 +44,13 @@ pub struct Settings {
 struct Shared {
     compute: url::Url,
     storage: url::Url,
+    dns: url::Url,
     /// Tokens for Compute calls; `None`: unauthenticated (an emulator on this machine).
     compute_auth: Option<Arc<dyn TokenSource>>,
     /// Tokens for Cloud Storage calls.
     storage_auth: Option<Arc<dyn TokenSource>>,
+    /// Tokens for Cloud DNS calls.
+    dns_auth: Option<Arc<dyn TokenSource>>,
     http: reqwest::Client,
 }
 
@@ -77,20 +84,22 @@ impl GcpCloud {
             .get_or_init(|| async {
                 let compute = http::base_url(self.settings.compute_endpoint.as_deref().unwrap_or(COMPUTE), "compute")?;
                 let storage = http::base_url(self.settings.storage_endpoint.as_deref().unwrap_or(STORAGE), "storage")?;
+                let dns = http::base_url(self.settings.dns_endpoint.as_deref().unwrap_or(DNS), "dns")?;
                 let client = http::http_client().map_err(|e| e.message)?;
                 // Each API on this machine (an emulator) goes unauthenticated unless
                 // credentials are configured explicitly; the others use the whole chain.
                 let explicit = self.has_explicit_credentials();
                 let local = |u: &url::Url| !explicit && http::is_loopback(u);
-                let chain = if local(&compute) && local(&storage) {
+                let chain = if local(&compute) && local(&storage) && local(&dns) {
                     None
                 } else {
                     let source = auth::choose(self.settings.credentials.as_ref().map(crate::secret::Secret::expose))?;
                     Some(auth::Credentials::new(source, client.clone()) as Arc<dyn TokenSource>)
                 };
                 let compute_auth = if local(&compute) { None } else { chain.clone() };
-                let storage_auth = if local(&storage) { None } else { chain };
-                Ok(Arc::new(Shared { compute, storage, compute_auth, storage_auth, http: client }))
+                let storage_auth = if local(&storage) { None } else { chain.clone() };
+                let dns_auth = if local(&dns) { None } else { chain };
+                Ok(Arc::new(Shared { compute, storage, dns, compute_auth, storage_auth, dns_auth, http: client }))
             })
             .await;
         r.clone().map_err(config_error)
@@ -112,8 +121,10 @@ impl GcpCloud {
             region: region.to_string(),
             compute_base: s.compute.clone(),
             storage_base: s.storage.clone(),
+            dns_base: s.dns.clone(),
             compute: Api::new(s.http.clone(), attempts, s.compute_auth.clone(), Arc::new(errors::Compute)),
             storage: Api::new(s.http.clone(), attempts, s.storage_auth.clone(), Arc::new(errors::Storage)),
+            dns: Api::new(s.http.clone(), attempts, s.dns_auth.clone(), Arc::new(errors::Dns)),
             pending: std::sync::Mutex::new(HashMap::new()),
         });
         regions.insert(region.to_string(), r.clone());
@@ -137,6 +148,32 @@ impl GcpRegion {
     /// A Cloud Storage URL.
     pub fn storage_url(&self, path: &str, query: &[(&str, &str)]) -> url::Url {
         http::join(&self.storage_base, path, query)
+    }
+
+    /// A Cloud DNS URL under the project: `path` like "managedZones".
+    pub fn dns_url(&self, path: &str, query: &[(&str, &str)]) -> url::Url {
+        http::join(&self.dns_base, &format!("projects/{}/{path}", self.project), query)
+    }
+
+    /// GET of a Cloud DNS object; `None` when it is gone.
+    pub async fn dns_get(&self, path: &str, op: &str) -> Result<Option<Value>, CloudError> {
+        Ok(self.dns.get_opt(Call::new(Method::GET, self.dns_url(path, &[]), op)).await?.map(|r| r.json))
+    }
+
+    /// A Cloud DNS call with an optional body; its answer (Cloud DNS changes are applied
+    /// when answered, or reported as a change the caller reads back).
+    pub async fn dns_send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        op: &str,
+    ) -> Result<Value, CloudError> {
+        let mut call = Call::new(method, self.dns_url(path, &[]), op);
+        if let Some(b) = body {
+            call = call.json(b);
+        }
+        Ok(self.dns.send(call).await?.json)
     }
 
     /// GET of a Compute object; `None` when it is gone.

@@ -8,6 +8,8 @@ use crate::clouds::{CloudError, ErrorKind};
 pub struct Compute;
 /// Cloud Storage errors.
 pub struct Storage;
+/// Cloud DNS errors.
+pub struct Dns;
 
 fn read(service: &'static str, operation: &str, reply: &Reply) -> CloudError {
     let e = &reply.json["error"];
@@ -46,6 +48,15 @@ impl ErrorReader for Compute {
 impl ErrorReader for Storage {
     fn service(&self) -> &'static str {
         "GCP Storage"
+    }
+    fn error(&self, operation: &str, reply: &Reply) -> CloudError {
+        read(self.service(), operation, reply)
+    }
+}
+
+impl ErrorReader for Dns {
+    fn service(&self) -> &'static str {
+        "GCP Cloud DNS"
     }
     fn error(&self, operation: &str, reply: &Reply) -> CloudError {
         read(self.service(), operation, reply)

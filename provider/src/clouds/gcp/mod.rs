@@ -1,5 +1,5 @@
-//! The GCP backend: Compute Engine for networks, subnetworks, firewall rules and VMs, Cloud
-//! Storage for buckets, through their REST APIs. One [`GcpRegion`] serves one region.
+//! The GCP backend: Compute Engine for networks, subnetworks, firewall rules, VMs and Cloud NAT,
+//! Cloud Storage for buckets, Cloud DNS for zones and records, through their REST APIs. One [`GcpRegion`] serves one region.
 
 mod auth;
 mod client;
@@ -23,10 +23,14 @@ pub struct GcpRegion {
     pub(crate) compute_base: url::Url,
     /// Cloud Storage base URL.
     pub(crate) storage_base: url::Url,
+    /// Cloud DNS base URL.
+    pub(crate) dns_base: url::Url,
     /// Compute Engine calls.
     pub(crate) compute: Api,
     /// Cloud Storage calls.
     pub(crate) storage: Api,
+    /// Cloud DNS calls.
+    pub(crate) dns: Api,
     /// Operations started by [`GcpRegion::begin`] and not yet waited for, by object id: the id
     /// reaches Terraform's state first, so a failure while waiting leaves the object tracked
     /// (tainted), never orphaned.

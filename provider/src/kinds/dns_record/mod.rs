@@ -4,6 +4,7 @@
 //! so it is known before the create.
 
 pub(crate) mod aws;
+pub(crate) mod gcp;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -186,7 +187,7 @@ fn check_values(config: &Value, diags: &mut Diagnostics) {
 impl Kind for DnsRecord {
     const TYPE: &'static str = "oppie_dns_record";
     const NOUN: &'static str = "DNS record";
-    const CLOUDS: &'static [Cloud] = &[Cloud::Aws];
+    const CLOUDS: &'static [Cloud] = &[Cloud::Aws, Cloud::Gcp];
     const TIMEOUTS: [(Operation, Duration); 3] = [
         (Operation::Create, Duration::from_secs(300)),
         (Operation::Update, Duration::from_secs(300)),
@@ -197,7 +198,7 @@ impl Kind for DnsRecord {
 
     fn block() -> Block {
         Block::new()
-            .markdown("A record set of an `oppie_dns_zone`: values, or an alias of an `oppie_load_balancer` (a Route 53 alias record, a Cloud DNS A record on the load balancer's address, an Azure alias record set on its public address). Built on AWS so far: planned on GCP or Azure it is an error that says so.")
+            .markdown("A record set of an `oppie_dns_zone`: values, or an alias of an `oppie_load_balancer` (a Route 53 alias record, a Cloud DNS A record on the load balancer's address, an Azure alias record set on its public address). Built on AWS and GCP so far: planned on Azure it is an error that says so.")
             .attribute(Attribute::string("zone_id").required().plan_modifier(RequiresReplace).description("The `id` of the `oppie_dns_zone`. Changing it replaces the record."))
             .attribute(
                 Attribute::string("name")
@@ -228,7 +229,8 @@ impl Kind for DnsRecord {
     fn api(region: &Region) -> Option<Arc<dyn Api<Self>>> {
         match region {
             Region::Aws(r) => Some(r.clone()),
-            Region::Gcp(_) | Region::Azure(_) => None,
+            Region::Gcp(r) => Some(r.clone()),
+            Region::Azure(_) => None,
         }
     }
 
@@ -238,7 +240,21 @@ impl Kind for DnsRecord {
         diags.into_result()
     }
 
-    async fn plan(_ctx: &Context<Client>, plan: &mut Plan, _place: Option<&Placement>, diags: &mut Diagnostics) {
+    async fn plan(_ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, diags: &mut Diagnostics) {
+        // An alias points at an oppie_load_balancer, which exists on the load balancer's clouds only.
+        let lb_clouds = <crate::kinds::load_balancer::LoadBalancer as Kind>::CLOUDS;
+        if let Some(p) = place
+            && !lb_clouds.contains(&p.cloud)
+            && !plan.planned.attr("alias").is_null()
+        {
+            let have: Vec<&str> = lb_clouds.iter().map(|c| c.key()).collect();
+            diags.extend(common::not_on(
+                p.cloud,
+                AttributePath::attr("alias"),
+                "alias",
+                &format!("an alias points at an oppie_load_balancer, which exists on {} so far; give the record values (the load balancer's address) instead.", have.join(", ")),
+            ));
+        }
         if plan.prior.is_null() {
             diags.absorb(plan.planned.set_attr("fqdn", &tfplug::MaybeUnknown::<String>::Unknown));
         }

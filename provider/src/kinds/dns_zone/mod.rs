@@ -2,6 +2,7 @@
 //! DNS zone), public or private to networks, with the name servers it is served by.
 
 pub(crate) mod aws;
+pub(crate) mod gcp;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -92,7 +93,7 @@ pub(crate) fn domain(s: &str) -> String {
 impl Kind for DnsZone {
     const TYPE: &'static str = "oppie_dns_zone";
     const NOUN: &'static str = "DNS zone";
-    const CLOUDS: &'static [Cloud] = &[Cloud::Aws];
+    const CLOUDS: &'static [Cloud] = &[Cloud::Aws, Cloud::Gcp];
     const TIMEOUTS: [(Operation, Duration); 3] = [
         (Operation::Create, Duration::from_secs(600)),
         (Operation::Update, Duration::from_secs(600)),
@@ -103,7 +104,7 @@ impl Kind for DnsZone {
 
     fn block() -> Block {
         Block::new()
-            .markdown("A DNS zone: a Route 53 hosted zone, a Cloud DNS managed zone, or an Azure DNS zone (a private DNS zone linked to the networks when `private`). Records are `oppie_dns_record`s. Built on AWS so far: planned on GCP or Azure it is an error that says so.")
+            .markdown("A DNS zone: a Route 53 hosted zone, a Cloud DNS managed zone, or an Azure DNS zone (a private DNS zone linked to the networks when `private`). Records are `oppie_dns_record`s. Built on AWS and GCP so far: planned on Azure it is an error that says so.")
             .attribute(
                 Attribute::string("name")
                     .required()
@@ -139,7 +140,8 @@ impl Kind for DnsZone {
     fn api(region: &Region) -> Option<Arc<dyn Api<Self>>> {
         match region {
             Region::Aws(r) => Some(r.clone()),
-            Region::Gcp(_) | Region::Azure(_) => None,
+            Region::Gcp(r) => Some(r.clone()),
+            Region::Azure(_) => None,
         }
     }
 
@@ -161,13 +163,14 @@ impl Kind for DnsZone {
             _ => {}
         }
         if let Some(p) = place
+            && p.cloud != Cloud::Gcp
             && plan.planned.attr("dnssec").as_bool() == Some(true)
         {
             diags.extend(common::not_on(
                 p.cloud,
                 AttributePath::attr("dnssec"),
                 "dnssec = true",
-                "DNSSEC there needs a key (AWS: a KMS key-signing key; Azure: zone signing) that Oppie does not manage; remove dnssec.",
+                "DNSSEC there needs a key (AWS: a KMS key-signing key; Azure: zone signing) that Oppie does not manage; remove dnssec or use cloud = \"gcp\".",
             ));
         }
         if plan.prior.is_null() {
@@ -240,7 +243,7 @@ mod tests {
     }
 
     #[test]
-    fn private_zones_need_networks_and_the_zone_is_aws_only() {
+    fn private_zones_need_networks_dnssec_is_gcp_only_and_azure_has_no_zones() {
         let h = Harness::new();
         let d = h.plan_errors::<DnsZone>(&[
             ("cloud", "aws"),
@@ -256,9 +259,17 @@ mod tests {
             ("dnssec", "true"),
         ]);
         assert!(d.iter().any(|e| e.contains("dnssec")), "{d:?}");
-        let d = h.plan_errors::<DnsZone>(&[("cloud", "gcp"), ("region", "us-east"), ("name", "shop.example.com")]);
+        let p = h.plan::<DnsZone>(&[
+            ("cloud", "gcp"),
+            ("region", "us-east"),
+            ("name", "shop.example.com"),
+            ("dnssec", "true"),
+        ]);
+        assert_eq!(p.attr("dnssec").as_bool(), Some(true));
+        let d = h.plan_errors::<DnsZone>(&[("cloud", "azure"), ("region", "us-east"), ("name", "shop.example.com")]);
         assert!(
-            d.iter().any(|e| e.contains("oppie_dns_zone is not available on gcp") && e.contains("exists on aws")),
+            d.iter()
+                .any(|e| e.contains("oppie_dns_zone is not available on azure") && e.contains("exists on aws, gcp")),
             "{d:?}"
         );
     }

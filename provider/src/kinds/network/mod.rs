@@ -7,6 +7,7 @@ pub(crate) mod azure;
 pub(crate) mod gcp;
 pub mod nat;
 mod nat_aws;
+mod nat_gcp;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -207,7 +208,26 @@ mod tests {
             ("cidr", "10.0.0.0/16"),
             ("nat", "single"),
         ]);
-        assert!(d.iter().any(|e| e.contains("nat is not possible on azure") && e.contains("exists on aws")), "{d:?}");
+        assert!(
+            d.iter().any(|e| e.contains("nat is not possible on azure") && e.contains("exists on aws, gcp")),
+            "{d:?}"
+        );
+        let d = h.plan_errors::<Network>(&[
+            ("cloud", "gcp"),
+            ("region", "us-east"),
+            ("name", "n"),
+            ("cidr", "10.0.0.0/16"),
+            ("nat", "per_zone"),
+        ]);
+        assert!(d.iter().any(|e| e.contains("Cloud NAT is regional")), "{d:?}");
+        let p = h.plan::<Network>(&[
+            ("cloud", "gcp"),
+            ("region", "us-east"),
+            ("name", "n"),
+            ("cidr", "10.0.0.0/16"),
+            ("nat", "single"),
+        ]);
+        assert_eq!(p.attr("nat_gateways"), &tfplug::Value::from(1));
         let p = h.plan::<Network>(&[
             ("cloud", "aws"),
             ("region", "us-east"),

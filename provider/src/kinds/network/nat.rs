@@ -53,7 +53,7 @@ pub fn attributes() -> Vec<Attribute> {
         Attribute::string("nat")
             .default("none")
             .validator(one_of(["none", "single", "per_zone"]))
-            .description("Internet access for private subnets: `none` (default), `single` (one NAT gateway, in the first of `nat_zones`) or `per_zone` (one in each of `nat_zones`; private subnets use their zone's). AWS: NAT gateways with elastic IPs in small subnets of their own (see `nat_zones`); GCP: a Cloud Router with Cloud NAT; Azure: NAT gateways with public IPs. Built on AWS so far: other clouds refuse `nat` at plan. Changes in place."),
+            .description("Internet access for private subnets: `none` (default), `single` (one NAT gateway, in the first of `nat_zones`) or `per_zone` (one in each of `nat_zones`; private subnets use their zone's). AWS: NAT gateways with elastic IPs in small subnets of their own (see `nat_zones`); GCP: a Cloud Router with Cloud NAT; Azure: NAT gateways with public IPs. GCP takes `single` only (Cloud NAT is regional). Built on AWS and GCP so far: Azure refuses `nat` at plan. Changes in place."),
         Attribute::new("nat_zones", Type::list(Type::String))
             .optional()
             .computed()
@@ -171,7 +171,7 @@ pub fn plan(plan: &mut Plan, place: Option<&Placement>, diags: &mut Diagnostics)
 }
 
 /// The clouds NAT is built on so far.
-pub const NAT_CLOUDS: &[Cloud] = &[Cloud::Aws];
+pub const NAT_CLOUDS: &[Cloud] = &[Cloud::Aws, Cloud::Gcp];
 
 /// Refuses NAT on a cloud it is not built on yet, at plan, naming the clouds that have it.
 pub fn check_cloud(plan: &Plan, place: Option<&Placement>, diags: &mut Diagnostics) {
@@ -213,8 +213,10 @@ pub fn of_state(state: &tfplug::Object) -> Result<Nat, Diagnostics> {
 /// Writes what the cloud has into a refreshed state, keeping the configured zone spelling
 /// while it names the same zones.
 pub fn refresh(state: &mut tfplug::Object, actual: &Nat) -> Result<(), Diagnostics> {
+    // An imported state has neither attribute yet: both are written then.
+    let unset = state.attr("nat").is_null() || state.attr("nat_zones").is_null();
     let same = of_state(state).is_ok_and(|n| n == *actual);
-    if !same {
+    if !same || unset {
         state.set_attr("nat", &actual.mode.key())?;
         let place = super::super::common::placement_of(state)?;
         let zones: Vec<String> = actual
