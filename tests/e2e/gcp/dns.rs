@@ -134,3 +134,59 @@ resource "oppie_dns_record" "www" {{
     let text = super::squash(&plan.stderr);
     assert!(text.contains("alias is not possible on gcp"), "{text}");
 }
+
+/// The zone and its records in the fake, as `(type, id)`.
+fn dns_objects(gcp: &oppie_e2e::gcp::GcpTest) -> std::collections::BTreeSet<(String, String)> {
+    let mut out = std::collections::BTreeSet::new();
+    if gcp.dns("GET", ZONE, "").0 != 200 {
+        return out;
+    }
+    out.insert(("oppie_dns_zone".into(), format!("projects/{PROJECT}/{ZONE}").to_ascii_lowercase()));
+    let (_, sets) = gcp.dns("GET", &format!("{ZONE}/rrsets"), "");
+    for s in sets["rrsets"].as_array().into_iter().flatten() {
+        let (name, ty) = (s["name"].as_str().unwrap_or_default(), s["type"].as_str().unwrap_or_default());
+        if ty != "SOA" && ty != "NS" {
+            out.insert((
+                "oppie_dns_record".into(),
+                format!("projects/{PROJECT}/{ZONE}/rrsets/{name}/{ty}").to_ascii_lowercase(),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn no_orphans_or_twins_under_connection_drops() {
+    use oppie_e2e::matrix::{self, Point, Step};
+    let gcp = gcp_test();
+    let proxy = oppie_e2e::proxy::FaultProxy::start(&gcp.base(), &[]);
+    let tf = gcp.terraform();
+    let provider = gcp.provider_at(&proxy.endpoint()).replace("max_attempts = 4", "max_attempts = 2");
+    tf.config(&format!(
+        r#"{provider}
+resource "oppie_dns_zone" "shop" {{
+  name = "shop.example.com"
+}}
+
+resource "oppie_dns_record" "www" {{
+  zone_id = oppie_dns_zone.shop.id
+  name    = "www"
+  type    = "A"
+  values  = ["203.0.113.10"]
+}}
+"#
+    ));
+    tf.init();
+    let p = format!("/dns/v1/projects/{PROJECT}");
+    use Step::{Create, FollowUp};
+    let points = [
+        Point::call("oppie_dns_zone.shop", &format!("POST {p}/managedZones"), Create),
+        // The first read is the check that no such zone exists yet; the second follows the create.
+        Point::call("oppie_dns_zone.shop", &format!("GET {p}/{ZONE}"), FollowUp).after(1),
+        Point::call("oppie_dns_record.www", &format!("POST {p}/{ZONE}/rrsets"), Create),
+        Point::call("oppie_dns_record.www", &format!("GET {p}/{WWW}"), FollowUp).after(1),
+    ];
+    matrix::run(&tf, &proxy, &points, &|| dns_objects(&gcp), &|| {
+        gcp.objects().into_iter().map(|(path, _, _)| path).collect()
+    });
+}
