@@ -122,3 +122,38 @@ resource "oppie_load_balancer" "web" {{
     assert!(text.contains("oppie_load_balancer exists on aws"), "{text}");
     assert!(gcp.calls().is_empty(), "planning called the cloud: {:?}", gcp.calls());
 }
+
+#[test]
+fn no_orphans_or_twins_when_the_router_calls_fail() {
+    use oppie_e2e::matrix::{self, Point, Step};
+    let gcp = gcp_test();
+    let proxy = oppie_e2e::proxy::FaultProxy::start(&gcp.base(), &[]);
+    let tf = gcp.terraform();
+    let provider = gcp.provider_at(&proxy.endpoint()).replace("max_attempts = 4", "max_attempts = 2");
+    tf.config(&format!(
+        r#"{provider}
+resource "oppie_network" "main" {{
+  name = "shop-dev-net"
+  cidr = "10.2.0.0/16"
+  nat  = "single"
+}}
+"#
+    ));
+    tf.init();
+    let p = format!("/compute/v1/projects/{PROJECT}");
+    let points = [
+        // A lost answer to the router's insert is retried with the same requestId: one router.
+        Point::call("oppie_network.main", &format!("POST {p}/regions/us-east1/routers"), Step::Create),
+        // The cloud unreachable while the router is made: the network stays tracked, tainted.
+        Point::call("oppie_network.main", &format!("POST {p}/regions/us-east1/routers"), Step::FollowUp),
+    ];
+    let networks = || {
+        gcp.objects()
+            .into_iter()
+            .filter(|(_, kind, _)| kind == "compute#network")
+            .map(|(path, _, _)| ("oppie_network".to_string(), path.to_ascii_lowercase()))
+            .collect()
+    };
+    matrix::run(&tf, &proxy, &points, &networks, &|| gcp.objects().into_iter().map(|(path, _, _)| path).collect());
+    assert!(gcp.count("compute.routers.insert") >= 2, "{:?}", gcp.calls());
+}
