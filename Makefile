@@ -59,6 +59,7 @@ lint: ## rustfmt and clippy, warnings are errors
 test: tools build ## every test: unit, property, policy library, end-to-end through Terraform; then lint
 	$(CARGO) test --workspace --locked
 	$(TARGET_DIR)/debug/oppie-policy test policies/
+	@if command -v opa >/dev/null 2>&1; then opa test policies/; else echo "opa not on PATH: skipping opa test policies/"; fi
 	OPPIE_POLICY_BIN=$(TARGET_DIR)/debug/oppie-policy OPPIE_SARIF_VENV=$(VENV) bash policy-host/scripts/validate-sarif.sh
 	$(MAKE) --no-print-directory lint
 

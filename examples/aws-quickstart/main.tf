@@ -19,7 +19,7 @@ variable "aws_endpoint" {
 provider "oppie" {
   default_cloud  = "aws"
   default_region = "us-east"
-  default_tags   = { project = "shop", environment = "dev", owner = "platform" }
+  default_tags   = { project = "shop", environment = "dev", owner = "platform", cost-center = "cc-1234" }
   aws {
     endpoint = var.aws_endpoint
   }

@@ -25,3 +25,8 @@ test_gcs_and_azure if {
 	count(rule.warn) == 1 with input as t.plan([t.create("azurerm_storage_account", {"customer_managed_key": []})])
 	count(rule.warn) == 0 with input as t.plan([t.create_unknown("azurerm_storage_account", {}, {"customer_managed_key": true})])
 }
+
+test_no_advice_the_provider_refuses_on_azure if {
+	count(rule.warn) == 0 with input as t.plan([t.create("oppie_bucket", {"name": "shop-dev-img", "cloud": "azure", "encrypted": true, "kms_key_id": null})])
+	count(rule.warn) == 1 with input as t.plan([t.create("oppie_bucket", {"name": "shop-dev-img", "cloud": "aws", "encrypted": true, "kms_key_id": null})])
+}

@@ -175,6 +175,7 @@ test_google_special_label_paths if {
 
 test_taggable_types if {
 	lib.is_taggable(t.create("oppie_subnet", {}))
+	not lib.is_taggable(t.create("oppie_environment", {}))
 	lib.is_taggable(t.create("aws_vpc", {}))
 	not lib.is_taggable(t.create("aws_route", {}))
 	not lib.is_taggable(t.create("google_compute_network", {}))
@@ -185,7 +186,11 @@ test_taggable_types if {
 test_naming_convention if {
 	lib.follows_naming("shop-dev-api-net")
 	lib.follows_naming("shop-prod-api-db-replica")
-	not lib.follows_naming("shop-dev-api")
+	lib.follows_naming("shop-dev-api")
+	lib.follows_naming("shop-dev")
+	lib.follows_naming("shop-dev-pr-1234")
+	not lib.follows_naming("shop")
+	not lib.follows_naming("pr-1234")
 	not lib.follows_naming("Shop-dev-api-net")
 	not lib.follows_naming("shop-qa-api-net")
 	not lib.follows_naming("shop-dev--net")
@@ -197,6 +202,8 @@ test_name_parts_and_native_name_paths if {
 	lib.name(rc) == "shop-prod-web-vm"
 	lib.name_parts(rc) == {"project": "shop", "environment": "prod", "service": "web", "resource": "vm"}
 	lib.name(t.create("aws_s3_bucket", {"bucket": "shop-dev-img-bucket"})) == "shop-dev-img-bucket"
+	env := t.create("oppie_environment", {"name": "shop-dev"})
+	lib.name_parts(env) == {"project": "shop", "environment": "dev", "service": "", "resource": ""}
 }
 
 test_naming_pattern_override if {

@@ -7,7 +7,8 @@ import data.oppie.lib
 # METADATA
 # title: Bucket access logging off
 # description: >-
-#   A bucket writes no access logs: oppie_bucket without logging_bucket, a google_storage_bucket without a logging
+#   A bucket writes no access logs: oppie_bucket without logging_bucket (except on Azure, where the provider
+#   refuses it), a google_storage_bucket without a logging
 #   block, or (in a complete plan) an aws_s3_bucket with no inline logging and no aws_s3_bucket_logging resource
 #   that could point at it. Send access logs to a dedicated log bucket.
 # scope: rule
@@ -29,6 +30,9 @@ warn contains result if {
 
 _findings contains lib.finding(rc, ["logging_bucket"], msg) if {
 	some rc in lib.resources("oppie_bucket")
+	# The provider refuses logging_bucket on Azure (storage logs go through diagnostic settings there): no advice
+	# the plan would then reject.
+	not lib.cloud(rc) == "azure"
 	lib.known_empty(rc, ["logging_bucket"])
 	msg := sprintf("%s writes no access logs; set logging_bucket to a dedicated log bucket.", [lib.address(rc)])
 }

@@ -33,3 +33,8 @@ test_s3_inline_logging_or_unknown_passes if {
 	unknown := t.create_unknown("aws_s3_bucket", {"bucket": "data"}, {"logging": true})
 	count(rule.warn) == 0 with input as t.complete_plan([unknown])
 }
+
+test_no_advice_the_provider_refuses_on_azure if {
+	count(rule.warn) == 0 with input as t.plan([t.create("oppie_bucket", {"name": "shop-dev-img", "cloud": "azure", "logging_bucket": null})])
+	count(rule.warn) == 1 with input as t.plan([t.create("oppie_bucket", {"name": "shop-dev-img", "cloud": "gcp", "logging_bucket": null})])
+}

@@ -25,7 +25,10 @@ warn contains result if {
 	# Taggability depends on the type alone: skip whole types at once instead of testing every resource.
 	some type, typed in lib.resources_by_type
 	lib.is_taggable({"type": type})
-	path := lib.tags_path({"type": type}) # the same for every resource of the type
+	# The user's tag map first, then the map the provider merges its default_tags into (tags_all), so a key
+	# misspelt in default_tags is seen too; the same paths for every resource of the type.
+	paths := lib.tag_paths(type)
+	some i, path in paths
 	# Judge the few distinct keys of the type's tag maps, then find the resources that have a misspelt one.
 	some key in lib.map_keys(typed, path)
 	is_string(key)
@@ -38,12 +41,25 @@ warn contains result if {
 	tag_map := lib.known(rc, path)
 	is_object(tag_map)
 	key in object.keys(tag_map)
-	msg := sprintf("%s has tag %q; rename it to %q.", [lib.address(rc), key, standard])
+	not _in_earlier_map(rc, paths, i, key)
+	msg := sprintf("%s has tag %q%s; rename it to %q.", [lib.address(rc), key, _origin(i), standard])
 	result := lib.finding(rc, array.concat(path, [key]), msg)
 }
 
-# _settled: the mandatory keys no other mandatory key shares a normalised spelling with. Such a key has nothing to
-# be renamed to, and most keys of most resources are one of them, so they skip the normalising.
+# _in_earlier_map(rc, paths, i, key): the key is also in a map before paths[i] (the resource's own tags), where it
+# is reported already.
+_in_earlier_map(rc, paths, i, key) if {
+	some j, earlier in paths
+	j < i
+	m := lib.known(rc, earlier)
+	is_object(m)
+	key in object.keys(m)
+}
+
+_origin(0) := ""
+
+_origin(i) := " (from the provider's default_tags)" if i > 0
+
 _settled contains standard if {
 	some _, group in _standard_spellings
 	count(group) == 1

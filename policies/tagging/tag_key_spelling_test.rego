@@ -20,3 +20,14 @@ test_google_label_variant_warned if {
 test_unknown_tags_pass if {
 	count(rule.warn) == 0 with input as t.plan([t.create_unknown("aws_instance", {}, {"tags": true})])
 }
+
+test_default_tags_variants_warned_once if {
+	doc := t.plan([t.create("oppie_network", {
+		"tags": {"Environment": "dev"},
+		"tags_all": {"Environment": "dev", "cost_center": "1", "project": "shop"},
+	})])
+	t.paths(rule.warn) == {["tags", "Environment"], ["tags_all", "cost_center"]} with input as doc
+	some r in rule.warn with input as doc
+	r.path == ["tags_all", "cost_center"]
+	contains(r.msg, "default_tags")
+}

@@ -42,10 +42,52 @@ impl std::fmt::Debug for Input {
     }
 }
 
+/// The largest plan, state, data or policy file read (256 MiB; a 10,000-resource plan is 20 MiB).
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+
+/// Reads all of `reader` (`name` labels errors), refusing more than [`MAX_FILE_BYTES`]: a
+/// device such as `/dev/zero`, or a runaway pipe, gets an error naming the cap.
+pub fn read_capped(name: &str, mut reader: impl std::io::Read) -> Result<Vec<u8>> {
+    let error = |message: String| Error::Input { location: Location::file(name), message };
+    // Read in chunks and join them at the end: a growing vector would double past the cap (and
+    // copy) before the cap is noticed.
+    const CHUNK: usize = 1 << 20;
+    let mut chunks: Vec<Vec<u8>> = Vec::new();
+    let mut total = 0u64;
+    loop {
+        let mut chunk = vec![0u8; CHUNK];
+        let mut filled = 0;
+        while filled < CHUNK {
+            match reader.read(&mut chunk[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(error(format!("cannot read: {e}"))),
+            }
+        }
+        chunk.truncate(filled);
+        total += filled as u64;
+        if total > MAX_FILE_BYTES {
+            return Err(error(format!("larger than the {} MiB input cap", MAX_FILE_BYTES >> 20)));
+        }
+        chunks.push(chunk);
+        if filled < CHUNK {
+            break;
+        }
+    }
+    Ok(if chunks.len() == 1 { chunks.pop().unwrap_or_default() } else { chunks.concat() })
+}
+
+/// [`read_capped`] on the file at `path`.
+pub fn read_file_capped(path: &Path) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    read_capped(&path.display().to_string(), file)
+}
+
 impl Input {
     /// Reads and validates a plan or state JSON file.
     pub fn from_path(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = read_file_capped(path)?;
         Self::from_bytes(&path.display().to_string(), &bytes)
     }
 

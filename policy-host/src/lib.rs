@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod findings;
 pub mod input;
+pub mod limits;
 pub mod loader;
 pub mod metadata;
 pub mod policy_set;

@@ -148,7 +148,7 @@ fn data_error(name: &str, message: String) -> Error {
 
 /// Reads a policy file as text (UTF-8 or UTF-16 with BOM).
 fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::input::read_file_capped(path)?;
     let name = path.display().to_string();
     Ok(crate::input::decode_text(&name, &bytes)?.into_owned())
 }

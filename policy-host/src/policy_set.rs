@@ -143,9 +143,23 @@ impl PolicySetBuilder {
         self
     }
 
-    /// Only rules in these packages (or below them) are checks.
+    /// Only rules in these packages (and, unless [`PolicySetBuilder::conftest_namespaces`], their
+    /// sub-packages) are checks; none given: every package (conftest mode: `main` when declared).
     pub fn namespaces(mut self, namespaces: Vec<String>) -> Self {
         self.rego.namespaces = namespaces;
+        self
+    }
+
+    /// Every package's rules are checks (conftest's `--all-namespaces`).
+    pub fn all_namespaces(mut self, all: bool) -> Self {
+        self.rego.all_namespaces = all;
+        self
+    }
+
+    /// Select namespaces as conftest does: exactly, and `main` when none is given and the
+    /// policies declare it (see [`RegoOptions::conftest_namespaces`](crate::engine::rego::RegoOptions)).
+    pub fn conftest_namespaces(mut self, conftest: bool) -> Self {
+        self.rego.conftest_namespaces = conftest;
         self
     }
 

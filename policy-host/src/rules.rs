@@ -261,17 +261,51 @@ impl RuleInfo {
     }
 }
 
-/// `true` when `package` is one of `namespaces` or below one of them; an empty list allows all.
-pub(crate) fn in_namespaces(package: &str, namespaces: &[String]) -> bool {
+/// `true` when `package` is one of `namespaces` (or, unless `exact`, below one of them); an empty
+/// list allows all. The CLI selects exactly, as conftest's `--namespace` (`main` does not take in
+/// `main.gke`); library users (the provider) select a package and its children.
+pub(crate) fn in_namespaces(package: &str, namespaces: &[String], exact: bool) -> bool {
     namespaces.is_empty()
-        || namespaces
-            .iter()
-            .any(|ns| package == ns || package.strip_prefix(ns.as_str()).is_some_and(|rest| rest.starts_with('.')))
+        || namespaces.iter().any(|ns| {
+            package == ns || (!exact && package.strip_prefix(ns.as_str()).is_some_and(|rest| rest.starts_with('.')))
+        })
+}
+
+/// conftest's default namespace.
+pub(crate) const DEFAULT_NAMESPACE: &str = "main";
+
+/// The namespaces whose rules are checks: those asked for; with none asked for and not all
+/// namespaces, conftest's `main` when the policies declare that package, else every package
+/// (the Oppie library has no `main`).
+pub(crate) fn effective_namespaces(asked: &[String], all: bool, packages: &[Vec<String>]) -> Vec<String> {
+    if all || !asked.is_empty() {
+        return if all { Vec::new() } else { asked.to_vec() };
+    }
+    if packages.iter().any(|p| p.len() == 1 && p[0] == DEFAULT_NAMESPACE) {
+        vec![DEFAULT_NAMESPACE.to_string()]
+    } else {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn namespaces_are_exact_and_default_to_main_when_there_is_one() {
+        let ns = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(in_namespaces("main", &ns(&["main"]), true));
+        assert!(!in_namespaces("main.gke", &ns(&["main"]), true));
+        assert!(in_namespaces("main.gke", &ns(&["main"]), false));
+        assert!(in_namespaces("anything", &[], true));
+        let main = vec![ns(&["main"]), ns(&["main", "gke"])];
+        let library = vec![ns(&["oppie", "rules", "x"])];
+        assert_eq!(effective_namespaces(&[], false, &main), ns(&["main"]));
+        assert_eq!(effective_namespaces(&[], true, &main), Vec::<String>::new());
+        assert_eq!(effective_namespaces(&[], false, &library), Vec::<String>::new());
+        assert_eq!(effective_namespaces(&ns(&["main.gke"]), false, &main), ns(&["main.gke"]));
+    }
 
     #[test]
     fn conftest_rule_names_are_classified() {
@@ -318,13 +352,13 @@ mod tests {
     }
 
     #[test]
-    fn namespaces_match_packages_and_their_children() {
+    fn namespaces_match_packages_exactly() {
         let ns = vec!["team.a".to_string()];
-        assert!(in_namespaces("team.a", &ns));
-        assert!(in_namespaces("team.a.b", &ns));
-        assert!(!in_namespaces("team.ab", &ns));
-        assert!(!in_namespaces("team", &ns));
-        assert!(in_namespaces("anything", &[]));
+        assert!(in_namespaces("team.a", &ns, true));
+        assert!(!in_namespaces("team.a.b", &ns, true));
+        assert!(in_namespaces("team.a.b", &ns, false));
+        assert!(!in_namespaces("team.ab", &ns, false));
+        assert!(!in_namespaces("team", &ns, false));
     }
 
     #[test]

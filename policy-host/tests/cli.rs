@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    manifest_dir().join("tests/fixtures")
 }
 
 fn fixture(path: &str) -> String {
@@ -349,4 +349,13 @@ fn wasm_bundles_check_with_limits() {
     assert_eq!(report["summary"]["errors"], 0, "{}", run.stdout);
     assert_eq!(run.code, 1);
     assert!(oppie(&[&args[..], &["--fail-on", "hard-mandatory"]].concat()).code == 1, "deny_banner is hard-mandatory");
+}
+
+/// The package's directory: cargo's `CARGO_MANIFEST_DIR` when it runs this binary, else the one it
+/// was built from. Not the build-time value alone: a target directory shared by several clones
+/// (CI's, outside the clone) reuses a build from another clone, which may be gone by now.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }

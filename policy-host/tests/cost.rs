@@ -164,7 +164,7 @@ fn check_feeds_native_costs_to_the_budget_policy() {
     std::fs::write(&budgets, r#"{"budgets": {"staging": 100}}"#).unwrap();
     let budgets = budgets.display().to_string();
     let policies = repo().join("policies").display().to_string();
-    let namespace = "oppie.rules.cost";
+    let namespace = "oppie.rules.cost.budget";
 
     let run = oppie(&["check", &plan, "-p", &policies, "-d", &budgets, "-n", namespace, "-f", "json"]);
     assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);

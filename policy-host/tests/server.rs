@@ -11,11 +11,11 @@ use oppie_policy::server::proto::{CheckRequest, CheckResourceRequest};
 use serde_json::{Value, json};
 
 fn repo_policies() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")
+    manifest_dir().join("../policies")
 }
 
 fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)
+    manifest_dir().join("tests/fixtures").join(path)
 }
 
 /// A running `oppie-policy serve`; killed on drop unless it already exited.
@@ -653,4 +653,89 @@ fn bad_policies_stop_the_server_with_exit_2() {
     let mut out = String::new();
     output.stdout.as_slice().read_to_string(&mut out).unwrap();
     assert!(out.is_empty(), "nothing served: {out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_routes_get_404_and_chunked_bodies_over_the_limit_get_the_json_error() {
+    let served = Served::start(&["-p", repo_policies().to_str().unwrap(), "--max-body", "1KiB"]);
+    let response = client().get(format!("{}/v2/nothing", served.url)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "not_found");
+    // No Content-Length: the body comes in chunks past the 1 KiB limit.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(format!("127.0.0.1:{}", served.port)).await.unwrap();
+    let mut request = b"POST /v1/check HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..64 {
+        request.extend_from_slice(b"400\r\n");
+        request.extend_from_slice(&[b' '; 1024]);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    let _ = stream.write_all(&request).await;
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut answer)).await.unwrap().unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("application/json") && answer.contains("request_too_large"), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn silent_connections_are_closed_and_cannot_crowd_out_health() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let served = Served::start(&[
+        "-p",
+        repo_policies().to_str().unwrap(),
+        "--token",
+        "secret",
+        "--header-timeout",
+        "1s",
+        "--max-connections",
+        "40",
+    ]);
+    let address = format!("127.0.0.1:{}", served.port);
+    // Silent connections (slowloris): more than the server holds for unproven clients.
+    let mut idle = Vec::new();
+    for _ in 0..60 {
+        if let Ok(stream) = tokio::net::TcpStream::connect(&address).await {
+            idle.push(stream);
+        }
+    }
+    // They are closed after the header timeout...
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut closed = 0;
+    for stream in &mut idle {
+        let mut byte = [0u8; 1];
+        match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut byte)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => closed += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(closed, idle.len(), "every silent connection is closed");
+    // ... and a slow request head is cut off too.
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    slow.write_all(b"GET /health HTTP/1.1\r\n").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(2), slow.read_to_end(&mut rest)).await;
+    assert!(!String::from_utf8_lossy(&rest).contains("200 OK"), "a head sent too slowly is not served");
+    // The health check still answers while more silent clients arrive.
+    let mut more = Vec::new();
+    for _ in 0..30 {
+        if let Ok(stream) = tokio::net::TcpStream::connect(&address).await {
+            more.push(stream);
+        }
+    }
+    let (status, _) = get_text(&format!("{}/health", served.url)).await;
+    assert_eq!(status, 200);
+    drop(more);
+}
+
+/// The package's directory: cargo's `CARGO_MANIFEST_DIR` when it runs this binary, else the one it
+/// was built from. Not the build-time value alone: a target directory shared by several clones
+/// (CI's, outside the clone) reuses a build from another clone, which may be gone by now.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }

@@ -18,7 +18,7 @@ pub const PROVIDER_VERSION: &str = "0.1.0";
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    manifest_dir().parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// `.tools/` (override with `OPPIE_TOOLS`).
@@ -49,13 +49,22 @@ fn mirror() -> &'static Mirror {
     MIRROR.get_or_init(|| {
         let bin = provider_binary();
         assert!(bin.exists(), "provider binary {} not built; run `cargo build --workspace` or `make test`", bin.display());
-        let dir = tempfile::Builder::new().prefix("oppie-mirror").tempdir().expect("temp dir");
+        // A static is never dropped: mirrors of test processes that have ended are
+        // removed here, and the binary is hard-linked rather than copied.
+        remove_stale_mirrors();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("oppie-mirror-{}-", std::process::id()))
+            .tempdir()
+            .expect("temp dir");
         let pkg = dir
             .path()
             .join(format!("registry.terraform.io/oppie/oppie/{PROVIDER_VERSION}/linux_amd64"));
         std::fs::create_dir_all(&pkg).expect("mirror dir");
         let target = pkg.join(format!("terraform-provider-oppie_v{PROVIDER_VERSION}"));
-        std::fs::copy(&bin, &target).expect("copy provider");
+        // A hard link keeps this build even if cargo replaces the binary meanwhile.
+        if std::fs::hard_link(&bin, &target).is_err() {
+            std::fs::copy(&bin, &target).expect("copy provider");
+        }
         let cli_config = dir.path().join("terraformrc");
         std::fs::write(
             &cli_config,
@@ -67,6 +76,18 @@ fn mirror() -> &'static Mirror {
         .expect("cli config");
         Mirror { _dir: dir, cli_config }
     })
+}
+
+/// Removes `oppie-mirror-<pid>-*` directories of processes that no longer run.
+fn remove_stale_mirrors() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix("oppie-mirror-").and_then(|r| r.split('-').next()) else { continue };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// The result of one Terraform command.
@@ -229,4 +250,13 @@ fn find_resource(module: &serde_json::Value, address: &str) -> Option<serde_json
         .map(|r| r["values"].clone());
     found
         .or_else(|| module["child_modules"].as_array().and_then(|ms| ms.iter().find_map(|m| find_resource(m, address))))
+}
+
+/// The package's directory: cargo's `CARGO_MANIFEST_DIR` when it runs this binary, else the one it
+/// was built from. Not the build-time value alone: a target directory shared by several clones
+/// (CI's, outside the clone) reuses a build from another clone, which may be gone by now.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }

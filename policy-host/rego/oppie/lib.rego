@@ -49,7 +49,7 @@ default_config := {
 		"prod": ["s", "m", "l", "xl"],
 	},
 	# Regular expression a resource name must match; "" builds it from `environments`
-	# ({project}-{environment}-{service}-{resource}, lower case, [a-z0-9-]).
+	# ({project}-{environment}[-{service}[-{resource}]], lower case, [a-z0-9-]).
 	"naming_pattern": "",
 	# Ports that reach databases and caches; opening them to the internet is a finding.
 	"database_ports": [1433, 1521, 2484, 3306, 5432, 5439, 6379, 7000, 7001, 8529, 9042, 9160, 9200, 9300, 11211, 27017, 27018, 27019],
@@ -410,7 +410,7 @@ cloud(rc) := "aws" if {
 }
 
 # taggable_types: the native resource types whose tag (label) map the tagging rules check. oppie_* resources are
-# all taggable. aws_autoscaling_group is left out on purpose: it keeps tags in `tag` blocks, not a map.
+# taggable except oppie_environment (see is_taggable). aws_autoscaling_group is left out on purpose: it keeps tags in `tag` blocks, not a map.
 taggable_types := {
 	"aws_instance", "aws_launch_template", "aws_ebs_volume", "aws_eip", "aws_vpc", "aws_subnet",
 	"aws_security_group", "aws_internet_gateway", "aws_nat_gateway", "aws_route_table", "aws_vpc_endpoint",
@@ -445,6 +445,9 @@ taggable_types := {
 # is_taggable(rc): the tagging rules apply to the resource.
 is_taggable(rc) if {
 	is_oppie(rc)
+	# An environment lives only in Terraform state: no bill, console or inventory ever shows its tags, so the
+	# tagging conventions (there for cost allocation and ownership of cloud objects) do not apply to it.
+	rc.type != "oppie_environment"
 } else := true if {
 	rc.type in taggable_types
 }
@@ -648,12 +651,14 @@ name(rc) := n if {
 }
 
 # naming_pattern: the regular expression names must match: config.naming_pattern, or by default
-# {project}-{environment}-{service}-{resource} where environment is one of config.environments and the resource
-# part may itself contain dashes.
+# {project}-{environment}[-{service}[-{resource}]] in lower-case letters and digits, where environment is one of
+# config.environments and the resource part may itself contain dashes. It starts with project and environment so
+# that what provider::oppie::name() makes ("shop-dev-api-net"), an environment's own name ("shop-dev") and a
+# preview's ("shop-dev-pr-1234") all follow it.
 naming_pattern := config.naming_pattern if {
 	is_string(config.naming_pattern)
 	config.naming_pattern != ""
-} else := concat("", ["^[a-z0-9]+-(", concat("|", _strings(config.environments)), ")-[a-z0-9]+-[a-z0-9]+(-[a-z0-9]+)*$"])
+} else := concat("", ["^[a-z0-9]+-(", concat("|", _strings(config.environments)), ")(-[a-z0-9]+)*$"])
 
 # _strings(x): the strings among the items of x (a list or set from config), [] for anything else.
 _strings(x) := [s | some s in collection(x); is_string(s)]
@@ -664,7 +669,8 @@ follows_naming(s) if {
 	regex.match(naming_pattern, s)
 }
 
-# name_parts(rc): {project, environment, service, resource} of a name that follows the default convention.
+# name_parts(rc): {project, environment, service, resource} of a name that follows the naming pattern and has at
+# least two dash-separated parts; service and resource are "" where the name stops before them.
 name_parts(rc) := p if {
 	f := object.get(_facts_by_address, rc.address, null)
 	f.rc == rc
@@ -674,16 +680,21 @@ name_parts(rc) := p if {
 	p := _name_parts(rc)
 }
 
+# _nth_or_empty(a, i): a[i], or "" past the end of a.
+_nth_or_empty(a, i) := a[i] if {
+	i < count(a)
+} else := ""
+
 _name_parts(rc) := {
 	"project": parts[0],
 	"environment": parts[1],
-	"service": parts[2],
+	"service": _nth_or_empty(parts, 2),
 	"resource": concat("-", array.slice(parts, 3, count(parts))),
 } if {
 	n := name(rc)
 	follows_naming(n)
 	parts := split(n, "-")
-	count(parts) >= 4
+	count(parts) >= 2
 }
 
 # ---------------------------------------------------------------------------------------------------------------------

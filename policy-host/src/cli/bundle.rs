@@ -27,6 +27,11 @@ pub(super) enum BundleCommand {
 pub(super) fn run(command: &BundleCommand) -> anyhow::Result<u8> {
     match command {
         BundleCommand::Build { dir, output, revision } => {
+            // Refuse what `check` would refuse: the directory's Rego must load as a policy set
+            // (a directory of WASM modules and data only is checked when the bundle is read).
+            if has_rego(dir) {
+                oppie_policy::PolicySet::builder().policy(dir).build()?;
+            }
             let options = BuildOptions { revision: revision.clone() };
             let manifest = bundle::build(dir, output, &options)?;
             let files = manifest
@@ -39,4 +44,14 @@ pub(super) fn run(command: &BundleCommand) -> anyhow::Result<u8> {
             Ok(EXIT_PASS)
         }
     }
+}
+
+/// `true` when `dir` holds a `.rego` file (at any depth).
+fn has_rego(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|entry| {
+            let path = entry.path();
+            if path.is_dir() { has_rego(&path) } else { path.extension().is_some_and(|e| e == "rego") }
+        })
+    })
 }

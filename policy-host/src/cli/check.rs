@@ -1,7 +1,7 @@
 //! `oppie-policy check`: validate every input first, evaluate, render, and exit 0 or 1 by
 //! `--fail-on`; `--repeat` (hidden) times warm in-process evaluations for the benchmark.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -28,9 +28,17 @@ pub(super) struct CheckArgs {
     /// Fail (exit 1) on findings at or above this enforcement level.
     #[arg(long, value_name = "LEVEL", default_value = "soft-mandatory")]
     fail_on: Enforcement,
-    /// Only rules in this package (or below it) are checks. Repeatable; default: all packages.
+    /// Only rules in this package (exactly, as conftest) are checks. Repeatable; default: conftest's
+    /// `main` when the policies declare it, else every package.
     #[arg(short, long = "namespace", value_name = "PACKAGE")]
     namespaces: Vec<String>,
+    /// Every package's rules are checks (conftest's --all-namespaces).
+    #[arg(long, conflicts_with = "namespaces")]
+    all_namespaces: bool,
+    /// Evaluate all inputs together as one document, `[{"path": FILE, "contents": ...}, ...]`
+    /// (conftest's --combine); costs are not added.
+    #[arg(long)]
+    combine: bool,
     /// Colour in text output: auto (TTY and NO_COLOR unset), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
@@ -101,13 +109,29 @@ pub(super) fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         }
         tracing::debug!("{name}: priced, parsed and compiled at {:?}", started.elapsed());
     }
+    if args.combine {
+        // conftest's --combine: one input, `[{"path": ..., "contents": ...}]` of every file.
+        let combined: Vec<serde_json::Value> =
+            inputs.iter().map(|input| serde_json::json!({"path": input.name(), "contents": input.to_json()})).collect();
+        let bytes = serde_json::to_vec(&combined)?;
+        inputs = vec![Input::any_json("combined", &bytes)?];
+        lines = vec![Default::default()];
+        costed.clear();
+    }
     // Inputs whose resources were priced are evaluated with their costs as `data.oppie.costs`
     // (one policy set per distinct cost document); the plain set is built only if needed.
     let set_of = |index: usize| costed.iter().find(|c| c.members.contains(&index)).map(|c| &c.set);
     let plain = if !costed.is_empty() && (0..inputs.len()).all(|i| set_of(i).is_some()) {
         None
     } else {
-        Some(args.policy.builder()?.namespaces(args.namespaces.clone()).build()?)
+        Some(
+            args.policy
+                .builder()?
+                .namespaces(args.namespaces.clone())
+                .all_namespaces(args.all_namespaces)
+                .conftest_namespaces(true)
+                .build()?,
+        )
     };
     let Some(policies) = plain.as_ref().or_else(|| costed.first().map(|c| &c.set)) else {
         anyhow::bail!("no policy set was built");
@@ -194,6 +218,8 @@ fn with_costs(
         .policy
         .builder()?
         .namespaces(args.namespaces.clone())
+        .all_namespaces(args.all_namespaces)
+        .conftest_namespaces(true)
         .data_document("<oppie-policy costs>", document.clone())
         .build()?;
     Ok(Some(Priced::New(document, Box::new(set))))
@@ -202,11 +228,9 @@ fn with_costs(
 /// Reads a plan or state file (or stdin for `-`) as decoded text, with its name for messages.
 fn read_text(path: &Path) -> anyhow::Result<(String, String)> {
     let (name, bytes) = if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes).context("cannot read stdin")?;
-        ("<stdin>".to_string(), bytes)
+        ("<stdin>".to_string(), oppie_policy::input::read_capped("<stdin>", std::io::stdin())?)
     } else {
-        (path.display().to_string(), std::fs::read(path).map_err(|e| oppie_policy::Error::io(path, e))?)
+        (path.display().to_string(), oppie_policy::input::read_file_capped(path)?)
     };
     // UTF-8 without a byte order mark (what Terraform writes) is taken as it is, not copied.
     let whole = match oppie_policy::input::decode_text(&name, &bytes)? {
@@ -223,8 +247,7 @@ fn read_text(path: &Path) -> anyhow::Result<(String, String)> {
 /// Reads a plan or state from a file, or from stdin for `-`.
 pub(super) fn read_input(path: &Path) -> anyhow::Result<Input> {
     if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes).context("cannot read stdin")?;
+        let bytes = oppie_policy::input::read_capped("<stdin>", std::io::stdin())?;
         return Ok(Input::from_bytes("<stdin>", &bytes)?);
     }
     Ok(Input::from_path(path)?)

@@ -81,6 +81,10 @@ struct PolicyArgs {
     /// Memory cap for a WASM policy, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = WasmLimits::default().max_memory_bytes / (1024 * 1024))]
     wasm_memory_mib: u64,
+    /// Memory ceiling of the process in MiB; an evaluation (or builtin) that goes past it
+    /// becomes an error finding for its rule.
+    #[arg(long, value_name = "MIB", default_value_t = oppie_policy::limits::DEFAULT_MEMORY_LIMIT_MIB)]
+    memory_limit: u64,
     /// Threads for large plans (0: one per core, at most 4; 1: serial).
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
@@ -99,6 +103,7 @@ struct PolicyArgs {
 
 impl PolicyArgs {
     fn builder(&self) -> anyhow::Result<PolicySetBuilder> {
+        oppie_policy::limits::set_memory_limit(Some(self.memory_limit.saturating_mul(1024 * 1024)));
         let mut builder = PolicySet::builder()
             .rego_version(if self.rego_v0 { RegoVersion::V0 } else { self.rego_version })
             .rule_timeout(self.rule_timeout)

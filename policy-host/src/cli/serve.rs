@@ -31,9 +31,13 @@ pub(super) struct ServeArgs {
     addr: SocketAddr,
     #[command(flatten)]
     policy: PolicyArgs,
-    /// Only rules in this package (or below it) are checks. Repeatable; default: all packages.
+    /// Only rules in this package (exactly, as conftest) are checks. Repeatable; default: conftest's
+    /// `main` when the policies declare it, else every package.
     #[arg(short, long = "namespace", value_name = "PACKAGE")]
     namespaces: Vec<String>,
+    /// Every package's rules are checks (conftest's --all-namespaces).
+    #[arg(long, conflicts_with = "namespaces")]
+    all_namespaces: bool,
     /// Bearer token clients must send (`Authorization: Bearer <token>`). Without --token and
     /// --token-file the server accepts every client.
     #[arg(long, value_name = "TOKEN", env = "OPPIE_POLICY_TOKEN", hide_env_values = true)]
@@ -66,6 +70,16 @@ pub(super) struct ServeArgs {
     /// How long in-flight requests may take to finish after SIGINT/SIGTERM.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     shutdown_timeout: Duration,
+    /// How long a connection may stay silent before its first accepted request (also the time
+    /// to send a request head).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    header_timeout: Duration,
+    /// How long a connection may stay silent after it.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    idle_timeout: Duration,
+    /// Connections open at once; at most half of them before their first accepted request.
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    max_connections: usize,
 }
 
 pub(super) fn run(args: &ServeArgs) -> anyhow::Result<u8> {
@@ -76,7 +90,15 @@ pub(super) fn run(args: &ServeArgs) -> anyhow::Result<u8> {
         watched.push(dir.to_path_buf());
     }
     watched.extend(args.policy.data.iter().cloned());
-    let mut config = Config::new(args.addr, args.policy.builder()?.namespaces(args.namespaces.clone()), watched);
+    let mut config = Config::new(
+        args.addr,
+        args.policy
+            .builder()?
+            .namespaces(args.namespaces.clone())
+            .all_namespaces(args.all_namespaces)
+            .conftest_namespaces(true),
+        watched,
+    );
     config.tokens = tokens(args)?;
     config.tls = args.tls_cert.as_ref().zip(args.tls_key.as_ref()).map(|(cert, key)| TlsFiles {
         cert: cert.clone(),
@@ -90,10 +112,15 @@ pub(super) fn run(args: &ServeArgs) -> anyhow::Result<u8> {
     config.max_queue = args.max_queue;
     config.reload_interval = (!args.reload_interval.is_zero()).then_some(args.reload_interval);
     config.shutdown_timeout = args.shutdown_timeout;
+    config.idle = oppie_policy::server::IdleTimeouts { unproven: args.header_timeout, proven: args.idle_timeout };
+    config.max_connections = args.max_connections;
     let tls = config.tls.is_some();
 
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(oppie_policy::limits::EVAL_STACK_BYTES)
+        .build()
+        .context("cannot start the runtime")?;
     runtime.block_on(async move {
         let server = Server::bind(config).await?;
         let addr = server.local_addr()?;

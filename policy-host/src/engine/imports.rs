@@ -19,7 +19,11 @@ pub(crate) fn write_out_aliases(text: &str) -> Option<String> {
         return None;
     }
     let chains = chains_with_offsets(text);
-    let on_import_line = |at: usize| imports.iter().any(|i| i.line.contains(&at));
+    // The package declaration names a path, never an alias: `package a.b` with `import data.a`
+    // stays as it is.
+    let packages = package_lines(text);
+    let on_import_line =
+        |at: usize| imports.iter().any(|i| i.line.contains(&at)) || packages.iter().any(|l| l.contains(&at));
     let mut replacements: Vec<(usize, usize, &str)> = Vec::new();
     for import in &imports {
         let mut uses = Vec::new();
@@ -58,6 +62,20 @@ pub(crate) fn write_out_aliases(text: &str) -> Option<String> {
     }
     out.push_str(&text[done..]);
     Some(out)
+}
+
+/// The byte ranges of the lines that declare the package (`package a.b`).
+fn package_lines(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        if line.split_whitespace().next() == Some("package") {
+            out.push(start..offset);
+        }
+    }
+    out
 }
 
 /// One `import data.a.b [as c]` statement.
@@ -118,6 +136,13 @@ mod tests {
         let expected = "package p\n\nimport data.oppie.lib\nimport data.a.b as c # note\n\n\
                         deny contains m if {\n\tsome rc in data.oppie.lib.resources(\"x\") # lib.y\n\tm := data.a.b.msg(rc.lib.z)\n}\n";
         assert_eq!(write_out_aliases(text).as_deref(), Some(expected));
+    }
+
+    #[test]
+    fn the_package_line_is_not_an_alias_use() {
+        // `import data.a` inside `package a.b`: the package keeps its name.
+        let text = "package a.b\nimport data.a\nx := a.c.f(1)\n";
+        assert_eq!(write_out_aliases(text).as_deref(), Some("package a.b\nimport data.a\nx := data.a.c.f(1)\n"));
     }
 
     #[test]

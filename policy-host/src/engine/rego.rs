@@ -20,7 +20,7 @@ use super::{Engine, EvalError, RuleResult, rule_values};
 use crate::error::{Error, Location, Result};
 use crate::input::Input;
 use crate::metadata::{self, Annotation, Block, Scope};
-use crate::rules::{RuleInfo, RuleKind, in_namespaces};
+use crate::rules::{RuleInfo, RuleKind, effective_namespaces, in_namespaces};
 
 /// Work units between clock reads of the time budget: reading the clock on every unit costs
 /// a quarter of the evaluation time; every 1024 units keeps the overshoot in microseconds.
@@ -82,8 +82,15 @@ pub struct DataDocument {
 pub struct RegoOptions {
     /// Wall-clock budget for one rule's evaluation.
     pub rule_timeout: Duration,
-    /// Only rules in these packages (or below them) are checks; empty means all packages.
+    /// Only rules in these packages (exactly, as conftest's `--namespace`) are checks; empty
+    /// means conftest's `main` when the policies have that package, else all packages.
     pub namespaces: Vec<String>,
+    /// Every package's rules are checks (conftest's `--all-namespaces`), whatever `namespaces` says.
+    pub all_namespaces: bool,
+    /// Select namespaces as conftest does (the CLI and the server): `namespaces` exactly, and
+    /// none given means `main` when the policies declare it. Off (the library's default, which
+    /// the provider relies on): a namespace takes in its sub-packages and none given means all.
+    pub conftest_namespaces: bool,
     /// Threads for large inputs (0: one per core, at most 4); 1 evaluates serially.
     pub threads: usize,
     /// Evaluate every rule, also those whose METADATA `resource_types` the input does not hold.
@@ -99,6 +106,8 @@ impl Default for RegoOptions {
         Self {
             rule_timeout: Duration::from_secs(10),
             namespaces: Vec::new(),
+            all_namespaces: false,
+            conftest_namespaces: false,
             threads: 0,
             all_rules: false,
             specialise: false,
@@ -214,7 +223,16 @@ impl RegoEngine {
             engine
                 .add_extension(APPLIES_FUNCTION.to_string(), 1, Box::new(unit_applies))
                 .map_err(|e| policy_error(&batches.name, &e))?;
+            // The generated module has a line per rule and shard: regorus's limits for policy
+            // files (1 MiB, 20,000 lines) would refuse a set of ~3,000 rules.
+            let limit = |n: usize| std::num::NonZeroUsize::new(n.max(1)).unwrap_or(std::num::NonZeroUsize::MIN);
+            engine.set_policy_length_config(regorus::utils::limits::PolicyLengthConfig {
+                max_file_bytes: limit(batches.text.len() + 1),
+                max_lines: limit(batches.text.lines().count() + 2),
+                ..Default::default()
+            });
             add_source(&mut engine, &batches)?;
+            engine.set_policy_length_config(Default::default());
             engine.eval_query("true".to_string(), false).map_err(|e| policy_error(&batches.name, &e))?;
         }
         let filters = catalogue.rules.iter().map(|rule| TypeFilter::from_custom(&rule.custom)).collect();
@@ -275,6 +293,21 @@ impl RegoEngine {
     pub fn query(&self, input: Option<&Input>, query: &str) -> Result<serde_json::Value> {
         let mut engine = self.checkout();
         engine.set_input(input.map_or(regorus::Value::Undefined, |i| i.value().clone()));
+        let results = engine.eval_query(query.to_string(), false);
+        self.checkin(engine);
+        let results = results.map_err(|e| Error::Query(flatten(&e)))?;
+        serde_json::to_value(&results).map_err(|e| Error::Query(e.to_string()))
+    }
+
+    /// [`RegoEngine::query`] with any JSON document as `input` (not only plans and states),
+    /// for conformance runs against OPA's test cases.
+    pub fn query_value(&self, input: Option<&serde_json::Value>, query: &str) -> Result<serde_json::Value> {
+        let input = match input {
+            Some(value) => serde_json::from_value(value.clone()).map_err(|e| Error::Query(e.to_string()))?,
+            None => regorus::Value::Undefined,
+        };
+        let mut engine = self.checkout();
+        engine.set_input(input);
         let results = engine.eval_query(query.to_string(), false);
         self.checkin(engine);
         let results = results.map_err(|e| Error::Query(flatten(&e)))?;
@@ -401,12 +434,16 @@ impl Engine for RegoEngine {
                     .enumerate()
                     .map(|(worker, shard)| {
                         let claims = Some((Arc::clone(&claims), worker));
-                        scope.spawn(move || self.run_shard(shard, input, applies, claims))
+                        std::thread::Builder::new()
+                            .stack_size(crate::limits::EVAL_STACK_BYTES)
+                            .spawn_scoped(scope, move || self.run_shard(shard, input, applies, claims))
                     })
                     .collect();
                 for worker in workers {
-                    // A worker that panicked leaves its units without a result: evaluated below.
-                    for (index, result) in worker.join().unwrap_or_default() {
+                    // A worker that panicked or could not start leaves its units without a
+                    // result: evaluated below.
+                    let done = worker.ok().and_then(|w| w.join().ok()).unwrap_or_default();
+                    for (index, result) in done {
                         if let Some(slot) = results.get_mut(index) {
                             *slot = Some(result);
                         }
@@ -459,6 +496,9 @@ struct Turn {
     /// With trace logging on: when this thread started each unit it evaluated, for the
     /// per-rule timeline of a batch.
     started: Option<Vec<(usize, std::time::Instant)>>,
+    /// The unit this thread's batch is evaluating now: the one blamed when the batch runs out
+    /// of time.
+    current: Option<usize>,
 }
 
 /// Which worker of a parallel evaluation took each unit. Workers walk the units in different
@@ -502,8 +542,11 @@ fn unit_applies(args: Vec<regorus::Value>) -> anyhow::Result<regorus::Value> {
     });
     if applies {
         TURN.with(|cell| {
-            if let Some(started) = cell.borrow_mut().as_mut().and_then(|turn| turn.started.as_mut()) {
-                started.push((index.unwrap_or(usize::MAX), std::time::Instant::now()));
+            if let Some(turn) = cell.borrow_mut().as_mut() {
+                turn.current = index;
+                if let Some(started) = turn.started.as_mut() {
+                    started.push((index.unwrap_or(usize::MAX), std::time::Instant::now()));
+                }
             }
         });
     }
@@ -631,25 +674,34 @@ impl RegoEngine {
         // rule, which asks `APPLIES_FUNCTION` which units to evaluate. If anything in it fails or
         // runs out of time, every rule is evaluated again on its own, so the failure is
         // pinned on the rule that caused it and the other rules still report.
-        // Every rule in the batch keeps its own budget: a batch that ran out of one rule's
-        // time would otherwise be thrown away and evaluated again rule by rule.
-        let rules = u32::try_from(chosen.len()).unwrap_or(u32::MAX);
+        // The batch gets one rule's budget. When it runs out of time, the rule it was
+        // evaluating is blamed and not evaluated again, and the rule-by-rule pass gets one more
+        // budget, shared: `--rule-timeout` bounds the whole check (at about twice its value),
+        // not each of its rules in turn.
         let started = std::time::Instant::now();
+        let mut blamed = None;
         let outcome = shard.batch.as_ref().map(|batch| {
-            self.set_budget(&mut engine, self.rule_timeout.saturating_mul(rules));
+            self.set_budget(&mut engine, self.rule_timeout);
             let timeline = tracing::enabled!(tracing::Level::TRACE).then(Vec::new);
-            let turn = Turn { applies: applies.to_vec(), claims: claims.clone(), started: timeline };
+            let turn = Turn { applies: applies.to_vec(), claims: claims.clone(), started: timeline, current: None };
             TURN.with(|cell| cell.replace(Some(turn)));
             let memo = claims.as_ref().map(|(claims, _)| Arc::clone(&claims.memo));
             let value = native::with_memo(memo, || engine.eval_rule(batch.path.clone()));
             let turn = TURN.with(|cell| cell.take());
+            if let Err(e) = &value
+                && matches!(classify(e), EvalError::Budget(_))
+            {
+                blamed = turn.as_ref().and_then(|turn| turn.current);
+            }
             if let Some(started) = turn.and_then(|turn| turn.started) {
                 trace_timeline(&self.units, &started, std::time::Instant::now());
             }
             value.map(|value| unpack_batch(&value, &chosen))
         });
         tracing::debug!("{} rules in one batch in {:?}", chosen.len(), started.elapsed());
-        self.set_budget(&mut engine, self.rule_timeout);
+        // After a batch that ran out of time the other rules share one more budget; after one
+        // that failed otherwise (a broken rule), each rule gets its own, as it would alone.
+        let deadline = blamed.map(|_| std::time::Instant::now() + self.rule_timeout);
         let mut batched = match outcome {
             Some(Ok(values)) => values,
             Some(Err(e)) => {
@@ -669,7 +721,23 @@ impl RegoEngine {
             }
             let value = match batched.remove(&index) {
                 Some(value) => Ok(value),
-                None => eval_unit(&mut engine, unit),
+                None if blamed == Some(index) => Err(EvalError::Budget(format!(
+                    "the rule ran past --rule-timeout ({:?}) while the rules were evaluated together",
+                    self.rule_timeout
+                ))),
+                None => {
+                    let left =
+                        deadline.map_or(self.rule_timeout, |d| d.saturating_duration_since(std::time::Instant::now()));
+                    if left.is_zero() {
+                        Err(EvalError::Budget(format!(
+                            "not evaluated: the check's time budget ran out (twice --rule-timeout, {:?})",
+                            self.rule_timeout
+                        )))
+                    } else {
+                        self.set_budget(&mut engine, left.min(self.rule_timeout));
+                        eval_unit(&mut engine, unit)
+                    }
+                }
             };
             let result = value.and_then(|value| {
                 let json =
@@ -681,6 +749,7 @@ impl RegoEngine {
         for line in engine.take_prints().unwrap_or_default() {
             tracing::info!(target: "rego_print", "{line}");
         }
+        self.set_budget(&mut engine, self.rule_timeout);
         engine.set_input(regorus::Value::Undefined);
         self.checkin_to(engine, claims.is_none());
         results
@@ -887,6 +956,13 @@ struct Definition {
 impl Catalogue {
     fn build(engine: &mut regorus::Engine, sources: &[RegoSource], options: &RegoOptions) -> Result<Self> {
         let packages = module_packages(engine)?;
+        let namespaces = if options.conftest_namespaces {
+            effective_namespaces(&options.namespaces, options.all_namespaces, &packages)
+        } else if options.all_namespaces {
+            Vec::new()
+        } else {
+            options.namespaces.clone()
+        };
         let modules = engine.get_modules().clone();
         // METADATA blocks per module, keyed by the line of the statement they annotate.
         let mut blocks: Vec<BTreeMap<u32, Block>> = Vec::with_capacity(modules.len());
@@ -956,7 +1032,7 @@ impl Catalogue {
                 let Some(kind) = RuleKind::from_rule_name(&name) else {
                     continue;
                 };
-                if !in_namespaces(&package.join("."), &options.namespaces) {
+                if !in_namespaces(&package.join("."), &namespaces, options.conftest_namespaces) {
                     continue;
                 }
                 documents.entry((package.clone(), name)).or_insert_with(|| (kind, Vec::new())).1.push(Definition {
@@ -1081,7 +1157,8 @@ mod tests {
         assert!(document.len() >= PARALLEL_INPUT_BYTES);
         let input = plan(&document);
         let evaluate = |threads: usize| {
-            let options = RegoOptions { threads, ..RegoOptions::default() };
+            // A generous budget: this is about agreement, and the whole check shares one budget.
+            let options = RegoOptions { threads, rule_timeout: Duration::from_secs(600), ..RegoOptions::default() };
             let engine = RegoEngine::load(&sources, &[], &options).unwrap();
             engine.evaluate(&input)
         };
@@ -1128,7 +1205,8 @@ mod tests {
             "v1.rego",
             "package other\ndeny contains msg if {\n  input.format_version == \"1.2\"\n  msg := \"v1 rule\"\n}\n",
         );
-        let engine = RegoEngine::load(&[v0, v1], &[], &RegoOptions::default()).unwrap();
+        let options = RegoOptions { all_namespaces: true, ..RegoOptions::default() };
+        let engine = RegoEngine::load(&[v0, v1], &[], &options).unwrap();
         let results = engine.evaluate(&plan(r#"{"format_version":"1.2","resource_changes":[]}"#));
         assert_eq!(engine.rules().len(), 2);
         let mut all: Vec<_> = results.into_iter().flat_map(|r| r.unwrap()).collect();
@@ -1289,7 +1367,8 @@ violation contains rc.address if {
             "main.rego",
             "package main\nimport data.helpers\nimport data.helpers as h\ndeny contains x if { x := helpers.cheap }\nwarn contains y if { y := h.double(h.cheap) }\n",
         );
-        let engine = RegoEngine::load(&[helpers, main], &[], &RegoOptions::default()).unwrap();
+        let options = RegoOptions { all_namespaces: true, ..RegoOptions::default() };
+        let engine = RegoEngine::load(&[helpers, main], &[], &options).unwrap();
         let input = plan(r#"{"format_version":"1.0","values":{}}"#);
         let ids: Vec<_> = engine.rules().iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["helpers.deny", "main.deny", "main.warn"], "generated modules are not checks");

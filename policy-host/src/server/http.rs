@@ -65,6 +65,7 @@ async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Nex
 /// declared length exceeds the limit (413 / RESOURCE_EXHAUSTED) before reading any body.
 async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let grpc = is_grpc(&request);
+    let standing = request.extensions().get::<super::connection::Standing>().cloned();
     if let Some(tokens) = &state.tokens {
         let presented = request.headers().get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
         if !tokens.accepts(presented) {
@@ -81,6 +82,15 @@ async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next)
             return response;
         }
     }
+    // A request with an accepted token (or any, without tokens) proves its connection: it gets
+    // the longer idle timeout and leaves the places of unproven connections.
+    if let Some(standing) = &standing {
+        standing.prove();
+    }
+    if !grpc && route_of(request.uri().path()) == "other" {
+        // The gRPC routes' fallback would answer `grpc-status: 12` with HTTP 200.
+        return error(StatusCode::NOT_FOUND, "not_found", &format!("no route {}", request.uri().path()));
+    }
     let declared =
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|length| length > state.max_body as u64) {
@@ -91,7 +101,17 @@ async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next)
         }
         return error(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large", &message);
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    // A body without a declared length (chunked) that runs past the limit is refused by the
+    // body extractor in plain text; answer in the documented JSON shape instead.
+    let json =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !grpc && response.status() == StatusCode::PAYLOAD_TOO_LARGE && !json {
+        state.metrics.rejected("too_large");
+        let message = format!("the request body exceeds the limit of {} bytes", state.max_body);
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large", &message);
+    }
+    response
 }
 
 fn is_grpc(request: &Request) -> bool {

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod auth;
+mod connection;
 mod evaluate;
 mod grpc;
 mod http;
@@ -34,6 +35,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 pub use auth::Tokens;
+pub use connection::IdleTimeouts;
 pub use evaluate::Refusal;
 pub use grpc::proto;
 pub use store::{Loaded, Reload};
@@ -65,6 +67,12 @@ pub struct Config {
     pub reload_interval: Option<Duration>,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_timeout: Duration,
+    /// How long a connection may stay silent (shorter before its first accepted request; that
+    /// one also bounds the time to send a request head).
+    pub idle: IdleTimeouts,
+    /// Connections held open at once; at most half of them before their first accepted request
+    /// (more are closed at once).
+    pub max_connections: usize,
 }
 
 impl Config {
@@ -85,6 +93,8 @@ impl Config {
             max_queue: 256,
             reload_interval: Some(Duration::from_secs(2)),
             shutdown_timeout: Duration::from_secs(30),
+            idle: IdleTimeouts::default(),
+            max_connections: 512,
         }
     }
 }
@@ -97,6 +107,9 @@ pub struct Server {
     store: Arc<store::Store>,
     reload_interval: Option<Duration>,
     shutdown_timeout: Duration,
+    idle: IdleTimeouts,
+    caps: connection::Caps,
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl Server {
@@ -120,8 +133,12 @@ impl Server {
             Arc::clone(&metrics),
         ));
         let grpc = grpc::router(Arc::clone(&evaluator), config.max_body);
-        let state =
-            Arc::new(http::AppState { evaluator, metrics, tokens: config.tokens.clone(), max_body: config.max_body });
+        let state = Arc::new(http::AppState {
+            evaluator,
+            metrics: Arc::clone(&metrics),
+            tokens: config.tokens.clone(),
+            max_body: config.max_body,
+        });
         let app = http::router(state, grpc);
         let listener = TcpListener::bind(config.addr).await.map_err(|e| {
             Error::io(
@@ -136,6 +153,9 @@ impl Server {
             store,
             reload_interval: config.reload_interval,
             shutdown_timeout: config.shutdown_timeout,
+            idle: config.idle,
+            caps: connection::Caps::new(config.max_connections),
+            metrics,
         })
     }
 
@@ -154,9 +174,18 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         let reloader = tokio::spawn(reload_loop(Arc::clone(&self.store), self.reload_interval));
         let graceful = GracefulShutdown::new();
-        let builder = auto::Builder::new(TokioExecutor::new());
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        // A client has this long to send each request head (slow-header clients).
+        builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(self.idle.unproven);
         tokio::pin!(shutdown);
         loop {
+            // A place among the connections, before accepting: past the cap, new connections
+            // wait in the kernel's backlog until one closes (idle ones close on their timeout).
+            let place = tokio::select! {
+                place = Arc::clone(&self.caps.all).acquire_owned() => place,
+                () = &mut shutdown => break,
+            };
+            let Ok(place) = place else { break };
             let accepted = tokio::select! {
                 accepted = self.listener.accept() => accepted,
                 () = &mut shutdown => break,
@@ -170,22 +199,43 @@ impl Server {
                     continue;
                 }
             };
+            // Connections that have not made an accepted request yet hold at most half the
+            // places, so idle or unauthenticated clients cannot take them all.
+            let Some(standing) = self.caps.admit().await else {
+                self.metrics.rejected("connections");
+                tracing::info!(%peer, "connection refused: too many connections without an accepted request");
+                continue;
+            };
             let _ = stream.set_nodelay(true);
-            let service = TowerToHyperService::new(self.app.clone());
+            let evicted = standing.clone();
+            let stream = connection::IdleIo::new(stream, standing.clone(), self.idle);
+            let app = self.app.clone();
+            let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+                app,
+                move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(standing.clone());
+                    request
+                },
+            ));
             let builder = builder.clone();
             let watcher = graceful.watcher();
             match &self.acceptor {
                 None => {
                     let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
                     tokio::spawn(async move {
-                        if let Err(e) = watcher.watch(connection).await {
-                            tracing::debug!(%peer, "connection ended: {e}");
+                        let _place = place;
+                        tokio::select! {
+                            ended = watcher.watch(connection) => if let Err(e) = ended {
+                                tracing::debug!(%peer, "connection ended: {e}");
+                            },
+                            () = evicted.evicted() => tracing::debug!(%peer, "connection closed for a newer one"),
                         }
                     });
                 }
                 Some(acceptor) => {
                     let acceptor = acceptor.clone();
                     tokio::spawn(async move {
+                        let _place = place;
                         let handshake = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await;
                         let stream = match handshake {
                             Ok(Ok(stream)) => stream,
@@ -193,8 +243,11 @@ impl Server {
                             Err(_) => return tracing::info!(%peer, "TLS handshake timed out"),
                         };
                         let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-                        if let Err(e) = watcher.watch(connection).await {
-                            tracing::debug!(%peer, "connection ended: {e}");
+                        tokio::select! {
+                            ended = watcher.watch(connection) => if let Err(e) = ended {
+                                tracing::debug!(%peer, "connection ended: {e}");
+                            },
+                            () = evicted.evicted() => tracing::debug!(%peer, "connection closed for a newer one"),
                         }
                     });
                 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// The workspace root.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the crate sits in the workspace").to_path_buf()
+    manifest_dir().parent().expect("the crate sits in the workspace").to_path_buf()
 }
 
 /// The corpus plans (`*.json`), sorted; `None` (the caller skips) when there is no corpus
@@ -37,4 +37,13 @@ pub fn corpus_plans() -> Option<Vec<PathBuf>> {
     plans.sort();
     assert!(plans.len() >= 40, "expected the 40-plan corpus, found {}", plans.len());
     Some(plans)
+}
+
+/// The package's directory: cargo's `CARGO_MANIFEST_DIR` when it runs this binary, else the one it
+/// was built from. Not the build-time value alone: a target directory shared by several clones
+/// (CI's, outside the clone) reuses a build from another clone, which may be gone by now.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }

@@ -28,7 +28,7 @@ const CLOUD_ID: &str = "Import by the cloud's id (prefix `<region>/` for a regio
 
 /// The provider crate's `src` directory.
 pub fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+    manifest_dir().join("src")
 }
 
 /// Reads an example file; a missing one is an empty example (the test then names it).
@@ -221,6 +221,15 @@ pub fn render_function(f: &dyn Function, ex: &Example) -> String {
     finish(out)
 }
 
+/// The package's directory: cargo's `CARGO_MANIFEST_DIR` when it runs this binary, else the one it
+/// was built from. Not the build-time value alone: a target directory shared by several clones
+/// (CI's, outside the clone) reuses a build from another clone, which may be gone by now.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,7 +237,7 @@ mod tests {
     use tfplug::Provider as _;
 
     fn docs_dir() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs")
+        manifest_dir().join("../docs")
     }
 
     /// Every page the provider's pieces give: (path under docs/, rendered text, example file).

@@ -187,7 +187,7 @@ fn azure_leftovers(az: &AzureTest) -> Vec<String> {
 #[test]
 fn no_orphans_or_twins_under_connection_drops() {
     let az = azure_test();
-    let arm = FaultProxy::start(&az.management().trim_end_matches('/').to_string(), &[]);
+    let arm = FaultProxy::start(az.management().trim_end_matches('/'), &[]);
     let blob = FaultProxy::start(&az.blob_base(), &[]);
     let tf = az.terraform();
     let blob_endpoint = format!("{}/devstoreaccount1", blob.endpoint());

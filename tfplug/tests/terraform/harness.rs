@@ -15,7 +15,7 @@ pub enum Cli {
 }
 
 fn workspace_tools() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/bin")
+    manifest_dir().join("../.tools/bin")
 }
 
 fn cli_path(cli: Cli) -> PathBuf {
@@ -217,4 +217,13 @@ pub fn state_instance(state: &serde_json::Value, type_name: &str, name: &str) ->
         .and_then(|rs| rs.iter().find(|r| r["type"] == type_name && r["name"] == name))
         .map(|r| r["instances"][0].clone())
         .unwrap_or_else(|| panic!("{type_name}.{name} not in state: {state:#}"))
+}
+
+/// The package's directory: cargo's `CARGO_MANIFEST_DIR` when it runs this binary, else the one it
+/// was built from. Not the build-time value alone: a target directory shared by several clones
+/// (CI's, outside the clone) reuses a build from another clone, which may be gone by now.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }

@@ -275,7 +275,8 @@ pub(crate) fn index(args: &[Value]) -> Value {
 /// - `tags_unknown`: `true` when one of those maps is unknown (lib.tags_unknown);
 /// - `name_parts`: `{project, environment, service, resource}` of a name that matches the
 ///   regular expression `naming_pattern` (an invalid pattern matches nothing) and has at least
-///   four dash-separated parts (`resource` is the fourth part onwards, joined by dashes);
+///   two dash-separated parts (`service` is the third part or "", `resource` the fourth part
+///   onwards joined by dashes, or "");
 /// - `environment`: the `environment` entry of the tag maps at `tag_paths[type]` (see
 ///   [`tag_maps`]) lower-cased when it is a string, else `name_parts.environment`;
 /// - `region`: `{"name", "path"}` of lib.region_info (see [`region_info`]).
@@ -409,10 +410,12 @@ fn facts_of(
         let follows = pattern.is_some_and(|p| p.is_match(name));
         facts.insert(Value::from("follows_naming"), Value::Bool(follows));
         let parts: Vec<&str> = name.split('-').collect();
-        if follows && parts.len() >= 4 {
+        if follows && parts.len() >= 2 {
+            let service = parts.get(2).copied().unwrap_or_default().to_string();
+            let resource = parts.get(3..).map(|rest| rest.join("-")).unwrap_or_default();
             let named = [("project", parts[0].to_string()), ("environment", parts[1].to_string())]
                 .into_iter()
-                .chain([("service", parts[2].to_string()), ("resource", parts[3..].join("-"))]);
+                .chain([("service", service), ("resource", resource)]);
             let named: BTreeMap<Value, Value> = named.map(|(k, v)| (Value::from(k), Value::from(v))).collect();
             facts.insert(Value::from("name_parts"), Value::from(named));
         }
@@ -708,16 +711,21 @@ _follows_naming(s) if {
 	regex.match(input.pattern, s)
 }
 
+# _nth_or_empty(a, i): a[i], or "" past the end of a.
+_nth_or_empty(a, i) := a[i] if {
+	i < count(a)
+} else := ""
+
 _name_parts(rc) := {
 	"project": parts[0],
 	"environment": parts[1],
-	"service": parts[2],
+	"service": _nth_or_empty(parts, 2),
 	"resource": concat("-", array.slice(parts, 3, count(parts))),
 } if {
 	n := _name(rc)
 	_follows_naming(n)
 	parts := split(n, "-")
-	count(parts) >= 4
+	count(parts) >= 2
 }
 
 _environment(rc) := lower(e) if {

@@ -72,7 +72,7 @@ impl WasmEngine {
                 continue;
             };
             let package = parts.join(".");
-            if !in_namespaces(&package, namespaces) {
+            if !in_namespaces(&package, namespaces, false) {
                 continue;
             }
             let annotation = effective(annotations.get(entrypoint).map_or(&[][..], Vec::as_slice));

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::*;
 
 fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/wasm/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/tests/fixtures/wasm/{name}", manifest_dir().display());
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -220,4 +220,13 @@ fn manifest_annotations_give_rules_their_metadata() {
     assert_eq!(deny.enforcement, crate::rules::Enforcement::SoftMandatory);
     let warn = engine.rules().iter().find(|r| r.name == "warn").unwrap();
     assert_eq!(warn.id, "plan.warn");
+}
+
+/// The package's directory: cargo's `CARGO_MANIFEST_DIR` when it runs this binary, else the one it
+/// was built from. Not the build-time value alone: a target directory shared by several clones
+/// (CI's, outside the clone) reuses a build from another clone, which may be gone by now.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
 }

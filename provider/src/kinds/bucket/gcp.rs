@@ -205,6 +205,21 @@ impl Api<Bucket> for GcpRegion {
     }
 }
 
+/// On GCP `kms_key_id` is a Cloud KMS key name.
+pub(super) fn check_plan(plan: &tfplug::Plan, diags: &mut tfplug::Diagnostics) {
+    if let Some(key) = plan.planned.attr("kms_key_id").as_str()
+        && !(key.starts_with("projects/") && key.contains("/cryptoKeys/"))
+    {
+        diags.add_attribute_error(
+            tfplug::AttributePath::attr("kms_key_id"),
+            "Not a Cloud KMS key",
+            format!(
+                "On GCP kms_key_id is a Cloud KMS key name, projects/P/locations/L/keyRings/R/cryptoKeys/K; {key:?} is not."
+            ),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,20 +240,5 @@ mod tests {
             },
         ];
         assert_eq!(read_lifecycle(&lifecycle(&rules)), rules);
-    }
-}
-
-/// On GCP `kms_key_id` is a Cloud KMS key name.
-pub(super) fn check_plan(plan: &tfplug::Plan, diags: &mut tfplug::Diagnostics) {
-    if let Some(key) = plan.planned.attr("kms_key_id").as_str()
-        && !(key.starts_with("projects/") && key.contains("/cryptoKeys/"))
-    {
-        diags.add_attribute_error(
-            tfplug::AttributePath::attr("kms_key_id"),
-            "Not a Cloud KMS key",
-            format!(
-                "On GCP kms_key_id is a Cloud KMS key name, projects/P/locations/L/keyRings/R/cryptoKeys/K; {key:?} is not."
-            ),
-        );
     }
 }

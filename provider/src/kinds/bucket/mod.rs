@@ -324,7 +324,7 @@ impl Kind for Bucket {
             Some(Cloud::Gcp) => gcp::check_plan(plan, diags),
             _ => {}
         }
-        if !place.is_some_and(|p| p.cloud == Cloud::Azure)
+        if place.is_none_or(|p| p.cloud != Cloud::Azure)
             && let Some(name) = plan.planned.attr("name").as_str().map(str::to_string)
         {
             // AWS and GCP: the id is the name, known at plan time.

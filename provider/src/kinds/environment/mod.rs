@@ -66,7 +66,7 @@ impl tfplug::Resource<Client> for Environment {
                         .required()
                         .validator(length_between(1, 63))
                         .plan_modifier(RequiresReplace)
-                        .description("Environment name, e.g. `shop-dev` or `pr-1234`. Changing it creates a new environment."),
+                        .description("Environment name, e.g. `shop-dev`, or `shop-dev-pr-1234` for a preview (the naming convention: project, then environment). Changing it creates a new environment."),
                 )
                 .attribute(
                     Attribute::string("tier")

@@ -342,24 +342,6 @@ impl Api<Instance> for AzureRegion {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn images_and_names_map_to_arm() {
-        let r = image_reference("Canonical:ubuntu-24_04-lts:server:latest").unwrap();
-        assert_eq!(r["offer"], "ubuntu-24_04-lts");
-        assert_eq!(image_of(&r), "Canonical:ubuntu-24_04-lts:server:latest");
-        assert!(image_reference("ami-123").is_err());
-        assert_eq!(vm_name("web 1"), "web-1");
-        assert_eq!(computer_name("web_1."), "web-1");
-        assert!(encryption_at_host("Standard_B2s"));
-        assert!(!encryption_at_host("Standard_A1"));
-        assert!(throwaway_ssh_key().unwrap().starts_with("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5"));
-    }
-}
-
 /// What an Azure VM cannot do the way the attributes ask; its name is its identity.
 pub(super) fn check_plan(plan: &mut tfplug::Plan, diags: &mut tfplug::Diagnostics) {
     use tfplug::AttributePath;
@@ -381,5 +363,23 @@ pub(super) fn check_plan(plan: &mut tfplug::Plan, diags: &mut tfplug::Diagnostic
     }
     if !plan.prior.is_null() && crate::kinds::common::changed(plan, "name") {
         plan.requires_replace.push(AttributePath::attr("name"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_and_names_map_to_arm() {
+        let r = image_reference("Canonical:ubuntu-24_04-lts:server:latest").unwrap();
+        assert_eq!(r["offer"], "ubuntu-24_04-lts");
+        assert_eq!(image_of(&r), "Canonical:ubuntu-24_04-lts:server:latest");
+        assert!(image_reference("ami-123").is_err());
+        assert_eq!(vm_name("web 1"), "web-1");
+        assert_eq!(computer_name("web_1."), "web-1");
+        assert!(encryption_at_host("Standard_B2s"));
+        assert!(!encryption_at_host("Standard_A1"));
+        assert!(throwaway_ssh_key().unwrap().starts_with("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5"));
     }
 }

@@ -292,16 +292,6 @@ impl Api<Instance> for GcpRegion {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_split() {
-        assert_eq!(zone_and_name("projects/p/zones/us-east1-b/instances/api"), ("us-east1-b", "api"));
-    }
-}
-
 /// A Compute Engine VM's name is its identity (a valid name; renaming replaces it), and
 /// every Compute Engine disk is encrypted.
 pub(super) fn check_plan(plan: &mut tfplug::Plan, diags: &mut tfplug::Diagnostics) {
@@ -315,5 +305,15 @@ pub(super) fn check_plan(plan: &mut tfplug::Plan, diags: &mut tfplug::Diagnostic
             "Unencrypted disks not possible on GCP",
             "Compute Engine encrypts every disk (Google-managed keys by default); remove disk_encrypted = false.",
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_split() {
+        assert_eq!(zone_and_name("projects/p/zones/us-east1-b/instances/api"), ("us-east1-b", "api"));
     }
 }

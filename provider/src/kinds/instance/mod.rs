@@ -433,7 +433,7 @@ mod tests {
         attrs.retain(|(k, _)| *k != "size" && *k != "image");
         attrs.extend([("cloud", "azure"), ("size", "huge"), ("image", "windows-95"), ("disk_encrypted", "false")]);
         let r = h.try_plan::<Instance>(&Value::Null, &attrs);
-        let d = r.err().expect("refused");
+        let d = r.expect_err("refused");
         let paths: Vec<String> = d.0.iter().filter_map(|e| e.path.as_ref().map(|p| p.to_string())).collect();
         for p in ["size", "image", "disk_encrypted"] {
             assert!(paths.iter().any(|x| x == p), "{p} in {paths:?}");
