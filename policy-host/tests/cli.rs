@@ -1,7 +1,7 @@
 //! End-to-end tests of the `oppie-policy` binary: exit codes, conftest compatibility, output
 //! formats, bad input, `test`, `eval` and bundles (Rego and WASM).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use serde_json::Value;

@@ -5,7 +5,7 @@
 //! in one line what they skipped. CI sets `OPPIE_REQUIRE_CORPUS=1`, which makes a missing
 //! corpus a failure, so CI never skips them.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The workspace root.
 pub fn repo() -> PathBuf {
