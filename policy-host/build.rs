@@ -1,6 +1,10 @@
 //! Compiles the policy server's gRPC contract in `proto/` with a vendored `protoc`, so a fresh
 //! machine needs no protobuf toolchain (the same arrangement as tfplug's build script).
 
+#[cfg(not(feature = "server"))]
+fn main() {}
+
+#[cfg(feature = "server")]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::var_os("PROTOC").is_none() {
         // SAFETY: build scripts are single-threaded; nothing else reads the environment concurrently.

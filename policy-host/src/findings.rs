@@ -1,7 +1,7 @@
 //! Findings: what a rule's results mean, read by conftest's conventions (strings or objects with
 //! `msg`), plus our additive fields (`resource`, `path`, overrides) and conftest `exception` rules.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::engine::{EvalError, RuleResult};
@@ -9,7 +9,7 @@ use crate::input::Input;
 use crate::rules::{Enforcement, RuleInfo, RuleKind, Severity};
 
 /// Whether a finding is a policy result or a failure to evaluate the rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FindingKind {
     /// The rule reported a problem.
@@ -19,7 +19,7 @@ pub enum FindingKind {
 }
 
 /// One step of an attribute path: an object key or a list index.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum PathStep {
     /// An attribute or map key.
@@ -28,8 +28,9 @@ pub enum PathStep {
     Index(u64),
 }
 
-/// One result of one rule against one input.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One result of one rule against one input. The same type on both sides of the policy server's
+/// JSON answer (it serializes, clients such as the provider deserialize).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// Violation or evaluation error.
     pub kind: FindingKind,
@@ -42,24 +43,27 @@ pub struct Finding {
     /// How hard it blocks.
     pub enforcement: Enforcement,
     /// Control references.
+    #[serde(default)]
     pub controls: Vec<String>,
     /// The message (`msg` of the result).
     pub message: String,
     /// The resource address the finding is about, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
     /// The attribute path inside the resource (`["ingress", 0, "sources"]`), when the rule gave one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<Vec<PathStep>>,
     /// Other fields of the result object (conftest's `details` and the like).
-    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub metadata: serde_json::Map<String, Value>,
     /// The Rego package of the rule.
+    #[serde(default)]
     pub package: String,
     /// The rule name (`deny_public_bucket`).
+    #[serde(default)]
     pub rule: String,
     /// Set when an `exception` rule waived this finding: what matched.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub excepted_by: Option<String>,
 }
 
@@ -67,6 +71,20 @@ impl Finding {
     /// `true` when this finding makes `check` fail at `fail_on`.
     pub fn fails(&self, fail_on: Enforcement) -> bool {
         self.excepted_by.is_none() && self.enforcement >= fail_on
+    }
+
+    /// `true` when the finding is about `address`: it names it, names no resource, or (a
+    /// plan-wide rule such as a budget) lists it among its `contributors`.
+    pub fn concerns(&self, address: &str) -> bool {
+        match self.resource.as_deref() {
+            None => true,
+            Some(r) if r == address => true,
+            Some(_) => self
+                .metadata
+                .get("contributors")
+                .and_then(|c| c.as_array())
+                .is_some_and(|cs| cs.iter().any(|c| c.get("address").and_then(|a| a.as_str()) == Some(address))),
+        }
     }
 }
 

@@ -17,15 +17,17 @@ pub mod limits;
 pub mod loader;
 pub mod metadata;
 pub mod policy_set;
+#[cfg(feature = "report")]
 pub mod report;
 pub mod rules;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod testing;
 
 pub use engine::rego::RegoVersion;
-pub use engine::wasm::WasmLimits;
 pub use error::{Error, Location, Result};
 pub use findings::{Finding, FindingKind, PathStep};
 pub use input::{DocumentKind, Input};
+pub use limits::WasmLimits;
 pub use policy_set::{PolicySet, PolicySetBuilder};
 pub use rules::{Enforcement, RuleInfo, RuleKind, Severity};

@@ -8,6 +8,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// evaluation that would use more than its thread has left (see vendor/regorus/PATCHES.md 5).
 pub const EVAL_STACK_BYTES: usize = 8 << 20;
 
+/// Per-evaluation resource limits for WASM policies (here, not in the WASM engine, so a build
+/// without the `wasm` feature keeps the same builder API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WasmLimits {
+    /// Fuel (roughly, WASM instructions) one evaluation may use.
+    pub fuel: u64,
+    /// Largest linear memory a module may have, in bytes.
+    pub max_memory_bytes: u64,
+}
+
+impl Default for WasmLimits {
+    fn default() -> Self {
+        Self { fuel: 5_000_000_000, max_memory_bytes: 512 * 1024 * 1024 }
+    }
+}
+
 /// Default memory ceiling of a process that evaluates policies (`--memory-limit`).
 pub const DEFAULT_MEMORY_LIMIT_MIB: u64 = 2048;
 

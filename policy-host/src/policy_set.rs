@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use crate::engine::Engine;
 use crate::engine::rego::{DataDocument, RegoEngine, RegoOptions, RegoSource, RegoVersion};
-use crate::engine::wasm::{EvalPath, WasmEngine, WasmLimits};
+#[cfg(feature = "wasm")]
+use crate::engine::wasm::{EvalPath, WasmEngine};
 use crate::error::{Error, Result};
 use crate::findings::{self, Finding};
 use crate::input::Input;
+use crate::limits::WasmLimits;
 use crate::loader::Sources;
 use crate::rules::RuleInfo;
 
@@ -232,8 +234,18 @@ impl PolicySetBuilder {
         } else {
             Some(RegoEngine::load(&sources.rego, &sources.data, &self.rego)?)
         };
+        #[cfg(not(feature = "wasm"))]
+        if let Some(wasm) = sources.wasm.first() {
+            return Err(Error::Policy {
+                location: crate::error::Location::file(&wasm.name),
+                message: "this build evaluates Rego only (built without the `wasm` feature): evaluate WASM bundles with the oppie-policy command or its server".into(),
+            });
+        }
+        #[allow(unused_mut)]
         let mut engines: Vec<Box<dyn Engine>> = Vec::new();
+        #[cfg(feature = "wasm")]
         let path = if self.classic_wasm { EvalPath::Classic } else { EvalPath::Best };
+        #[cfg(feature = "wasm")]
         for wasm in &sources.wasm {
             // User data (`--data`) is visible to WASM policies too, merged over the bundle's.
             let mut data = wasm.data.clone();

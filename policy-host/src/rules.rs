@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Location;
 use crate::metadata::Annotation;
@@ -12,7 +12,7 @@ use crate::metadata::Annotation;
 /// The Sentinel enforcement model: how hard a failing rule blocks.
 ///
 /// Ordered from weakest to strongest, so `level >= fail_on` decides failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Enforcement {
     /// Reported, never blocks unless `--fail-on advisory`.
@@ -56,7 +56,7 @@ impl FromStr for Enforcement {
 }
 
 /// How serious a finding is, independent of whether it blocks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Informational.

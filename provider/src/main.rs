@@ -2,12 +2,14 @@
 
 /// The catalog crate, under the name the modules use.
 pub(crate) use oppie_catalog as catalog;
+mod actions;
 mod cidr;
 mod client;
 mod clouds;
 mod data_sources;
 #[cfg(test)]
 mod docs;
+mod ephemeral;
 mod functions;
 mod governance;
 mod kinds;

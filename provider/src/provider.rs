@@ -7,7 +7,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 use tfplug::validator::{from_fn, int_between, one_of};
 use tfplug::{
-    Attribute, Block, ConfigureRequest, DataSource, Diagnostics, Function, NestedBlock, Object, Resource, Schema,
+    Action, Attribute, Block, ConfigureRequest, DataSource, Diagnostics, EphemeralResource, Function, ListResource,
+    NestedBlock, Object, Resource, Schema,
 };
 
 use crate::catalog::Cloud;
@@ -339,6 +340,18 @@ impl tfplug::Provider for OppieProvider {
     fn functions(&self) -> Vec<Arc<dyn Function>> {
         vec![Arc::new(crate::functions::name::Name), Arc::new(crate::functions::subnet_cidrs::SubnetCidrs)]
     }
+
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource<Client>>> {
+        crate::kinds::lists()
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn Action<Client>>> {
+        crate::actions::all()
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<Client>>> {
+        vec![Arc::new(crate::ephemeral::password::Password)]
+    }
 }
 
 #[cfg(test)]
@@ -355,6 +368,30 @@ mod tests {
         }
         for d in p.data_sources() {
             assert_eq!(d.schema().check(), Ok(()), "{}", d.type_name());
+        }
+        for l in p.list_resources() {
+            assert_eq!(l.schema().check(), Ok(()), "list {}", l.type_name());
+        }
+        for a in p.actions() {
+            assert_eq!(a.schema().check(), Ok(()), "action {}", a.type_name());
+        }
+        for e in p.ephemeral_resources() {
+            assert_eq!(e.schema().check(), Ok(()), "ephemeral {}", e.type_name());
+        }
+    }
+
+    /// Every resource has an identity (import blocks by identity), and every cloud-backed
+    /// one a list resource of the same name, so a kind added to `kinds::all()` without its
+    /// line in `kinds::lists()` fails here.
+    #[test]
+    fn every_resource_has_an_identity_and_every_cloud_kind_a_list() {
+        let p = OppieProvider;
+        let lists: Vec<String> = p.list_resources().iter().map(|l| l.type_name().to_string()).collect();
+        for r in p.resources() {
+            let identity = r.identity_schema().unwrap_or_else(|| panic!("{} has no identity", r.type_name()));
+            assert_eq!(identity.check(), Ok(()), "{}", r.type_name());
+            let cloud_backed = r.schema().block.get_attribute("cloud").is_some();
+            assert_eq!(cloud_backed, lists.iter().any(|l| l == r.type_name()), "list resource of {}", r.type_name());
         }
     }
 }

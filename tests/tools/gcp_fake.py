@@ -262,12 +262,26 @@ def compute_call(method_id, verb, p, q, body):
         "disks": f"{pr}/zones/{p.get('zone')}/disks/{p.get('disk')}",
         "routers": f"{pr}/regions/{p.get('region')}/routers/{p.get('router')}",
     }
+    simple["snapshots"] = f"{pr}/global/snapshots/{p.get('snapshot')}"
     coll, _, verb_name = short.partition(".")
     if verb_name == "get":
         return 200, get(simple[coll], coll)
-    if short == "firewalls.list":
-        items = [o for k, o in sorted(STATE.objects.items()) if k.startswith(f"{pr}/global/firewalls/")]
-        return 200, {"kind": "compute#firewallList", "id": f"{pr}/global/firewalls", "items": items, "selfLink": LINK + f"{pr}/global/firewalls"}
+    if verb_name == "list":
+        # One scope's objects, as networks.list, subnetworks.list, instances.list, ... answer.
+        scope = {"subnetworks": f"regions/{p.get('region')}", "instances": f"zones/{p.get('zone')}",
+                 "disks": f"zones/{p.get('zone')}"}.get(coll, "global")
+        base = f"{pr}/{scope}/{coll}"
+        items = [o for k, o in sorted(STATE.objects.items()) if k.startswith(base + "/") and k.count("/") == base.count("/") + 1]
+        return 200, {"kind": f"compute#{coll[:-1]}List", "id": base, "items": items, "selfLink": LINK + base}
+    if verb_name == "aggregatedList":
+        # Every zone's (or region's) objects, keyed by scope, as aggregatedList answers.
+        scoped = {}
+        for k, o in sorted(STATE.objects.items()):
+            parts = k.split("/")
+            if k.startswith(pr + "/") and len(parts) == 6 and parts[2] in ("zones", "regions") and parts[4] == coll:
+                scoped.setdefault(f"{parts[2]}/{parts[3]}", {coll: []})[coll].append(o)
+        return 200, {"kind": f"compute#{coll[:-1]}AggregatedList", "id": f"{pr}/aggregated/{coll}", "items": scoped,
+                     "selfLink": LINK + f"{pr}/aggregated/{coll}"}
     # Mutations: answered with an Operation.
     rid = q.get("requestId")
     if rid and rid in STATE.requests:
@@ -302,7 +316,7 @@ def compute_call(method_id, verb, p, q, body):
             raise Fail(400, "resourceInUseByAnotherResource", f"The network resource '{path}' is already being used by a router")
         if coll == "instances" and obj.get("deletionProtection"):
             raise Fail(400, "invalid", "Invalid resource usage: 'Resource cannot be deleted if it's protected against deletion (deletion protection).'")
-        scope = "global" if coll in ("networks", "firewalls") else path.split("/")[2] + "/" + path.split("/")[3]
+        scope = "global" if coll in ("networks", "firewalls", "snapshots") else path.split("/")[2] + "/" + path.split("/")[3]
         if not err:
             del STATE.objects[path]
             if coll == "instances":
@@ -310,10 +324,19 @@ def compute_call(method_id, verb, p, q, body):
                     if d.get("autoDelete"):
                         STATE.objects.pop(rel(d["source"]), None)
         return finish(scope, "delete", path)
-    # Instance and subnetwork actions.
+    # Instance, disk and subnetwork actions.
     path = simple[coll]
     obj = get(path, coll)
     scope = "/".join(path.split("/")[2:4])
+    if short == "disks.createSnapshot":
+        snap = f"{pr}/global/snapshots/{body.get('name')}"
+        if snap in STATE.objects:
+            raise Fail(409, "alreadyExists", f"The resource '{snap}' already exists")
+        if not err:
+            store(snap, "snapshot", {"name": body.get("name"), "description": body.get("description", ""),
+                                     "labels": body.get("labels", {}), "sourceDisk": LINK + path,
+                                     "diskSizeGb": obj.get("sizeGb", "10"), "status": "READY", "labelFingerprint": "s1"})
+        return finish(scope, "createSnapshot", snap)
     if not err:
         act(short, obj, q, body)
     return finish(scope, verb_name, path)
@@ -394,7 +417,7 @@ def act(short, obj, q, body):
         obj["deletionProtection"] = q.get("deletionProtection", "true") == "true"
     elif short == "instances.stop":
         obj["status"] = "TERMINATED"
-    elif short == "instances.start":
+    elif short in ("instances.start", "instances.reset"):
         obj["status"] = "RUNNING"
     elif short == "instances.setMachineType":
         if obj["status"] != "TERMINATED":
@@ -708,6 +731,9 @@ class Handler(BaseHTTPRequestHandler):
             return 204, None
         if isinstance(answer, dict) and answer.get("kind") == "storage#bucket":
             answer.update({k: v for k, v in STATE.buckets.get(name, {}).items() if v is not None})
+        if isinstance(answer, dict) and answer.get("kind") == "storage#buckets":
+            for item in answer.get("items", []):
+                item.update({k: v for k, v in STATE.buckets.get(item.get("name"), {}).items() if v is not None})
         return status, answer
 
     def token_uri(self):

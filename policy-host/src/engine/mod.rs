@@ -8,6 +8,7 @@ mod narrowing;
 mod native;
 pub mod rego;
 mod text;
+#[cfg(feature = "wasm")]
 pub mod wasm;
 
 use std::time::Duration;

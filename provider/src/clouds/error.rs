@@ -52,6 +52,18 @@ impl CloudError {
         }
     }
 
+    /// A call this provider does not offer on this cloud (yet): refused, nothing happened.
+    pub fn unsupported(service: &'static str, operation: impl Into<String>, message: impl Into<String>) -> Self {
+        CloudError {
+            kind: ErrorKind::Invalid,
+            service,
+            operation: operation.into(),
+            code: Some("NotSupported".into()),
+            message: message.into(),
+            request_id: None,
+        }
+    }
+
     /// True when the object is gone.
     pub fn is_not_found(&self) -> bool {
         self.kind == ErrorKind::NotFound

@@ -1,10 +1,13 @@
 //! Documentation in the Terraform Registry layout, rendered from the schemas' descriptions
 //! and the examples that live beside each piece: `docs/index.md` (the provider block, from
 //! `docs/provider.tf`), `docs/resources/<kind>.md` (from `kinds/<kind>/example.tf`, whose
-//! `# import:` lines give the import example), `docs/data-sources/<name>.md` and
-//! `docs/functions/<name>.md`. A unit test keeps the committed files current.
+//! `# import:` lines give the import example), `docs/list-resources/<kind>.md` (from
+//! `kinds/<kind>/list.tfquery.hcl`), `docs/actions/<name>.md` (from `actions/<name>.tf`),
+//! `docs/ephemeral-resources/<name>.md` (from `ephemeral/<name>.tf`),
+//! `docs/data-sources/<name>.md` and `docs/functions/<name>.md`. A unit test keeps the
+//! committed files current.
 //!
-//! Regenerate with `OPPIE_UPDATE_DOCS=1 cargo test -p terraform-provider-oppie docs`.
+//! Regenerate with `OPPIE_UPDATE_DOCS=1 cargo test --workspace --bins docs`.
 //! Compiled for tests only: the provider binary does not carry it.
 
 use std::fmt::Write as _;
@@ -164,8 +167,20 @@ fn finish(mut out: String) -> String {
     out
 }
 
-/// The Markdown page of a resource or data source (`kind`: "Resource" or "Data Source").
+/// The Markdown page of a resource, data source, list resource, action or ephemeral
+/// resource (`kind`: "Resource", "Data Source", "List Resource", "Action", "Ephemeral Resource").
 pub fn render(type_name: &str, kind: &str, ex: &Example, schema: &tfplug::Schema) -> String {
+    render_with_identity(type_name, kind, ex, schema, None)
+}
+
+/// [`render`], plus how to import by identity when the resource has one.
+pub fn render_with_identity(
+    type_name: &str,
+    kind: &str,
+    ex: &Example,
+    schema: &tfplug::Schema,
+    identity: Option<&tfplug::IdentitySchema>,
+) -> String {
     let summary = schema.block.description.text.trim();
     let mut out = String::new();
     front_matter(&mut out, &format!("{type_name} {kind} - oppie"), summary);
@@ -181,8 +196,39 @@ pub fn render(type_name: &str, kind: &str, ex: &Example, schema: &tfplug::Schema
             out,
             "## Import\n\n{hint}:\n\n```shell\nterraform import {type_name}.example {id}\n```\n\nor with an `import` block:\n\n```terraform\nimport {{\n  to = {type_name}.example\n  id = \"{id}\"\n}}\n```\n"
         );
+        if let Some(identity) = identity {
+            render_identity(&mut out, type_name, id, identity);
+        }
     }
     finish(out)
+}
+
+/// The identity part of an Import section: its attributes and an `import` block by identity
+/// (what `terraform query -generate-config-out` writes).
+fn render_identity(out: &mut String, ty: &str, id: &str, identity: &tfplug::IdentitySchema) {
+    let _ = write!(
+        out,
+        "\n### Import by identity\n\nAn `import` block can name the object by its identity instead (Terraform 1.12 and later):\n\n"
+    );
+    for a in &identity.attributes {
+        let need = if a.required_for_import { "Required" } else { "Optional" };
+        let _ = writeln!(out, "- `{}` ({}, {need}) {}", a.name, type_name(&a.ty), a.description.trim());
+    }
+    let values: Vec<String> = identity
+        .attributes
+        .iter()
+        .map(|a| match a.name.as_str() {
+            "id" => format!("id = \"{id}\""),
+            "cloud" => "cloud = \"aws\"".to_string(),
+            "region" => "region = \"us-east\"".to_string(),
+            other => format!("{other} = \"...\""),
+        })
+        .collect();
+    let _ = write!(
+        out,
+        "\n```terraform\nimport {{\n  to       = {ty}.example\n  identity = {{ {} }}\n}}\n```\n",
+        values.join(", ")
+    );
 }
 
 /// The provider's page (`docs/index.md`).
@@ -252,12 +298,31 @@ mod tests {
         ));
         for r in p.resources() {
             let path = resource_example(r.type_name());
-            let page = render(r.type_name(), "Resource", &example(&path), &r.schema());
+            let identity = r.identity_schema();
+            let page = render_with_identity(r.type_name(), "Resource", &example(&path), &r.schema(), identity.as_ref());
             out.push((
                 PathBuf::from(format!("resources/{}.md", r.type_name().trim_start_matches("oppie_"))),
                 page,
                 path,
             ));
+        }
+        for l in p.list_resources() {
+            let short = l.type_name().trim_start_matches("oppie_").to_string();
+            let path = src().join("kinds").join(&short).join("list.tfquery.hcl");
+            let page = render(l.type_name(), "List Resource", &example(&path), &l.schema());
+            out.push((PathBuf::from(format!("list-resources/{short}.md")), page, path));
+        }
+        for a in p.actions() {
+            let short = a.type_name().trim_start_matches("oppie_").to_string();
+            let path = src().join("actions").join(format!("{short}.tf"));
+            let page = render(a.type_name(), "Action", &example(&path), &a.schema());
+            out.push((PathBuf::from(format!("actions/{short}.md")), page, path));
+        }
+        for e in p.ephemeral_resources() {
+            let short = e.type_name().trim_start_matches("oppie_").to_string();
+            let path = src().join("ephemeral").join(format!("{short}.tf"));
+            let page = render(e.type_name(), "Ephemeral Resource", &example(&path), &e.schema());
+            out.push((PathBuf::from(format!("ephemeral-resources/{short}.md")), page, path));
         }
         for d in p.data_sources() {
             let short = d.type_name().trim_start_matches("oppie_").to_string();
@@ -288,10 +353,7 @@ mod tests {
                 stale.push(path.display().to_string());
             }
         }
-        assert!(
-            stale.is_empty(),
-            "stale docs {stale:?}: run OPPIE_UPDATE_DOCS=1 cargo test -p terraform-provider-oppie docs"
-        );
+        assert!(stale.is_empty(), "stale docs {stale:?}: run OPPIE_UPDATE_DOCS=1 cargo test --workspace --bins docs");
     }
 
     #[test]
@@ -317,6 +379,15 @@ mod tests {
         }
         for d in p.data_sources() {
             check(&d.schema().block, d.type_name(), &mut missing);
+        }
+        for l in p.list_resources() {
+            check(&l.schema().block, l.type_name(), &mut missing);
+        }
+        for a in p.actions() {
+            check(&a.schema().block, a.type_name(), &mut missing);
+        }
+        for e in p.ephemeral_resources() {
+            check(&e.schema().block, e.type_name(), &mut missing);
         }
         assert!(missing.is_empty(), "undocumented: {missing:?}");
     }

@@ -8,7 +8,10 @@ pub mod policy;
 
 use std::sync::Arc;
 
-use tfplug::{ApplyResponse, Context, Diagnostics, Object, Plan, Private, ReadResponse, Resource, Schema};
+use tfplug::{
+    ApplyResponse, Context, Diagnostics, IdentitySchema, MoveRequest, MoveResponse, Object, Plan, Private,
+    ReadResponse, Resource, Schema,
+};
 
 use crate::client::Client;
 
@@ -105,6 +108,38 @@ impl Resource<Client> for Governed {
 
     fn upgrade_state(&self, version: i64, state: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
         self.inner.upgrade_state(version, state)
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        self.inner.identity_schema()
+    }
+
+    async fn import_identity(
+        &self,
+        ctx: &Context<Client>,
+        identity: &Object,
+        resp: &mut ReadResponse,
+    ) -> Result<(), Diagnostics> {
+        self.inner.import_identity(ctx, identity, resp).await
+    }
+
+    fn upgrade_identity(&self, version: i64, identity: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
+        self.inner.upgrade_identity(version, identity)
+    }
+
+    fn generate_config(&self, state: &Object, config: &mut Object) -> Result<(), Diagnostics> {
+        self.inner.generate_config(state, config)
+    }
+
+    async fn move_state(
+        &self,
+        ctx: &Context<Client>,
+        req: &MoveRequest,
+        resp: &mut MoveResponse,
+    ) -> Result<(), Diagnostics> {
+        self.inner.move_state(ctx, req, resp).await?;
+        settle_cost(ctx, self.type_name(), &mut resp.state);
+        Ok(())
     }
 }
 

@@ -49,50 +49,9 @@ pub struct PolicyConfig {
     pub enforcement: Option<String>,
 }
 
-/// One finding, as the policy host reports it (in-process or as JSON from the server).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Finding {
-    /// `violation` or `error`.
-    pub kind: String,
-    /// Rule id.
-    pub rule_id: String,
-    /// Rule title.
-    pub title: String,
-    /// low | medium | high | critical.
-    pub severity: String,
-    /// advisory | soft-mandatory | hard-mandatory.
-    pub enforcement: String,
-    /// Control references.
-    #[serde(default)]
-    pub controls: Vec<String>,
-    /// What is wrong and what to change.
-    pub message: String,
-    /// The resource address, when the rule named one.
-    pub resource: Option<String>,
-    /// Attribute path steps (strings and indices).
-    pub path: Option<Vec<serde_json::Value>>,
-    /// Extra fields of the result (e.g. `needs`).
-    #[serde(default)]
-    pub metadata: serde_json::Map<String, serde_json::Value>,
-    /// Set when an exception waived it.
-    pub excepted_by: Option<String>,
-}
-
-impl Finding {
-    /// True if the finding is about `address`: it names it, names no resource, or (a
-    /// plan-wide rule such as a budget) lists it among its `contributors`.
-    pub fn concerns(&self, address: &str) -> bool {
-        match self.resource.as_deref() {
-            None => true,
-            Some(r) if r == address => true,
-            Some(_) => self
-                .metadata
-                .get("contributors")
-                .and_then(|c| c.as_array())
-                .is_some_and(|cs| cs.iter().any(|c| c.get("address").and_then(|a| a.as_str()) == Some(address))),
-        }
-    }
-}
+/// One finding: the policy engine's own type, in-process or read from the server's JSON answer.
+pub use oppie_policy::Finding;
+use oppie_policy::PathStep;
 
 /// Packages whose rules judge the plan as a whole (an environment's budget); with data
 /// files configured they also see the costs of everything planned so far.
@@ -269,12 +228,12 @@ impl Gate {
                 continue;
             }
             let path = f.path.as_deref().map(|p| attribute_path(p, ty)).filter(|p| !p.is_root());
-            let level = LEVELS.iter().position(|l| *l == f.enforcement).unwrap_or(0);
+            let level = LEVELS.iter().position(|l| *l == f.enforcement.as_str()).unwrap_or(0);
             let controls =
                 if f.controls.is_empty() { String::new() } else { format!("; controls: {}", f.controls.join(", ")) };
             let summary = format!("Policy {}: {} ({label})", f.rule_id, f.title);
             let message = self.relabel(&f.message, address, label);
-            if f.kind == "error" {
+            if f.kind == oppie_policy::FindingKind::Error {
                 let detail = format!("The rule could not be evaluated: {message}");
                 push(&mut diags, false, path, summary, detail);
                 continue;
@@ -316,8 +275,7 @@ fn push(diags: &mut Diagnostics, error: bool, path: Option<AttributePath>, summa
 async fn local(set: Arc<oppie_policy::PolicySet>, document: serde_json::Value) -> Result<Vec<Finding>, Diagnostics> {
     tokio::task::spawn_blocking(move || -> Result<Vec<Finding>, String> {
         let input = oppie_policy::Input::from_json_value("plan", &document).map_err(|e| e.to_string())?;
-        let found = set.evaluate(&input);
-        serde_json::from_value(serde_json::to_value(found).map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+        Ok(set.evaluate(&input))
     })
     .await
     .map_err(|e| Diagnostics::error("Policy evaluation failed", e.to_string()))?
@@ -351,16 +309,16 @@ async fn remote(
 /// A policy's path (`["ingress", 0, "sources"]`) as a Terraform attribute path, following
 /// the schema type: object keys are attributes, map keys keys, list positions indices;
 /// a set cannot be indexed, so the path stops at it.
-pub fn attribute_path(steps: &[serde_json::Value], ty: &Type) -> AttributePath {
+pub fn attribute_path(steps: &[PathStep], ty: &Type) -> AttributePath {
     let mut out = AttributePath::root();
     let mut cur = ty.clone();
     for step in steps {
         let next = match (&cur, step) {
-            (Type::Object(o), serde_json::Value::String(k)) => {
+            (Type::Object(o), PathStep::Key(k)) => {
                 o.attributes.get(k).cloned().map(|t| (Step::Attribute(k.clone()), t))
             }
-            (Type::Map(t), serde_json::Value::String(k)) => Some((Step::Key(k.clone()), (**t).clone())),
-            (Type::List(t), serde_json::Value::Number(n)) => n.as_i64().map(|i| (Step::Index(i), (**t).clone())),
+            (Type::Map(t), PathStep::Key(k)) => Some((Step::Key(k.clone()), (**t).clone())),
+            (Type::List(t), PathStep::Index(i)) => i64::try_from(*i).ok().map(|i| (Step::Index(i), (**t).clone())),
             _ => None,
         };
         match next {
@@ -379,6 +337,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn steps(v: serde_json::Value) -> Vec<PathStep> {
+        serde_json::from_value(v).unwrap()
+    }
+
     #[test]
     fn paths_follow_the_schema_and_stop_at_sets() {
         let rule = Type::object([("sources", Type::set(Type::String)), ("ports", Type::String)]);
@@ -387,10 +349,10 @@ mod tests {
             ("egress", Type::list(rule)),
             ("tags", Type::map(Type::String)),
         ]);
-        assert_eq!(attribute_path(&[json!("ingress"), json!(0), json!("sources")], &ty).to_string(), "ingress");
-        assert_eq!(attribute_path(&[json!("egress"), json!(1), json!("ports")], &ty).to_string(), "egress[1].ports");
-        assert_eq!(attribute_path(&[json!("tags"), json!("owner")], &ty).to_string(), "tags[\"owner\"]");
-        assert!(attribute_path(&[json!("nope")], &ty).is_root());
+        assert_eq!(attribute_path(&steps(json!(["ingress", 0, "sources"])), &ty).to_string(), "ingress");
+        assert_eq!(attribute_path(&steps(json!(["egress", 1, "ports"])), &ty).to_string(), "egress[1].ports");
+        assert_eq!(attribute_path(&steps(json!(["tags", "owner"])), &ty).to_string(), "tags[\"owner\"]");
+        assert!(attribute_path(&steps(json!(["nope"])), &ty).is_root());
     }
 
     fn finding(level: &str, resource: &str) -> Finding {

@@ -9,7 +9,10 @@ use std::time::Duration;
 use tfplug::plan::UseStateForUnknown;
 use tfplug::timeouts::{self, Deadline, Operation};
 use tfplug::validator::{from_fn, one_of};
-use tfplug::{Attribute, AttributePath, Block, Context, Diagnostics, MaybeUnknown, Object, Plan, Value};
+use tfplug::{
+    Attribute, AttributePath, Block, Context, Diagnostics, IdentityAttribute, IdentitySchema, MaybeUnknown, Object,
+    Plan, Value,
+};
 
 use crate::catalog::{self, Cloud};
 use crate::client::Client;
@@ -240,6 +243,58 @@ pub fn import_placement(ctx: &Context<Client>, id: &str) -> Result<(Placement, S
     };
     let p = placement(&cloud, &region)?;
     Ok((p, cloud, region, native_id))
+}
+
+/// The identity of every cloud resource: where it lives and the cloud's id. `import` blocks
+/// give `id` and may leave `cloud` and `region` to the provider's defaults.
+pub fn identity_schema() -> IdentitySchema {
+    IdentitySchema::new(0)
+        .attribute(
+            IdentityAttribute::string("cloud")
+                .optional_for_import()
+                .description("aws, gcp or azure; defaults to the provider's `default_cloud`."),
+        )
+        .attribute(IdentityAttribute::string("region").optional_for_import().description(
+            "A catalog region key (us-east, ...) or a native region; defaults to the provider's `default_region`.",
+        ))
+        .attribute(
+            IdentityAttribute::string("id")
+                .required_for_import()
+                .description("The cloud's id of the object, as the resource's `id` attribute holds it."),
+        )
+}
+
+/// The placement of an import by identity: the identity's `cloud` and `region`, else the
+/// provider's defaults. Returns the placement and the cloud and region text for state.
+pub fn identity_placement(
+    ctx: &Context<Client>,
+    cloud: Option<String>,
+    region: Option<String>,
+) -> Result<(Placement, String, String), Diagnostics> {
+    let client = ctx.client()?;
+    let at = |name: &str, d: Diagnostics| {
+        let mut d = d;
+        for x in &mut d.0 {
+            x.path = None;
+            x.detail = format!("{} (identity attribute `{name}`)", x.detail);
+        }
+        d
+    };
+    let cloud = match cloud {
+        Some(c) => c,
+        None => cloud_text(&Value::Null, Some(client)).map_err(|d| at("cloud", d))?.into_known().unwrap_or_default(),
+    };
+    let c = Cloud::parse(&cloud).ok_or_else(|| {
+        Diagnostics::error("Unknown cloud", format!("identity cloud {cloud:?}: use aws, gcp or azure."))
+    })?;
+    let region = match region {
+        Some(r) => r,
+        None => {
+            region_text(&Value::Null, c, Some(client)).map_err(|d| at("region", d))?.into_known().unwrap_or_default()
+        }
+    };
+    let p = placement(&cloud, &region).map_err(|d| at("region", d))?;
+    Ok((p, cloud, region))
 }
 
 /// A deadline for a whole operation, shared by its steps.

@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use tfplug::timeouts::Operation;
 use tfplug::{
-    ApplyResponse, AttributePath, Context, Diagnostics, Object, Plan, Private, ReadResponse, Resource, Schema,
+    ApplyResponse, AttributePath, Context, Diagnostics, IdentitySchema, Object, Plan, Private, ReadResponse, Resource,
+    Schema, Value,
 };
 
 use super::common::{self, Budget, Placement, Step};
@@ -83,16 +84,21 @@ async fn resolve_id<K: Kind>(api: &dyn Api<K>, state: &mut Object) -> Result<Opt
     Ok(found)
 }
 
-/// Runs the create protocol (see the module docs) on `api`.
+/// Runs the create protocol (see the module docs) on `api`; `config` carries the
+/// write-only arguments.
 pub async fn create<K: Kind>(
     ctx: &Context<Client>,
     api: &dyn Api<K>,
+    config: &Object,
     resp: &mut ApplyResponse,
 ) -> Result<(), Diagnostics> {
     // Until the cloud accepts the create, a failure leaves nothing behind.
     resp.not_created();
     let budget = Budget::new(&resp.state, Operation::Create, K::TIMEOUTS[0].1)?;
-    let spec = K::spec(&resp.state)?;
+    let mut spec = K::spec(&resp.state)?;
+    if !config.is_null() {
+        K::write_only(&mut spec, config)?;
+    }
     let what = format!("creating {} {}", K::NOUN, K::label(&spec));
     let token = creation_token();
     let known = api.known_id(&spec).await;
@@ -111,8 +117,17 @@ pub async fn create<K: Kind>(
         Step::Refused(d) => return Err(d),
         Step::Unsure(mut d) => {
             // The cloud may have made it: keep it tracked, so the next refresh settles it.
+            let pending = known.is_none();
             let id = known.unwrap_or_else(|| format!("{PENDING}{token}"));
             common::set_ids(&mut resp.state, &id, None)?;
+            if pending {
+                // A pending id is no identity: it stays open until a refresh resolves it.
+                if let Some(m) = resp.identity.value_mut().as_map_mut()
+                    && m.contains_key("id")
+                {
+                    m.insert("id".into(), Value::unknown());
+                }
+            }
             resp.created();
             d.add_warning(
                 format!("The {} may exist", K::NOUN),
@@ -143,6 +158,10 @@ impl<K: Kind> Resource<Client> for CloudResource<K> {
         Schema::new(0, common::with_common(K::block(), &K::TIMEOUTS))
     }
 
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(common::identity_schema())
+    }
+
     async fn validate(&self, ctx: &Context<Client>, config: &Object) -> Result<(), Diagnostics> {
         K::validate(ctx, config).await
     }
@@ -169,14 +188,14 @@ impl<K: Kind> Resource<Client> for CloudResource<K> {
     async fn create(
         &self,
         ctx: &Context<Client>,
-        _config: &Object,
+        config: &Object,
         resp: &mut ApplyResponse,
     ) -> Result<(), Diagnostics> {
         resp.not_created();
         let place = common::placement_of(&resp.state)?;
         let api = api::<K>(ctx, &place).await?;
         K::prepare(ctx, &mut resp.state, &place).await?;
-        create(ctx, api.as_ref(), resp).await
+        create(ctx, api.as_ref(), config, resp).await
     }
 
     async fn read(&self, ctx: &Context<Client>, resp: &mut ReadResponse) -> Result<(), Diagnostics> {
@@ -231,15 +250,43 @@ impl<K: Kind> Resource<Client> for CloudResource<K> {
 
     async fn import(&self, ctx: &Context<Client>, id: &str, resp: &mut ReadResponse) -> Result<(), Diagnostics> {
         let (place, cloud, region, native_id) = common::import_placement(ctx, id)?;
-        if !K::CLOUDS.contains(&place.cloud) {
-            return Err(unsupported::<K>(place.cloud));
-        }
-        resp.state.set_attr("cloud", &cloud)?;
-        resp.state.set_attr("region", &region)?;
-        resp.state.set_attr("tags", &Option::<crate::clouds::Tags>::None)?;
-        K::import(&mut resp.state, &native_id)?;
-        common::set_ids(&mut resp.state, &native_id, None)
+        adopt::<K>(&mut resp.state, &place, &cloud, &region, &native_id)
     }
+
+    async fn import_identity(
+        &self,
+        ctx: &Context<Client>,
+        identity: &Object,
+        resp: &mut ReadResponse,
+    ) -> Result<(), Diagnostics> {
+        let text = |name: &str| identity.get_at::<Option<String>>(&AttributePath::attr(name));
+        let Some(id) = text("id")?.filter(|i| !i.is_empty()) else {
+            return Err(Diagnostics::error(
+                "No id in the identity",
+                "Give the object's id: identity = { id = \"...\" }.",
+            ));
+        };
+        let (place, cloud, region) = common::identity_placement(ctx, text("cloud")?, text("region")?)?;
+        adopt::<K>(&mut resp.state, &place, &cloud, &region, &id)
+    }
+}
+
+/// Fills an imported (all-null) state enough for `read`: where it lives and its id.
+pub fn adopt<K: Kind>(
+    state: &mut Object,
+    place: &common::Placement,
+    cloud: &str,
+    region: &str,
+    native_id: &str,
+) -> Result<(), Diagnostics> {
+    if !K::CLOUDS.contains(&place.cloud) {
+        return Err(unsupported::<K>(place.cloud));
+    }
+    state.set_attr("cloud", &cloud)?;
+    state.set_attr("region", &region)?;
+    state.set_attr("tags", &Option::<crate::clouds::Tags>::None)?;
+    K::import(state, native_id)?;
+    common::set_ids(state, native_id, None)
 }
 
 #[cfg(test)]
@@ -333,8 +380,9 @@ mod tests {
         let planned =
             h.plan::<Network>(&[("cloud", "aws"), ("region", "us-east"), ("name", "n"), ("cidr", "10.7.0.0/16")]);
         let identity = Object::null(std::sync::Arc::new(tfplug::Type::object(Vec::<(&str, tfplug::Type)>::new())));
+        let planned_ty = planned.ty().clone();
         let mut resp = ApplyResponse::new(planned, identity, Private::default());
-        let failed = h.block_on(create::<Network>(&h.ctx, cloud, &mut resp)).is_err();
+        let failed = h.block_on(create::<Network>(&h.ctx, cloud, &Object::null(planned_ty), &mut resp)).is_err();
         let id = resp.state.attr("id").as_str().map(str::to_string);
         (failed, resp.exists() == Some(true), id)
     }

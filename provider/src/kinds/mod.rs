@@ -17,6 +17,7 @@ pub mod environment;
 pub mod firewall;
 pub mod instance;
 pub mod lifecycle;
+pub mod listing;
 pub mod load_balancer;
 pub mod network;
 pub mod subnet;
@@ -27,13 +28,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tfplug::timeouts::Operation;
-use tfplug::{Block, Context, Diagnostics, Object, Plan, Resource};
+use tfplug::{Block, Context, Diagnostics, ListResource, Object, Plan, Resource};
 
 use crate::catalog::Cloud;
 use crate::client::Client;
-use crate::clouds::{CloudError, Region};
+use crate::clouds::{CloudError, Region, Tags};
 use common::Placement;
 use lifecycle::CloudResource;
+use listing::CloudList;
 
 /// Every resource type of the provider, in the order the docs list them.
 pub fn all() -> Vec<Arc<dyn Resource<Client>>> {
@@ -50,6 +52,54 @@ pub fn all() -> Vec<Arc<dyn Resource<Client>>> {
     ]
 }
 
+/// The list resources (`list` blocks, `terraform query`): one per cloud-backed kind in
+/// [`all`] (a unit test holds the two lists together).
+pub fn lists() -> Vec<Arc<dyn ListResource<Client>>> {
+    vec![
+        CloudList::<network::Network>::new(),
+        CloudList::<subnet::Subnet>::new(),
+        CloudList::<firewall::Firewall>::new(),
+        CloudList::<instance::Instance>::new(),
+        CloudList::<bucket::Bucket>::new(),
+        CloudList::<load_balancer::LoadBalancer>::new(),
+        CloudList::<dns_zone::DnsZone>::new(),
+        CloudList::<dns_record::DnsRecord>::new(),
+    ]
+}
+
+/// What a `list` block asks for beyond cloud and region.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// Every one of these tags (labels on GCP) must be on the object.
+    pub tags: Tags,
+    /// Only objects in this network (kinds with [`Kind::LISTED_BY_NETWORK`]).
+    pub network_id: Option<String>,
+    /// Azure: only this resource group (else the whole subscription, in the region).
+    pub resource_group: Option<String>,
+}
+
+impl ListFilter {
+    /// True when `tags` (what the cloud reports; `None` where it keeps none for the kind)
+    /// carry every tag the filter asks for.
+    pub fn matches_tags(&self, tags: Option<&Tags>) -> bool {
+        self.tags.is_empty() || tags.is_some_and(|t| self.tags.iter().all(|(k, v)| t.get(k) == Some(v)))
+    }
+}
+
+/// One object a listing found: its id and the name `terraform query` shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// The id, as the kind's `id` attribute holds it.
+    pub id: String,
+    /// A name for people (its name or Name tag; the id when it has none).
+    pub name: String,
+}
+
+/// An ARM resource as a list result: its id and name (`None` when the cloud left either out).
+pub(crate) fn arm_listed(v: &serde_json::Value) -> Option<Listed> {
+    Some(Listed { id: v["id"].as_str()?.to_string(), name: v["name"].as_str()?.to_string() })
+}
+
 /// What makes one cloud-backed kind what it is; everything shared lives in [`lifecycle`].
 #[tfplug::async_trait]
 pub trait Kind: Send + Sync + Sized + 'static {
@@ -61,6 +111,9 @@ pub trait Kind: Send + Sync + Sized + 'static {
     const CLOUDS: &'static [Cloud];
     /// Default create, update and delete timeouts.
     const TIMEOUTS: [(Operation, Duration); 3];
+    /// Whether a `list` block may filter this kind by `network_id` (objects that live in a
+    /// network: subnets, firewalls, instances).
+    const LISTED_BY_NETWORK: bool = false;
     /// What the configuration asks for, catalog keys resolved (built from a planned or
     /// stored state).
     type Spec: Send + Sync;
@@ -89,6 +142,12 @@ pub trait Kind: Send + Sync + Sized + 'static {
 
     /// The spec of a planned or stored state.
     fn spec(state: &Object) -> Result<Self::Spec, Diagnostics>;
+
+    /// Adds what write-only arguments in the configuration carry (they are null in every
+    /// plan and state) to the spec of a create.
+    fn write_only(_spec: &mut Self::Spec, _config: &Object) -> Result<(), Diagnostics> {
+        Ok(())
+    }
 
     /// A name for messages ("creating network shop-dev-net").
     fn label(spec: &Self::Spec) -> String;
@@ -144,4 +203,11 @@ pub trait Api<K: Kind>: Send + Sync {
     /// Deletes it (with what the provider made for it) and waits until it is gone; gone
     /// already counts as done. `spec` is the stored state's.
     async fn delete(&self, id: &str, spec: &K::Spec) -> Result<(), CloudError>;
+
+    /// The objects of this kind in the region that match `filter` (for `terraform query`),
+    /// whoever made them; [`Api::read`] then gives each one's state. The default says the
+    /// kind cannot be listed on this cloud yet.
+    async fn list(&self, _filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        Err(CloudError::unsupported(K::TYPE, "list", format!("listing {} is not supported on this cloud yet", K::TYPE)))
+    }
 }

@@ -2,6 +2,8 @@
 //! through real Terraform 1.15.5 against moto: lifecycle, drift, faults, validation,
 //! secrets and credential-free planning. AWS tests run one at a time (moto is shared).
 
+mod actions;
+mod adopt;
 mod drift;
 mod edge;
 mod faults;

@@ -3,6 +3,7 @@
 //! against the published API description, and Azurite for blob containers: lifecycle,
 //! drift, faults, validation and credential-free planning. One test at a time.
 
+mod adopt;
 mod drift;
 mod fake;
 mod faults;

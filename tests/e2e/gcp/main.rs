@@ -3,6 +3,7 @@
 //! real Terraform 1.15.5 against local fakes that check every request against Google's API
 //! description: lifecycle, drift, import, faults and credential-free planning.
 
+mod adopt;
 mod auth;
 mod dns;
 mod drift;

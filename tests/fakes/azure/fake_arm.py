@@ -6,7 +6,7 @@ property's name, type and writability. A request that does not conform gets 400
 FakeRejected and is recorded; tests fail when /_fake/rejections is not empty.
 
 Answers follow the documented shapes: resources carry id, name, type, location and
-properties.provisioningState; PUT/PATCH/DELETE/POST actions are long-running operations
+properties.provisioningState; lists come two to a page with nextLink; PUT/PATCH/DELETE/POST actions are long-running operations
 (201/202 with Azure-AsyncOperation, storage account creation 202 with Location), one poll
 InProgress, then Succeeded.
 
@@ -163,6 +163,8 @@ def type_of(rid):
 class Fake:
     def __init__(self, base):
         self.base = base
+        self.page = None
+        self.api_version = None
 
     def resources(self):
         return STATE["resources"]
@@ -293,6 +295,8 @@ class Fake:
             listed = [self.public(r) for k, r in self.resources().items()
                       if k.startswith(group + "/providers/") and len(k.split("/")) == 9]
             return 200, {"value": listed}, {}
+        if method == "GET" and "_list" in op["name"]:
+            return self.list(path)
         if method == "GET":
             if action:
                 if existing is None:
@@ -392,7 +396,7 @@ class Fake:
             if action == "listKeys":
                 key = base64.b64encode(rid.encode()[:48].ljust(48, b"k")).decode()
                 return 200, {"keys": [{"keyName": "key1", "value": key, "permissions": "FULL"}]}, {}
-            power = {"deallocate": "deallocated", "start": "running"}[action]
+            power = {"deallocate": "deallocated", "start": "running", "powerOff": "stopped", "restart": "running"}[action]
 
             def acted():
                 cur = self.get(rid)
@@ -400,6 +404,25 @@ class Fake:
                     cur["_power"] = power
             return 202, None, self.start_operation(rid, acted)
         return arm_error(405, "MethodNotAllowed", method)
+
+    def list(self, path):
+        """A collection GET (list, listAll, listByResourceGroup): the resources right under
+        `path`, or for a subscription-wide path, under that provider path in every group.
+        Two to a page, so clients must follow nextLink."""
+        m = re.match(r"^(/subscriptions/[^/]+)(/providers/.+)$", path, re.I)
+        if m:
+            pattern = re.escape(m.group(1).lower()) + r"/resourcegroups/[^/]+" + re.escape(m.group(2).lower()) + r"/[^/]+$"
+        else:
+            group = group_of(path)
+            if group and group not in self.resources():
+                return arm_error(404, "ResourceGroupNotFound", f"Resource group '{group.split('/')[-1]}' could not be found.")
+            pattern = re.escape(path.lower()) + r"/[^/]+$"
+        items = [self.public(r) for k, r in sorted(self.resources().items()) if re.match(pattern, k)]
+        start = int(self.page or 0)
+        page = {"value": items[start:start + 2]}
+        if start + 2 < len(items):
+            page["nextLink"] = f"{self.base}{path}?api-version={self.api_version}&$skiptoken={start + 2}"
+        return 200, page, {}
 
     def store(self, r):
         self.resources()[r["id"].lower()] = r
@@ -489,6 +512,8 @@ class Handler(BaseHTTPRequestHandler):
                 STATE["rejections"].append({**entry, "reason": reason})
                 entry["status"] = 400
                 return self.reply(*arm_error(400, "FakeRejected", reason))
+            fake.page = (query.get("$skiptoken") or [None])[0]
+            fake.api_version = entry["api_version"]
             status, out, headers = fake.handle(method, url.path, op, body)
             if lost is not None:
                 entry["status"] = lost["status"]

@@ -25,14 +25,19 @@ SOURCES = [
     ("azure-mgmt-network", "azure.mgmt.network.operations._operations", "azure.mgmt.network.models",
      [f"{kind}_{op}" for kind in ["virtual_networks", "network_security_groups", "network_interfaces", "public_ip_addresses"]
       for op in ["create_or_update", "get", "delete"]]
-     + ["virtual_networks_update_tags", "subnets_create_or_update", "subnets_get", "subnets_delete"]),
+     + ["virtual_networks_update_tags", "subnets_create_or_update", "subnets_get", "subnets_delete",
+        "virtual_networks_list", "virtual_networks_list_all", "subnets_list",
+        "network_security_groups_list", "network_security_groups_list_all"]),
     ("azure-mgmt-compute", "azure.mgmt.compute.operations._operations", "azure.mgmt.compute.models",
      ["virtual_machines_create_or_update", "virtual_machines_get", "virtual_machines_delete", "virtual_machines_update",
       "virtual_machines_deallocate", "virtual_machines_start", "virtual_machines_instance_view",
-      "disks_get", "disks_update", "disks_delete"]),
+      "disks_get", "disks_update", "disks_delete",
+      "virtual_machines_list", "virtual_machines_list_all", "virtual_machines_power_off", "virtual_machines_restart",
+      "snapshots_create_or_update", "snapshots_get", "snapshots_delete", "snapshots_list_by_resource_group"]),
     ("azure-mgmt-storage", "azure.mgmt.storage.operations._operations", "azure.mgmt.storage.models",
      ["storage_accounts_create", "storage_accounts_get_properties", "storage_accounts_update", "storage_accounts_delete",
-      "storage_accounts_list_keys", "blob_services_set_service_properties", "blob_services_get_service_properties",
+      "storage_accounts_list_keys", "storage_accounts_list", "storage_accounts_list_by_resource_group",
+      "blob_services_set_service_properties", "blob_services_get_service_properties",
       "management_policies_create_or_update", "management_policies_get", "management_policies_delete"]),
     ("azure-mgmt-resource-locks", "azure.mgmt.resource.locks.operations._operations", "azure.mgmt.resource.locks.models",
      ["management_locks_create_or_update_by_scope", "management_locks_get_by_scope", "management_locks_delete_by_scope"]),
@@ -52,7 +57,8 @@ def builds(source):
     for i, (start, name) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(source)
         body = source[start:end]
-        url = re.search(r'_url = (?:kwargs\.pop\("template_url", )?"([^"]+)"', body)
+        # `_url = "..."`, `_url = kwargs.pop("template_url", "...")` or, for a long one, `_url = (\n "..."\n)`.
+        url = re.search(r'_url = (?:kwargs\.pop\("template_url", |\(\s*)?"([^"]+)"', body)
         method = re.search(r'HttpRequest\(method="(\w+)"', body)
         api = re.search(r'api-version", "([0-9a-z-]+)"', body)
         if url and method:

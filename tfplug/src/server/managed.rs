@@ -208,10 +208,12 @@ impl<P: Provider> ProviderService<P> {
                 } else {
                     planned_identity = shaped(p.identity.into_value(), &id.ty, &mut diags);
                     crate::identity::fill_from_state(&mut planned_identity, &id.ty, &planned);
-                    // Terraform wants a known identity on update; it may be unknown only
-                    // for objects still to be created.
-                    if !creating && !planned_identity.is_wholly_known() {
-                        planned_identity = identity::null_unknowns(prior_identity.clone());
+                    // Terraform stores a planned identity as JSON (`terraform show -json`
+                    // fails on an unknown in it): an identity not wholly known at plan time is
+                    // planned null on create, and stays the stored one on update. Apply fills it.
+                    if !planned_identity.is_wholly_known() {
+                        planned_identity =
+                            if creating { Value::Null } else { identity::null_unknowns(prior_identity.clone()) };
                     }
                 }
             }

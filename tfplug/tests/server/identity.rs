@@ -66,7 +66,7 @@ async fn read_fills_the_identity_from_the_state_and_refuses_a_change() {
 }
 
 #[tokio::test]
-async fn plan_carries_the_identity_unknown_on_create_and_stored_on_update() {
+async fn plan_carries_the_identity_known_on_create_and_stored_on_update() {
     let r = start().await;
     let mut c = client(&r);
     let ty = keyed_schema().ty();
@@ -86,6 +86,24 @@ async fn plan_carries_the_identity_unknown_on_create_and_stored_on_update() {
     assert!(create.diagnostics.is_empty(), "{:?}", create.diagnostics);
     let planned_identity = value(create.planned_identity.and_then(|i| i.identity_data).as_ref(), &id_ty());
     assert_eq!(planned_identity, id("a"), "region planned by modify_plan, key from config");
+
+    // A key known only after apply: no planned identity (Terraform's JSON plan cannot hold
+    // an unknown identity), and apply settles it.
+    let unknown_key = Value::object([("key", Value::unknown()), ("region", Value::Null), ("value", Value::Null)]);
+    let create = c
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: "test_keyed".into(),
+            prior_state: Some(msgpack(&Value::Null, &ty)),
+            proposed_new_state: Some(msgpack(&unknown_key, &ty)),
+            config: Some(msgpack(&unknown_key, &ty)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(create.diagnostics.is_empty(), "{:?}", create.diagnostics);
+    let planned_identity = value(create.planned_identity.and_then(|i| i.identity_data).as_ref(), &id_ty());
+    assert!(planned_identity.is_null(), "{planned_identity:?}");
 
     let prior = state("a", "x");
     let update = c

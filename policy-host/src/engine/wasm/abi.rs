@@ -13,20 +13,7 @@ use crate::engine::EvalError;
 
 const PAGE: u64 = 65536;
 
-/// Per-evaluation resource limits for WASM policies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WasmLimits {
-    /// Fuel (roughly, WASM instructions) one evaluation may use.
-    pub fuel: u64,
-    /// Largest linear memory a module may have, in bytes.
-    pub max_memory_bytes: u64,
-}
-
-impl Default for WasmLimits {
-    fn default() -> Self {
-        Self { fuel: 5_000_000_000, max_memory_bytes: 512 * 1024 * 1024 }
-    }
-}
+pub use crate::limits::WasmLimits;
 
 /// `opa_eval(reserved, entrypoint, data, input, input_len, heap_ptr, format) -> result string`.
 type OpaEval = TypedFunc<(i32, i32, i32, i32, i32, i32, i32), i32>;

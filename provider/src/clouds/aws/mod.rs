@@ -36,3 +36,19 @@ impl AwsRegion {
 pub fn filter(name: &str, value: &str) -> aws_sdk_ec2::types::Filter {
     aws_sdk_ec2::types::Filter::builder().name(name).values(value).build()
 }
+
+/// EC2 filters for a `list` block: one `tag:<key>` filter per tag, and the network when
+/// the kind has one (`vpc-id`).
+pub fn list_filters(filter: &crate::kinds::ListFilter, by_network: bool) -> Vec<aws_sdk_ec2::types::Filter> {
+    let mut out: Vec<aws_sdk_ec2::types::Filter> =
+        filter.tags.iter().map(|(k, v)| self::filter(&format!("tag:{k}"), v)).collect();
+    if by_network && let Some(n) = &filter.network_id {
+        out.push(self::filter("vpc-id", n));
+    }
+    out
+}
+
+/// The Name tag of an EC2 object, or its id when it has none.
+pub fn shown_name(tags: &[aws_sdk_ec2::types::Tag], id: &str) -> String {
+    tags.iter().find(|t| t.key() == Some(tags::NAME_TAG)).and_then(|t| t.value()).unwrap_or(id).to_string()
+}

@@ -12,6 +12,10 @@ pub const TOKEN_TAG: &str = "oppie:creation-token";
 /// The Name tag.
 pub const NAME_TAG: &str = "Name";
 
+/// Tags whose keys start so are the provider's own bookkeeping (a creation token, an
+/// environment's extended expiry): hidden from `tags` and kept by updates.
+pub const OWN_PREFIX: &str = "oppie:";
+
 /// `tags` plus Name (when given) and the creation token, as a tag specification.
 pub fn spec(kind: ResourceType, tags: &Tags, name: Option<&str>, token: Option<&str>) -> TagSpecification {
     let mut all: Vec<Tag> = tags.iter().map(|(k, v)| tag(k, v)).collect();
@@ -37,7 +41,7 @@ pub fn split(tags: &[Tag], named: bool) -> (Option<String>, Tags) {
         let (Some(k), v) = (t.key(), t.value().unwrap_or_default()) else {
             continue;
         };
-        if k == TOKEN_TAG {
+        if k.starts_with(OWN_PREFIX) {
             continue;
         }
         if named && k == NAME_TAG {
@@ -65,7 +69,7 @@ impl AwsRegion {
         let have: Tags = current
             .iter()
             .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
-            .filter(|(k, _)| k != TOKEN_TAG)
+            .filter(|(k, _)| !k.starts_with(OWN_PREFIX))
             .collect();
         let remove: Vec<Tag> =
             have.keys().filter(|k| !want.contains_key(*k)).map(|k| Tag::builder().key(k).build()).collect();
@@ -87,6 +91,66 @@ impl AwsRegion {
                 .send()
                 .await
                 .map_err(|e| errors::ec2("CreateTags", e))?;
+        }
+        Ok(())
+    }
+}
+
+/// The tag holding an environment's extended expiry on each of its resources (a
+/// [stamp](crate::actions::stamp)), set by `oppie_environment_extend`.
+pub const EXPIRES_TAG: &str = "oppie:expires-at";
+
+impl AwsRegion {
+    /// The latest `oppie:expires-at` among EC2 objects `ids` and buckets `buckets`.
+    pub(crate) async fn latest_expiry(&self, ids: &[String], buckets: &[String]) -> Result<Option<String>, CloudError> {
+        let mut latest: Option<String> = None;
+        let mut keep = |v: &str| {
+            if latest.as_deref().is_none_or(|l| v > l) {
+                latest = Some(v.to_string());
+            }
+        };
+        for chunk in ids.chunks(200) {
+            let out = self
+                .ec2
+                .describe_tags()
+                .filters(super::filter("key", EXPIRES_TAG))
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder().name("resource-id").set_values(Some(chunk.to_vec())).build(),
+                )
+                .send()
+                .await
+                .map_err(|e| errors::ec2("DescribeTags", e))?;
+            for t in out.tags() {
+                if let Some(v) = t.value() {
+                    keep(v);
+                }
+            }
+        }
+        for b in buckets {
+            if let Some(v) = self.bucket_tags(b).await?.get(EXPIRES_TAG) {
+                keep(v);
+            }
+        }
+        Ok(latest)
+    }
+
+    /// Sets `oppie:expires-at` to `value` on EC2 objects `ids` and buckets `buckets`.
+    pub(crate) async fn set_expiry(&self, ids: &[String], buckets: &[String], value: &str) -> Result<(), CloudError> {
+        for chunk in ids.chunks(200) {
+            self.ec2
+                .create_tags()
+                .set_resources(Some(chunk.to_vec()))
+                .tags(tag(EXPIRES_TAG, value))
+                .send()
+                .await
+                .map_err(|e| errors::ec2("CreateTags", e))?;
+        }
+        for b in buckets {
+            let mut t: Tags =
+                self.bucket_tags(b).await?.into_iter().filter(|(k, _)| !k.starts_with(OWN_PREFIX)).collect();
+            t.insert(EXPIRES_TAG.into(), value.into());
+            // put_tags keeps the provider's own tags; the new expiry replaces the old one.
+            self.put_tags(b, &t).await?;
         }
         Ok(())
     }

@@ -183,6 +183,19 @@ fn operation_failed(operation: &str, body: &Value, status: &str) -> CloudError {
     }
 }
 
+/// Pages an ARM list may have before it counts as a runaway (ARM pages hold up to 1,000).
+const MAX_LIST_PAGES: usize = 1000;
+
+/// A list's `nextLink` when it stays on the management endpoint (scheme, host and port).
+fn next_page(next: &str, management: &url::Url) -> Option<url::Url> {
+    url::Url::parse(next).ok().filter(|u| u.origin() == management.origin())
+}
+
+/// An ARM location compared as ARM does: "East US" and "eastus" are the same.
+fn location_key(l: &str) -> String {
+    l.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
+}
+
 impl AzureRegion {
     /// The subscription, or the error that says how to set it.
     pub(crate) fn subscription(&self) -> Result<&str, CloudError> {
@@ -208,6 +221,45 @@ impl AzureRegion {
     /// GET; `None` when the resource (or its group) is not there.
     pub(crate) async fn get(&self, id: &str, api: &str, operation: &str) -> Result<Option<Value>, CloudError> {
         Ok(self.arm.get_opt(self.call(Method::GET, id, api, operation)).await?.map(|r| r.json))
+    }
+
+    /// Every resource of an ARM collection (`collection` like "Microsoft.Network/virtualNetworks")
+    /// in this region: in resource group `rg`, or in the whole subscription without one.
+    pub(crate) async fn list_in_region(
+        &self,
+        collection: &str,
+        rg: Option<&str>,
+        api: &str,
+        operation: &str,
+    ) -> Result<Vec<Value>, CloudError> {
+        let scope = match rg {
+            Some(rg) => self.group_id(rg)?,
+            None => format!("/subscriptions/{}", self.subscription()?),
+        };
+        let here = location_key(&self.region);
+        let items = self.arm_list(&format!("{scope}/providers/{collection}"), api, operation).await?;
+        Ok(items.into_iter().filter(|v| v["location"].as_str().is_some_and(|l| location_key(l) == here)).collect())
+    }
+
+    /// Every item of an ARM list (`path` is the collection), following `nextLink` pages. A
+    /// page link that leaves the management endpoint is refused: it would carry the token.
+    pub(crate) async fn arm_list(&self, path: &str, api: &str, operation: &str) -> Result<Vec<Value>, CloudError> {
+        let mut out = Vec::new();
+        let mut call = self.call(Method::GET, path, api, operation);
+        for _ in 0..MAX_LIST_PAGES {
+            let page = self.arm.send(call).await?.json;
+            out.extend(page["value"].as_array().into_iter().flatten().cloned());
+            let Some(next) = page["nextLink"].as_str().filter(|n| !n.is_empty()) else { return Ok(out) };
+            let url = next_page(next, &self.management).ok_or_else(|| {
+                CloudError::other(
+                    "Azure Resource Manager",
+                    operation,
+                    "a list page links outside the management endpoint",
+                )
+            })?;
+            call = Call::new(Method::GET, url, operation);
+        }
+        Err(CloudError::other("Azure Resource Manager", operation, format!("more than {MAX_LIST_PAGES} pages")))
     }
 
     /// PUT without waiting: remembers the operation so [`Self::settle_put`] can wait for it.
@@ -347,6 +399,24 @@ mod tests {
         let r = reply(202, &[("location", "https://m/loc/1")]);
         assert!(matches!(tracker(&r), Some(Tracker::Location(_))));
         assert!(tracker(&reply(200, &[("location", "https://m/loc/1")])).is_none(), "a finished PUT");
+    }
+
+    #[test]
+    fn list_pages_stay_on_the_management_endpoint() {
+        let m = url::Url::parse("https://management.azure.com/").unwrap();
+        let next = "https://management.azure.com/subscriptions/s/providers/Microsoft.Network/virtualNetworks?api-version=1&$skiptoken=2";
+        assert_eq!(next_page(next, &m).map(|u| u.to_string()).as_deref(), Some(next));
+        for hostile in [
+            "https://attacker.example/steal",
+            "http://management.azure.com/plain",
+            "https://management.azure.com:8443/other-port",
+            "https://management.azure.com.attacker.example/x",
+            "/relative",
+            "not a url",
+        ] {
+            assert!(next_page(hostile, &m).is_none(), "{hostile} would carry the token elsewhere");
+        }
+        assert_eq!(location_key("West Europe"), location_key("westeurope"));
     }
 
     #[test]

@@ -284,6 +284,46 @@ impl GcpRegion {
     }
 }
 
+impl GcpRegion {
+    /// Every item of a Compute `list` (`path` like "global/networks"), following pages.
+    pub async fn compute_list(&self, path: &str, op: &str) -> Result<Vec<Value>, CloudError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let q: Vec<(&str, &str)> = token.as_deref().map(|t| vec![("pageToken", t)]).unwrap_or_default();
+            let r = self.compute.send(Call::new(Method::GET, self.compute_url(path, &q), op)).await?.json;
+            out.extend(r["items"].as_array().into_iter().flatten().cloned());
+            match r["nextPageToken"].as_str().filter(|t| !t.is_empty()) {
+                Some(t) => token = Some(t.to_string()),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// Every item of a Compute `aggregatedList` of `collection` ("instances") in this region's
+    /// zones, with the zone's name, following pages.
+    pub async fn compute_aggregated(&self, collection: &str, op: &str) -> Result<Vec<(String, Value)>, CloudError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        let prefix = format!("zones/{}-", self.region);
+        loop {
+            let q: Vec<(&str, &str)> = token.as_deref().map(|t| vec![("pageToken", t)]).unwrap_or_default();
+            let path = format!("aggregated/{collection}");
+            let r = self.compute.send(Call::new(Method::GET, self.compute_url(&path, &q), op)).await?.json;
+            for (scope, list) in r["items"].as_object().into_iter().flatten() {
+                let Some(zone) = scope.strip_prefix("zones/").filter(|_| scope.starts_with(&prefix)) else { continue };
+                for item in list[collection].as_array().into_iter().flatten() {
+                    out.push((zone.to_string(), item.clone()));
+                }
+            }
+            match r["nextPageToken"].as_str().filter(|t| !t.is_empty()) {
+                Some(t) => token = Some(t.to_string()),
+                None => return Ok(out),
+            }
+        }
+    }
+}
+
 /// The last path segment of a URL or resource path.
 pub fn last(s: &str) -> &str {
     s.rsplit('/').next().unwrap_or(s)

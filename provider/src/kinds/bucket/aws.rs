@@ -13,7 +13,7 @@ use aws_sdk_s3::types::{
 use super::{Bucket, BucketSpec, BucketState, LifecycleRule, StorageClass};
 use crate::clouds::aws::{AwsRegion, errors};
 use crate::clouds::{CloudError, Native, Tags};
-use crate::kinds::Api;
+use crate::kinds::{Api, ListFilter, Listed};
 
 const S3: &str = "AWS S3";
 
@@ -103,7 +103,29 @@ impl AwsRegion {
             .map_err(|e| errors::s3(op, e))
     }
 
-    async fn put_tags(&self, name: &str, tags: &Tags) -> Result<(), CloudError> {
+    /// The bucket's tags, the provider's own (`oppie:`) included.
+    pub(crate) async fn bucket_tags(&self, name: &str) -> Result<Tags, CloudError> {
+        match self.s3.get_bucket_tagging().bucket(name).send().await {
+            Ok(out) => Ok(out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()),
+            Err(e) => {
+                let e = errors::s3("GetBucketTagging", e);
+                if absent(&e, &["NoSuchTagSet", "NoSuchTagSetError"]) { Ok(Tags::new()) } else { Err(e) }
+            }
+        }
+    }
+
+    /// Sets the user's tags, keeping the provider's own (`oppie:`) ones.
+    pub(crate) async fn put_tags(&self, name: &str, tags: &Tags) -> Result<(), CloudError> {
+        let own: Tags = self
+            .bucket_tags(name)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(crate::clouds::aws::tags::OWN_PREFIX))
+            .collect();
+        let mut tags = tags.clone();
+        tags.extend(own);
+        let tags = &tags;
         if tags.is_empty() {
             return self
                 .s3
@@ -370,16 +392,12 @@ impl Api<Bucket> for AwsRegion {
                 Vec::new()
             }
         };
-        let tags = match self.s3.get_bucket_tagging().bucket(id).send().await {
-            Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
-            Err(e) => {
-                let e = errors::s3("GetBucketTagging", e);
-                if !absent(&e, &["NoSuchTagSet", "NoSuchTagSetError"]) {
-                    return Err(e);
-                }
-                Tags::new()
-            }
-        };
+        let tags: Tags = self
+            .bucket_tags(id)
+            .await?
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with(crate::clouds::aws::tags::OWN_PREFIX))
+            .collect();
         let mut native = Native::new();
         native.insert("bucket".into(), id.to_string());
         native.insert("arn".into(), format!("arn:aws:s3:::{id}"));
@@ -403,6 +421,36 @@ impl Api<Bucket> for AwsRegion {
         }))
     }
 
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        let out = self.s3.list_buckets().send().await.map_err(|e| errors::s3("ListBuckets", e))?;
+        let mut found = Vec::new();
+        for b in out.buckets() {
+            let Some(name) = b.name() else { continue };
+            // S3 lists every region's buckets; us-east-1's have no location constraint.
+            let at = match self.s3.get_bucket_location().bucket(name).send().await {
+                Ok(l) => l.location_constraint().map(|c| c.as_str().to_string()).filter(|c| !c.is_empty()),
+                Err(e) => {
+                    let e = errors::s3("GetBucketLocation", e);
+                    if e.is_not_found() {
+                        continue;
+                    }
+                    return Err(e);
+                }
+            };
+            if at.as_deref().unwrap_or("us-east-1") != self.region {
+                continue;
+            }
+            if !filter.tags.is_empty() {
+                let tags = self.bucket_tags(name).await?;
+                if !filter.matches_tags(Some(&tags)) {
+                    continue;
+                }
+            }
+            found.push(Listed { id: name.to_string(), name: name.to_string() });
+        }
+        Ok(found)
+    }
+
     async fn delete(&self, id: &str, spec: &BucketSpec) -> Result<(), CloudError> {
         let force = spec.force_destroy;
         if force {
@@ -421,5 +469,112 @@ impl Api<Bucket> for AwsRegion {
                 Err(e)
             }
         }
+    }
+}
+
+#[tfplug::async_trait]
+impl super::Snapshots for AwsRegion {
+    async fn snapshot_versions(&self, bucket: &str, retain_until: Option<&str>) -> Result<Option<String>, CloudError> {
+        let versioning = match self.s3.get_bucket_versioning().bucket(bucket).send().await {
+            Ok(v) => v,
+            Err(e) => {
+                let e = errors::s3("GetBucketVersioning", e);
+                return if e.is_not_found() || absent(&e, &["NoSuchBucket"]) { Ok(None) } else { Err(e) };
+            }
+        };
+        if versioning.status() != Some(&BucketVersioningStatus::Enabled) {
+            return Err(CloudError {
+                kind: crate::clouds::ErrorKind::Invalid,
+                service: S3,
+                operation: "GetBucketVersioning".into(),
+                code: None,
+                message: format!(
+                    "bucket {bucket} does not keep versions, so a snapshot could not restore anything: set versioning = true on it first"
+                ),
+                request_id: None,
+            });
+        }
+        let mut objects = serde_json::Map::new();
+        let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
+        loop {
+            let page = self
+                .s3
+                .list_object_versions()
+                .bucket(bucket)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
+                .send()
+                .await
+                .map_err(|e| errors::s3("ListObjectVersions", e))?;
+            for v in page.versions() {
+                let (Some(key), Some(version)) = (v.key(), v.version_id()) else { continue };
+                if v.is_latest() == Some(true) && !key.starts_with(super::SNAPSHOT_PREFIX) {
+                    objects.insert(key.to_string(), serde_json::Value::from(version));
+                }
+            }
+            if page.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = page.next_key_marker().map(str::to_string);
+            version_marker = page.next_version_id_marker().map(str::to_string);
+            if key_marker.is_none() {
+                break;
+            }
+        }
+        let taken = crate::actions::stamp(time::OffsetDateTime::now_utc());
+        let key = match retain_until {
+            Some(r) => format!("{}{taken}-until-{r}.json", super::SNAPSHOT_PREFIX),
+            None => format!("{}{taken}.json", super::SNAPSHOT_PREFIX),
+        };
+        let count = objects.len();
+        let manifest = serde_json::json!({
+            "bucket": bucket,
+            "taken_at": taken,
+            "retain_until": retain_until,
+            "objects": objects,
+        });
+        let out = self
+            .s3
+            .put_object()
+            .bucket(bucket)
+            .key(&key)
+            .content_type("application/json")
+            .body(serde_json::to_vec_pretty(&manifest).unwrap_or_default().into())
+            .send()
+            .await
+            .map_err(|e| errors::s3("PutObject", e))?;
+        tracing::info!(bucket, objects = count, "bucket snapshot written");
+        Ok(Some(match out.version_id() {
+            Some(v) => format!("s3://{bucket}/{key}?versionId={v}"),
+            None => format!("s3://{bucket}/{key}"),
+        }))
+    }
+
+    async fn prune_versions(&self, bucket: &str, now: &str) -> Result<Vec<String>, CloudError> {
+        let out = self
+            .s3
+            .list_object_versions()
+            .bucket(bucket)
+            .prefix(super::SNAPSHOT_PREFIX)
+            .send()
+            .await
+            .map_err(|e| errors::s3("ListObjectVersions", e))?;
+        let mut pruned = Vec::new();
+        for v in out.versions() {
+            let (Some(key), Some(version)) = (v.key(), v.version_id()) else { continue };
+            let until = key.strip_suffix(".json").and_then(|k| k.rsplit_once("-until-")).map(|(_, u)| u);
+            if until.is_some_and(|u| u < now) {
+                self.s3
+                    .delete_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .version_id(version)
+                    .send()
+                    .await
+                    .map_err(|e| errors::s3("DeleteObject", e))?;
+                pruned.push(format!("s3://{bucket}/{key}?versionId={version}"));
+            }
+        }
+        Ok(pruned)
     }
 }

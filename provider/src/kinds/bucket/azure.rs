@@ -12,7 +12,7 @@ use tfplug::{AttributePath, Diagnostics, Plan};
 use super::{Bucket, BucketSpec, BucketState, LifecycleRule, StorageClass};
 use crate::catalog::Cloud;
 use crate::clouds::{CloudError, ErrorKind, Native};
-use crate::kinds::{Api, common};
+use crate::kinds::{Api, ListFilter, Listed, common};
 
 /// The tag that keeps the bucket's name on its account (names lose '-' and '.' there).
 const BUCKET_TAG: &str = "oppie:bucket";
@@ -245,6 +245,28 @@ impl Api<Bucket> for AzureRegion {
         }))
     }
 
+    /// Storage accounts in the region that hold an Oppie bucket (the account's `oppie:bucket`
+    /// tag names it); accounts made otherwise are not listed.
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        let op = if filter.resource_group.is_some() {
+            "storageAccounts.listByResourceGroup"
+        } else {
+            "storageAccounts.list"
+        };
+        let items = self
+            .list_in_region("Microsoft.Storage/storageAccounts", filter.resource_group.as_deref(), api::STORAGE, op)
+            .await?;
+        Ok(items
+            .iter()
+            .filter(|a| filter.matches_tags(Some(&groups::user_tags(a))))
+            .filter_map(|a| {
+                let name = a["tags"][BUCKET_TAG].as_str()?;
+                let id = format!("{}/blobServices/default/containers/{}", a["id"].as_str()?, container_name(name));
+                Some(Listed { id, name: name.to_string() })
+            })
+            .collect())
+    }
+
     async fn delete(&self, id: &str, spec: &BucketSpec) -> Result<(), CloudError> {
         let force = spec.force_destroy;
         let account = account_id(id);
@@ -270,6 +292,9 @@ impl Api<Bucket> for AzureRegion {
         self.drop_group_if_owned(&rg, &owner).await
     }
 }
+
+/// Bucket snapshots are not offered on Azure Storage yet (the default refuses them).
+impl super::Snapshots for AzureRegion {}
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,7 @@ use super::{Bucket, BucketSpec, BucketState, LifecycleRule, StorageClass};
 use crate::clouds::gcp::GcpRegion;
 use crate::clouds::http::Call;
 use crate::clouds::{CloudError, Native, Tags};
-use crate::kinds::Api;
+use crate::kinds::{Api, ListFilter, Listed};
 
 fn lifecycle(rules: &[LifecycleRule]) -> Value {
     let mut out = Vec::new();
@@ -157,6 +157,34 @@ impl Api<Bucket> for GcpRegion {
         Ok(())
     }
 
+    /// The project's buckets located in this region (Cloud Storage names it in upper case).
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut q = vec![("project", self.project.as_str())];
+            if let Some(t) = &token {
+                q.push(("pageToken", t));
+            }
+            let url = self.storage_url("b", &q);
+            let r = self.storage.send(Call::new(Method::GET, url, "buckets.list")).await?.json;
+            for b in r["items"].as_array().into_iter().flatten() {
+                let labels: Tags = serde_json::from_value(b["labels"].clone()).unwrap_or_default();
+                let here = b["location"].as_str().is_some_and(|l| l.eq_ignore_ascii_case(&self.region));
+                if let Some(name) = b["name"].as_str()
+                    && here
+                    && filter.matches_tags(Some(&labels))
+                {
+                    found.push(Listed { id: name.into(), name: name.into() });
+                }
+            }
+            match r["nextPageToken"].as_str().filter(|t| !t.is_empty()) {
+                Some(t) => token = Some(t.to_string()),
+                None => return Ok(found),
+            }
+        }
+    }
+
     async fn read(&self, id: &str) -> Result<Option<BucketState>, CloudError> {
         let url = self.storage_url(&format!("b/{id}"), &[]);
         let Some(r) = self.storage.get_opt(Call::new(Method::GET, url, "buckets.get")).await? else {
@@ -219,6 +247,9 @@ pub(super) fn check_plan(plan: &tfplug::Plan, diags: &mut tfplug::Diagnostics) {
         );
     }
 }
+
+/// Bucket snapshots are not offered on Cloud Storage yet (the default refuses them).
+impl super::Snapshots for GcpRegion {}
 
 #[cfg(test)]
 mod tests {

@@ -18,7 +18,7 @@ use super::common::{self, Placement};
 use super::{Api, Kind};
 use crate::catalog::Cloud;
 use crate::client::Client;
-use crate::clouds::{Native, Region, Tags};
+use crate::clouds::{CloudError, Native, Region, Tags};
 
 /// The kind.
 pub struct Bucket;
@@ -355,6 +355,42 @@ impl Kind for Bucket {
             state.set_attr("name", &native_id)?;
         }
         state.set_attr("force_destroy", &false)
+    }
+}
+
+/// Where a bucket's snapshots go: `.oppie-snapshots/<taken>[-until-<retain until>].json`.
+pub const SNAPSHOT_PREFIX: &str = ".oppie-snapshots/";
+
+/// Snapshots of a bucket that keeps versions (`oppie_snapshot`): a manifest recording the
+/// current version of every object, from which any object can be restored.
+#[tfplug::async_trait]
+pub trait Snapshots: Send + Sync {
+    /// Writes the manifest into the bucket; its id, or `None` when there is no such bucket.
+    /// A bucket without versioning is refused (its old contents cannot be restored).
+    async fn snapshot_versions(
+        &self,
+        _bucket: &str,
+        _retain_until: Option<&str>,
+    ) -> Result<Option<String>, CloudError> {
+        Err(CloudError::unsupported(
+            "oppie_snapshot",
+            "snapshot bucket",
+            "bucket snapshots are supported on AWS only so far",
+        ))
+    }
+
+    /// Deletes the manifests whose retention ended before `now`; their ids.
+    async fn prune_versions(&self, _bucket: &str, _now: &str) -> Result<Vec<String>, CloudError> {
+        Ok(Vec::new())
+    }
+}
+
+/// The bucket snapshots of the cloud `region` belongs to.
+pub fn snapshots(region: &Region) -> Arc<dyn Snapshots> {
+    match region {
+        Region::Aws(r) => r.clone(),
+        Region::Gcp(r) => r.clone(),
+        Region::Azure(r) => r.clone(),
     }
 }
 

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use tfplug::plan::{RequiresReplace, UseStateForUnknown};
 use tfplug::validator::{from_fn, length_between, one_of};
 use tfplug::{
-    ApplyResponse, Attribute, Block, Context, Diagnostics, MaybeUnknown, Object, Plan, Private, ReadResponse, Schema,
-    Value,
+    ApplyResponse, Attribute, Block, Context, Diagnostics, IdentityAttribute, IdentitySchema, MaybeUnknown, Object,
+    Plan, Private, ReadResponse, Schema, Value,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -101,6 +101,25 @@ impl tfplug::Resource<Client> for Environment {
                         .description("`created_at` plus `ttl` (RFC 3339, UTC); null without a TTL. Plans warn once it has passed."),
                 ),
         )
+    }
+
+    /// An environment is its name (its `id`); it has no cloud or region.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(
+            IdentitySchema::new(0).attribute(
+                IdentityAttribute::string("id").required_for_import().description("The environment's name."),
+            ),
+        )
+    }
+
+    async fn import_identity(
+        &self,
+        ctx: &Context<Client>,
+        identity: &Object,
+        resp: &mut ReadResponse,
+    ) -> Result<(), Diagnostics> {
+        let id: Option<String> = identity.get_at(&tfplug::AttributePath::attr("id"))?;
+        tfplug::Resource::import(self, ctx, id.as_deref().unwrap_or_default(), resp).await
     }
 
     async fn modify_plan(&self, _ctx: &Context<Client>, plan: &mut Plan) -> Result<(), Diagnostics> {

@@ -9,11 +9,12 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, ResourceType, Securit
 use super::{Firewall, FirewallSpec, FirewallState, PortRange, Protocol, Rule};
 use crate::clouds::aws::filter;
 use crate::clouds::aws::idempotency::no_retry;
+use crate::clouds::aws::list_filters;
 use crate::clouds::aws::tags::{self, TOKEN_TAG};
 use crate::clouds::aws::{AwsRegion, errors};
 use crate::clouds::wait::while_in_use;
 use crate::clouds::{CloudError, Native};
-use crate::kinds::Api;
+use crate::kinds::{Api, ListFilter, Listed};
 
 /// One CIDR's permission.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -272,6 +273,21 @@ impl Api<Firewall> for AwsRegion {
             tags: Some(user_tags),
             native,
         }))
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        let mut found = Vec::new();
+        let filters = list_filters(filter, true);
+        let mut pages = self.ec2.describe_security_groups().set_filters(Some(filters)).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| errors::ec2("DescribeSecurityGroups", e))?;
+            // Every VPC's `default` group is AWS's own: it cannot be deleted.
+            for g in page.security_groups().iter().filter(|g| g.group_name() != Some("default")) {
+                let id = g.group_id().unwrap_or_default();
+                found.push(Listed { id: id.to_string(), name: g.group_name().unwrap_or(id).to_string() });
+            }
+        }
+        Ok(found)
     }
 
     async fn delete(&self, id: &str, _spec: &FirewallSpec) -> Result<(), CloudError> {

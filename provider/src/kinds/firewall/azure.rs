@@ -11,7 +11,7 @@ use crate::clouds::azure::groups::{self, group_of};
 use crate::clouds::azure::names::last;
 use crate::clouds::azure::{AzureRegion, api};
 use crate::clouds::{CloudError, Native};
-use crate::kinds::Api;
+use crate::kinds::{Api, ListFilter, Listed, arm_listed};
 
 /// The tag that links a security group to its network (security groups have no such field).
 const NETWORK_TAG: &str = "oppie:network";
@@ -179,6 +179,34 @@ impl Api<Firewall> for AzureRegion {
             tags: Some(groups::user_tags(&v)),
             native,
         }))
+    }
+
+    /// Network security groups in the region; the network is the one Oppie tagged.
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        let op = if filter.resource_group.is_some() {
+            "networkSecurityGroups.list"
+        } else {
+            "networkSecurityGroups.listAll"
+        };
+        let items = self
+            .list_in_region(
+                "Microsoft.Network/networkSecurityGroups",
+                filter.resource_group.as_deref(),
+                api::NETWORK,
+                op,
+            )
+            .await?;
+        Ok(items
+            .iter()
+            .filter(|v| filter.matches_tags(Some(&groups::user_tags(v))))
+            .filter(|v| {
+                filter
+                    .network_id
+                    .as_deref()
+                    .is_none_or(|n| v["tags"][NETWORK_TAG].as_str().is_some_and(|t| t.eq_ignore_ascii_case(n)))
+            })
+            .filter_map(arm_listed)
+            .collect())
     }
 
     async fn delete(&self, id: &str, _spec: &FirewallSpec) -> Result<(), CloudError> {

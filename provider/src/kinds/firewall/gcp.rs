@@ -15,7 +15,7 @@ use crate::clouds::gcp::GcpRegion;
 use crate::clouds::gcp::{last, resource_path};
 use crate::clouds::http::Call;
 use crate::clouds::{CloudError, Native};
-use crate::kinds::Api;
+use crate::kinds::{Api, ListFilter, Listed};
 
 /// Splits a firewall id into (network path, name).
 pub(crate) fn split_id(id: &str) -> (&str, &str) {
@@ -192,6 +192,24 @@ impl Api<Firewall> for GcpRegion {
             }
         }
         Ok(())
+    }
+
+    /// An Oppie firewall is the rules sharing a target tag with a `<name>-base` rule; rules
+    /// made some other way are not firewalls it can adopt. Rules carry no labels: a `tags`
+    /// filter matches none.
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        let items = self.compute_list("global/firewalls", "firewalls.list").await?;
+        Ok(items
+            .iter()
+            .filter(|_| filter.matches_tags(None))
+            .filter_map(|r| {
+                let fw = r["name"].as_str()?.strip_suffix("-base")?;
+                let network = resource_path(r["network"].as_str().unwrap_or_default());
+                let tagged = r["targetTags"].as_array().is_some_and(|t| t.iter().any(|t| t.as_str() == Some(fw)));
+                let in_network = filter.network_id.as_deref().is_none_or(|n| n == network);
+                (tagged && in_network).then(|| Listed { id: format!("{network}/firewalls/{fw}"), name: fw.into() })
+            })
+            .collect())
     }
 
     async fn read(&self, id: &str) -> Result<Option<FirewallState>, CloudError> {

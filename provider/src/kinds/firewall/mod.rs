@@ -206,6 +206,7 @@ impl Kind for Firewall {
         (Operation::Update, Duration::from_secs(600)),
         (Operation::Delete, Duration::from_secs(1200)),
     ];
+    const LISTED_BY_NETWORK: bool = true;
     type Spec = FirewallSpec;
     type State = FirewallState;
 

@@ -9,14 +9,15 @@ use aws_sdk_ec2::types::{
 };
 use base64::Engine as _;
 
-use super::{Images, InstanceSpec, InstanceState};
+use super::{Images, InstanceSpec, InstanceState, Operations};
 use crate::clouds::aws::filter;
 use crate::clouds::aws::idempotency::no_retry;
 use crate::clouds::aws::tags::{self, TOKEN_TAG};
 use crate::clouds::aws::{AwsRegion, errors};
+use crate::clouds::aws::{list_filters, shown_name};
 use crate::clouds::wait::poll;
 use crate::clouds::{CloudError, Native};
-use crate::kinds::Api;
+use crate::kinds::{Api, ListFilter, Listed};
 
 const EC2: &str = "AWS EC2";
 
@@ -127,6 +128,100 @@ impl AwsRegion {
             .map_err(|e| errors::ec2("ModifyInstanceAttribute", e))?;
         self.ec2.start_instances().instance_ids(id).send().await.map_err(|e| errors::ec2("StartInstances", e))?;
         self.wait_for_state(id, InstanceStateName::Running).await
+    }
+}
+
+/// Tags on a snapshot Oppie took: the machine it came from, and until when to keep it.
+const SOURCE_TAG: &str = "oppie:snapshot-of";
+const RETAIN_TAG: &str = "oppie:retain-until";
+
+#[tfplug::async_trait]
+impl Operations for AwsRegion {
+    async fn start(&self, id: &str) -> Result<(), CloudError> {
+        self.ec2.start_instances().instance_ids(id).send().await.map_err(|e| errors::ec2("StartInstances", e))?;
+        self.wait_for_state(id, InstanceStateName::Running).await
+    }
+
+    async fn stop(&self, id: &str) -> Result<(), CloudError> {
+        self.ec2.stop_instances().instance_ids(id).send().await.map_err(|e| errors::ec2("StopInstances", e))?;
+        self.wait_for_state(id, InstanceStateName::Stopped).await
+    }
+
+    async fn reboot(&self, id: &str) -> Result<(), CloudError> {
+        self.ec2.reboot_instances().instance_ids(id).send().await.map_err(|e| errors::ec2("RebootInstances", e))?;
+        self.wait_for_state(id, InstanceStateName::Running).await
+    }
+
+    async fn power_state(&self, id: &str) -> Result<Option<String>, CloudError> {
+        Ok(self.state_of(id).await?.map(|s| s.as_str().to_string()))
+    }
+
+    async fn snapshot_disk(&self, id: &str, retain_until: Option<&str>) -> Result<Option<String>, CloudError> {
+        let Some((i, _)) = self.instance(id).await? else { return Ok(None) };
+        let Some((volume, _, _)) = self.root_volume(&i).await? else {
+            return Err(CloudError::other(EC2, "CreateSnapshot", format!("instance {id} has no EBS boot volume")));
+        };
+        let (name, _) = tags::split(i.tags(), true);
+        let mut t = crate::clouds::Tags::from([(SOURCE_TAG.to_string(), id.to_string())]);
+        if let Some(r) = retain_until {
+            t.insert(RETAIN_TAG.into(), r.to_string());
+        }
+        let label = name.unwrap_or_else(|| id.to_string());
+        let out = self
+            .ec2
+            .create_snapshot()
+            .volume_id(&volume)
+            .description(format!("oppie_snapshot of {label} ({id}), boot volume {volume}"))
+            .tag_specifications(tags::spec(ResourceType::Snapshot, &t, Some(&label), None))
+            .send()
+            .await
+            .map_err(|e| errors::ec2("CreateSnapshot", e))?;
+        let snap = out.snapshot_id().unwrap_or_default().to_string();
+        poll(std::time::Duration::from_secs(10), || async {
+            let out = self
+                .ec2
+                .describe_snapshots()
+                .snapshot_ids(&snap)
+                .send()
+                .await
+                .map_err(|e| errors::ec2("DescribeSnapshots", e))?;
+            match out.snapshots().first().and_then(|s| s.state()) {
+                Some(aws_sdk_ec2::types::SnapshotState::Completed) => Ok(Some(())),
+                Some(aws_sdk_ec2::types::SnapshotState::Error) => {
+                    Err(CloudError::other(EC2, "CreateSnapshot", format!("snapshot {snap} of {volume} failed")))
+                }
+                _ => Ok(None),
+            }
+        })
+        .await?;
+        Ok(Some(snap))
+    }
+
+    async fn prune_snapshots(&self, id: &str, now: &str) -> Result<Vec<String>, CloudError> {
+        let out = self
+            .ec2
+            .describe_snapshots()
+            .owner_ids("self")
+            .filters(filter(&format!("tag:{SOURCE_TAG}"), id))
+            .send()
+            .await
+            .map_err(|e| errors::ec2("DescribeSnapshots", e))?;
+        let mut pruned = Vec::new();
+        for s in out.snapshots() {
+            let until = s.tags().iter().find(|t| t.key() == Some(RETAIN_TAG)).and_then(|t| t.value());
+            if let (Some(until), Some(snap)) = (until, s.snapshot_id())
+                && until < now
+            {
+                self.ec2
+                    .delete_snapshot()
+                    .snapshot_id(snap)
+                    .send()
+                    .await
+                    .map_err(|e| errors::ec2("DeleteSnapshot", e))?;
+                pruned.push(snap.to_string());
+            }
+        }
+        Ok(pruned)
     }
 }
 
@@ -327,6 +422,26 @@ impl Api<super::Instance> for AwsRegion {
             tags: user_tags,
             native,
         }))
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        let mut filters = list_filters(filter, true);
+        filters.push(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("instance-state-name")
+                .set_values(Some(["pending", "running", "stopping", "stopped"].map(String::from).to_vec()))
+                .build(),
+        );
+        let mut found = Vec::new();
+        let mut pages = self.ec2.describe_instances().set_filters(Some(filters)).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| errors::ec2("DescribeInstances", e))?;
+            for i in page.reservations().iter().flat_map(|r| r.instances()) {
+                let id = i.instance_id().unwrap_or_default();
+                found.push(Listed { id: id.to_string(), name: shown_name(i.tags(), id) });
+            }
+        }
+        Ok(found)
     }
 
     async fn delete(&self, id: &str, _spec: &InstanceSpec) -> Result<(), CloudError> {

@@ -9,12 +9,12 @@ use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::{Images, Instance, InstanceSpec, InstanceState};
+use super::{Images, Instance, InstanceSpec, InstanceState, Operations};
 use crate::clouds::azure::groups::{self, group_of};
 use crate::clouds::azure::names::{id_part, last, subnet_zone, zone_number};
 use crate::clouds::azure::{AzureRegion, api};
 use crate::clouds::{CloudError, ErrorKind, Native};
-use crate::kinds::Api;
+use crate::kinds::{Api, ListFilter, Listed, arm_listed};
 
 const LOCK: &str = "providers/Microsoft.Authorization/locks/oppie-deletion-protection";
 const ADMIN: &str = "oppie";
@@ -136,6 +136,99 @@ impl AzureRegion {
             (false, true) => self.delete(&id, api::LOCKS, "managementLocks.deleteByScope").await,
             _ => Ok(()),
         }
+    }
+}
+
+/// Tags on a snapshot Oppie took: the machine's id, and until when to keep it.
+const SOURCE_TAG: &str = "oppie:snapshot-of";
+const RETAIN_TAG: &str = "oppie:retain-until";
+
+impl AzureRegion {
+    async fn wait_power(&self, id: &str, want: &str) -> Result<(), CloudError> {
+        crate::clouds::wait::poll(std::time::Duration::from_secs(5), || async {
+            Ok((Operations::power_state(self, id).await?.as_deref() == Some(want)).then_some(()))
+        })
+        .await
+    }
+}
+
+#[tfplug::async_trait]
+impl Operations for AzureRegion {
+    async fn start(&self, id: &str) -> Result<(), CloudError> {
+        self.action(id, "start", api::COMPUTE, "virtualMachines.start").await?;
+        self.wait_power(id, "running").await
+    }
+
+    async fn stop(&self, id: &str) -> Result<(), CloudError> {
+        self.action(id, "powerOff", api::COMPUTE, "virtualMachines.powerOff").await?;
+        self.wait_power(id, "stopped").await
+    }
+
+    async fn reboot(&self, id: &str) -> Result<(), CloudError> {
+        self.action(id, "restart", api::COMPUTE, "virtualMachines.restart").await?;
+        self.wait_power(id, "running").await
+    }
+
+    async fn power_state(&self, id: &str) -> Result<Option<String>, CloudError> {
+        let Some(view) = self.get(&format!("{id}/instanceView"), api::COMPUTE, "virtualMachines.instanceView").await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(
+            view["statuses"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s["code"].as_str()?.strip_prefix("PowerState/"))
+                .next()
+                .unwrap_or("unknown")
+                .to_string(),
+        ))
+    }
+
+    async fn snapshot_disk(&self, id: &str, retain_until: Option<&str>) -> Result<Option<String>, CloudError> {
+        let Some(vm) = self.get(id, api::COMPUTE, "virtualMachines.get").await? else { return Ok(None) };
+        let Some(disk) = vm["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"].as_str() else {
+            return Err(arm_error("snapshots.createOrUpdate", format!("{id} has no managed OS disk")));
+        };
+        let taken = crate::actions::stamp(time::OffsetDateTime::now_utc());
+        let snap = format!(
+            "{}/providers/Microsoft.Compute/snapshots/{}-{taken}",
+            self.group_id(group_of(id)?)?,
+            last(id).chars().take(60).collect::<String>()
+        );
+        let mut tags = crate::clouds::Tags::from([(SOURCE_TAG.to_string(), id.to_ascii_lowercase())]);
+        if let Some(r) = retain_until {
+            tags.insert(RETAIN_TAG.into(), r.to_string());
+        }
+        let body = json!({
+            "location": vm["location"].as_str().unwrap_or(&self.region),
+            "tags": tags,
+            "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": disk}},
+        });
+        self.put(&snap, api::DISKS, body, "snapshots.createOrUpdate").await?;
+        Ok(Some(snap))
+    }
+
+    async fn prune_snapshots(&self, id: &str, now: &str) -> Result<Vec<String>, CloudError> {
+        let group = self.group_id(group_of(id)?)?;
+        let listed = self
+            .get(&format!("{group}/providers/Microsoft.Compute/snapshots"), api::DISKS, "snapshots.listByResourceGroup")
+            .await?
+            .unwrap_or_default();
+        let mut pruned = Vec::new();
+        for s in listed["value"].as_array().into_iter().flatten() {
+            if s["tags"][SOURCE_TAG].as_str() != Some(id.to_ascii_lowercase().as_str()) {
+                continue;
+            }
+            if let (Some(until), Some(snap)) = (s["tags"][RETAIN_TAG].as_str(), s["id"].as_str())
+                && until < now
+            {
+                self.delete(snap, api::DISKS, "snapshots.delete").await?;
+                pruned.push(snap.to_string());
+            }
+        }
+        Ok(pruned)
     }
 }
 
@@ -308,6 +401,32 @@ impl Api<Instance> for AzureRegion {
             tags: groups::user_tags(&vm),
             native,
         }))
+    }
+
+    /// Virtual machines in the region; with `network_id`, those whose first network interface
+    /// is in a subnet of that virtual network.
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        let op = if filter.resource_group.is_some() { "virtualMachines.list" } else { "virtualMachines.listAll" };
+        let items = self
+            .list_in_region("Microsoft.Compute/virtualMachines", filter.resource_group.as_deref(), api::COMPUTE, op)
+            .await?;
+        let mut out = Vec::new();
+        for vm in items.iter().filter(|v| filter.matches_tags(Some(&groups::user_tags(v)))) {
+            if let Some(network) = &filter.network_id {
+                let Some(nic_id) = vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"].as_str() else {
+                    continue;
+                };
+                let Some(nic) = self.get(nic_id, api::NETWORK, "networkInterfaces.get").await? else { continue };
+                let subnet =
+                    nic["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"].as_str().unwrap_or_default();
+                let vnet = subnet.split_once("/subnets/").map_or("", |(v, _)| v);
+                if !vnet.eq_ignore_ascii_case(network) {
+                    continue;
+                }
+            }
+            out.extend(arm_listed(vm));
+        }
+        Ok(out)
     }
 
     async fn delete(&self, id: &str, _spec: &InstanceSpec) -> Result<(), CloudError> {

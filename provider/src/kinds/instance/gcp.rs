@@ -9,13 +9,13 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::{Images, Instance, InstanceSpec, InstanceState};
+use super::{Images, Instance, InstanceSpec, InstanceState, Operations};
 use crate::clouds::gcp::GcpRegion;
 use crate::clouds::gcp::{last, resource_path};
 use crate::clouds::http::{self, Call};
 use crate::clouds::{CloudError, Native};
-use crate::kinds::Api;
 use crate::kinds::firewall::gcp::target_tag;
+use crate::kinds::{Api, ListFilter, Listed};
 
 const SERVICE: &str = "GCP Compute";
 
@@ -82,6 +82,87 @@ impl GcpRegion {
 
 fn labels(tags: &crate::clouds::Tags) -> Value {
     json!(tags)
+}
+
+/// Labels on a snapshot Oppie took (label keys allow no ':'): the machine's name, and until
+/// when to keep it.
+const SOURCE_LABEL: &str = "oppie-snapshot-of";
+const RETAIN_LABEL: &str = "oppie-retain-until";
+
+#[tfplug::async_trait]
+impl Operations for GcpRegion {
+    async fn start(&self, id: &str) -> Result<(), CloudError> {
+        self.action(id, "start", None, &[]).await?;
+        self.wait_status(id, "RUNNING").await
+    }
+
+    async fn stop(&self, id: &str) -> Result<(), CloudError> {
+        self.action(id, "stop", None, &[]).await?;
+        self.wait_status(id, "TERMINATED").await
+    }
+
+    async fn reboot(&self, id: &str) -> Result<(), CloudError> {
+        self.action(id, "reset", None, &[]).await?;
+        self.wait_status(id, "RUNNING").await
+    }
+
+    async fn power_state(&self, id: &str) -> Result<Option<String>, CloudError> {
+        Ok(self.instance(id).await?.map(|i| i["status"].as_str().unwrap_or_default().to_ascii_lowercase()))
+    }
+
+    async fn snapshot_disk(&self, id: &str, retain_until: Option<&str>) -> Result<Option<String>, CloudError> {
+        let Some(i) = self.instance(id).await? else { return Ok(None) };
+        let Some(disk) = self.boot_disk(&i).await? else {
+            return Err(CloudError::other(SERVICE, "disks.createSnapshot", format!("instance {id} has no boot disk")));
+        };
+        let (zone, name) = zone_and_name(id);
+        let taken = crate::actions::stamp(time::OffsetDateTime::now_utc());
+        let snap: String = format!("{}-{taken}", name.chars().take(45).collect::<String>().trim_end_matches('-'));
+        let mut labels = serde_json::Map::new();
+        labels.insert(SOURCE_LABEL.into(), json!(name));
+        if let Some(r) = retain_until {
+            labels.insert(RETAIN_LABEL.into(), json!(r));
+        }
+        let body = json!({
+            "name": snap,
+            "description": format!("oppie_snapshot of {id}"),
+            "labels": labels,
+        });
+        let d = disk["name"].as_str().unwrap_or_default();
+        self.compute_op(
+            Method::POST,
+            &format!("zones/{zone}/disks/{d}/createSnapshot"),
+            &[],
+            Some(body),
+            "disks.createSnapshot",
+        )
+        .await?;
+        Ok(Some(format!("projects/{}/global/snapshots/{snap}", self.project)))
+    }
+
+    async fn prune_snapshots(&self, id: &str, now: &str) -> Result<Vec<String>, CloudError> {
+        let (_, name) = zone_and_name(id);
+        let listed = self
+            .compute
+            .send(Call::new(Method::GET, self.compute_url("global/snapshots", &[]), "snapshots.list"))
+            .await?
+            .json;
+        let mut pruned = Vec::new();
+        for s in listed["items"].as_array().into_iter().flatten() {
+            let labels = &s["labels"];
+            if labels[SOURCE_LABEL].as_str() != Some(name) {
+                continue;
+            }
+            if let (Some(until), Some(snap)) = (labels[RETAIN_LABEL].as_str(), s["name"].as_str())
+                && until < now
+            {
+                self.compute_op(Method::DELETE, &format!("global/snapshots/{snap}"), &[], None, "snapshots.delete")
+                    .await?;
+                pruned.push(format!("projects/{}/global/snapshots/{snap}", self.project));
+            }
+        }
+        Ok(pruned)
+    }
 }
 
 #[tfplug::async_trait]
@@ -272,6 +353,25 @@ impl Api<Instance> for GcpRegion {
             tags: serde_json::from_value(i["labels"].clone()).unwrap_or_default(),
             native,
         }))
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        let items = self.compute_aggregated("instances", "instances.aggregatedList").await?;
+        Ok(items
+            .iter()
+            .filter(|(_, i)| {
+                let labels: crate::clouds::Tags = serde_json::from_value(i["labels"].clone()).unwrap_or_default();
+                filter.matches_tags(Some(&labels))
+            })
+            .filter(|(_, i)| {
+                let net = resource_path(i["networkInterfaces"][0]["network"].as_str().unwrap_or_default());
+                filter.network_id.as_deref().is_none_or(|n| n == net)
+            })
+            .filter_map(|(zone, i)| {
+                let name = i["name"].as_str()?;
+                Some(Listed { id: self.instance_id(zone, name), name: name.into() })
+            })
+            .collect())
     }
 
     async fn delete(&self, id: &str, _spec: &InstanceSpec) -> Result<(), CloudError> {

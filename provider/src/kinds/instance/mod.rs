@@ -91,6 +91,41 @@ pub trait Images: Send + Sync {
     async fn resolve_image(&self, lookup: &BTreeMap<String, String>) -> Result<String, CloudError>;
 }
 
+/// What the actions do to a machine on one cloud: power it (`oppie_instance_power`) and
+/// snapshot its boot disk (`oppie_snapshot`).
+#[tfplug::async_trait]
+pub trait Operations: Send + Sync {
+    /// Starts the machine and waits until it runs; a running one is left as it is.
+    async fn start(&self, id: &str) -> Result<(), CloudError>;
+
+    /// Stops the machine (keeping its disks and address) and waits until it has stopped.
+    async fn stop(&self, id: &str) -> Result<(), CloudError>;
+
+    /// Restarts a running machine and waits until it runs again.
+    async fn reboot(&self, id: &str) -> Result<(), CloudError>;
+
+    /// The machine's power state in the cloud's words (`running`, `stopped`, ...), `None`
+    /// when there is no such machine.
+    async fn power_state(&self, id: &str) -> Result<Option<String>, CloudError>;
+
+    /// Snapshots the boot disk, marking the snapshot with the machine and `retain_until` (a
+    /// [stamp](crate::actions::stamp)); the snapshot's id, or `None` when there is no such machine.
+    async fn snapshot_disk(&self, id: &str, retain_until: Option<&str>) -> Result<Option<String>, CloudError>;
+
+    /// Deletes the snapshots of this machine's disk that Oppie made and whose retention
+    /// ended before `now` (a stamp); their ids.
+    async fn prune_snapshots(&self, id: &str, now: &str) -> Result<Vec<String>, CloudError>;
+}
+
+/// The machine operations of the cloud `region` belongs to.
+pub fn operations(region: &Region) -> Arc<dyn Operations> {
+    match region {
+        Region::Aws(r) => r.clone(),
+        Region::Gcp(r) => r.clone(),
+        Region::Azure(r) => r.clone(),
+    }
+}
+
 fn images(region: &Region) -> Arc<dyn Images> {
     match region {
         Region::Aws(r) => r.clone(),
@@ -234,6 +269,7 @@ impl Kind for Instance {
         (Operation::Update, Duration::from_secs(900)),
         (Operation::Delete, Duration::from_secs(1200)),
     ];
+    const LISTED_BY_NETWORK: bool = true;
     type Spec = InstanceSpec;
     type State = InstanceState;
 
@@ -295,6 +331,19 @@ impl Kind for Instance {
                     .description("Boot script or cloud-init document, e.g. `file(\"cloud-init.yaml\")`. Sensitive: never shown in plans or logs. Changing it replaces the machine."),
             )
             .attribute(
+                Attribute::string("user_data_wo")
+                    .optional()
+                    .sensitive()
+                    .write_only()
+                    .description("Write-only (Terraform 1.11+): a boot script that never enters plan or state, for one that carries a secret, e.g. from `ephemeral.oppie_password`. Instead of `user_data`; bump `user_data_wo_version` to send a new one (that replaces the machine)."),
+            )
+            .attribute(
+                Attribute::number("user_data_wo_version")
+                    .optional()
+                    .plan_modifier(RequiresReplace)
+                    .description("Any number; changing it sends `user_data_wo` again, which replaces the machine (write-only values leave nothing to compare)."),
+            )
+            .attribute(
                 Attribute::bool("deletion_protection")
                     .default(false)
                     .description("Refuse deletion through the API while true (default false). Changes in place."),
@@ -313,6 +362,24 @@ impl Kind for Instance {
             Region::Gcp(r) => r.clone(),
             Region::Azure(r) => r.clone(),
         })
+    }
+
+    async fn validate(_ctx: &Context<Client>, config: &Object) -> Result<(), Diagnostics> {
+        if !config.attr("user_data").is_null() && !config.attr("user_data_wo").is_null() {
+            return Err(Diagnostics::attribute_error(
+                path("user_data_wo"),
+                "Two boot scripts",
+                "Set user_data or user_data_wo, not both.",
+            ));
+        }
+        Ok(())
+    }
+
+    fn write_only(spec: &mut InstanceSpec, config: &Object) -> Result<(), Diagnostics> {
+        if let Some(u) = config.get_at::<Option<String>>(&path("user_data_wo"))? {
+            spec.user_data = Some(u);
+        }
+        Ok(())
     }
 
     async fn plan(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, diags: &mut Diagnostics) {

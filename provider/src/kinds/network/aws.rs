@@ -9,8 +9,9 @@ use super::{Network, NetworkSpec, NetworkState};
 use crate::clouds::aws::idempotency::no_retry;
 use crate::clouds::aws::tags::{self, TOKEN_TAG};
 use crate::clouds::aws::{AwsRegion, errors};
+use crate::clouds::aws::{list_filters, shown_name};
 use crate::clouds::wait::while_in_use;
-use crate::kinds::Api;
+use crate::kinds::{Api, ListFilter, Listed};
 use tfplug::{AttributePath, Diagnostics, Plan};
 
 use crate::cidr::Cidr;
@@ -174,6 +175,22 @@ impl Api<Network> for AwsRegion {
             resource_group: None,
             nat,
         }))
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        // The default VPC is AWS's own, not something to adopt.
+        let mut filters = list_filters(filter, false);
+        filters.push(crate::clouds::aws::filter("is-default", "false"));
+        let mut found = Vec::new();
+        let mut pages = self.ec2.describe_vpcs().set_filters(Some(filters)).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| errors::ec2("DescribeVpcs", e))?;
+            for v in page.vpcs() {
+                let id = v.vpc_id().unwrap_or_default();
+                found.push(Listed { id: id.to_string(), name: shown_name(v.tags(), id) });
+            }
+        }
+        Ok(found)
     }
 
     async fn delete(&self, id: &str, _spec: &NetworkSpec) -> Result<(), CloudError> {

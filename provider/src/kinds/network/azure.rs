@@ -8,7 +8,7 @@ use crate::clouds::azure::groups::{self, group_of};
 use crate::clouds::azure::names::{default_resource_group, last};
 use crate::clouds::azure::{AzureRegion, api};
 use crate::clouds::{CloudError, Native};
-use crate::kinds::Api;
+use crate::kinds::{Api, ListFilter, Listed, arm_listed};
 
 impl AzureRegion {
     /// The virtual network's id and resource group, and whether the group is its own.
@@ -76,6 +76,14 @@ impl Api<Network> for AzureRegion {
             native,
             nat: Default::default(),
         }))
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        let op = if filter.resource_group.is_some() { "virtualNetworks.list" } else { "virtualNetworks.listAll" };
+        let items = self
+            .list_in_region("Microsoft.Network/virtualNetworks", filter.resource_group.as_deref(), api::NETWORK, op)
+            .await?;
+        Ok(items.iter().filter(|v| filter.matches_tags(Some(&groups::user_tags(v)))).filter_map(arm_listed).collect())
     }
 
     async fn delete(&self, id: &str, _spec: &NetworkSpec) -> Result<(), CloudError> {

@@ -10,8 +10,8 @@ use super::{Network, NetworkSpec, NetworkState};
 use crate::clouds::gcp::GcpRegion;
 use crate::clouds::gcp::last;
 use crate::clouds::wait::while_in_use;
-use crate::kinds::Api;
 use crate::kinds::common;
+use crate::kinds::{Api, ListFilter, Listed};
 use tfplug::{AttributePath, Diagnostics, Plan};
 
 use crate::clouds::{CloudError, Native};
@@ -93,6 +93,17 @@ impl Api<Network> for GcpRegion {
             resource_group: None,
             nat: self.read_nat(name).await?,
         }))
+    }
+
+    /// Compute Engine networks carry no labels: a `tags` filter matches none of them.
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        let items = self.compute_list("global/networks", "networks.list").await?;
+        Ok(items
+            .iter()
+            .filter(|_| filter.matches_tags(None))
+            .filter_map(|n| n["name"].as_str())
+            .map(|name| Listed { id: format!("projects/{}/global/networks/{name}", self.project), name: name.into() })
+            .collect())
     }
 
     async fn delete(&self, id: &str, _spec: &NetworkSpec) -> Result<(), CloudError> {

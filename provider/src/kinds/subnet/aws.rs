@@ -8,9 +8,10 @@ use crate::clouds::aws::filter;
 use crate::clouds::aws::idempotency::no_retry;
 use crate::clouds::aws::tags::{self, TOKEN_TAG};
 use crate::clouds::aws::{AwsRegion, errors};
+use crate::clouds::aws::{list_filters, shown_name};
 use crate::clouds::wait::while_in_use;
 use crate::clouds::{CloudError, Native, Tags};
-use crate::kinds::Api;
+use crate::kinds::{Api, ListFilter, Listed};
 
 /// Tag on a public subnet's route table naming the subnet.
 const SUBNET_TAG: &str = "oppie:subnet-id";
@@ -232,6 +233,22 @@ impl Api<Subnet> for AwsRegion {
             tags: Some(user_tags),
             native,
         }))
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        // The default VPC's subnets are AWS's own.
+        let mut filters = list_filters(filter, true);
+        filters.push(crate::clouds::aws::filter("default-for-az", "false"));
+        let mut found = Vec::new();
+        let mut pages = self.ec2.describe_subnets().set_filters(Some(filters)).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| errors::ec2("DescribeSubnets", e))?;
+            for s in page.subnets() {
+                let id = s.subnet_id().unwrap_or_default();
+                found.push(Listed { id: id.to_string(), name: shown_name(s.tags(), id) });
+            }
+        }
+        Ok(found)
     }
 
     async fn delete(&self, id: &str, _spec: &SubnetSpec) -> Result<(), CloudError> {

@@ -7,7 +7,7 @@ use super::{Subnet, SubnetSpec, SubnetState};
 use crate::clouds::azure::names::{last, subnet_name, subnet_zone, zone_number};
 use crate::clouds::azure::{AzureRegion, api};
 use crate::clouds::{CloudError, Native};
-use crate::kinds::Api;
+use crate::kinds::{Api, ListFilter, Listed, arm_listed};
 
 fn body(spec: &SubnetSpec) -> serde_json::Value {
     json!({"properties": {"addressPrefix": spec.cidr, "defaultOutboundAccess": spec.public}})
@@ -61,6 +61,37 @@ impl Api<Subnet> for AzureRegion {
             tags: None,
             native,
         }))
+    }
+
+    /// Azure subnets carry no tags: a `tags` filter matches none of them. Without a
+    /// `network_id`, the subnets of every virtual network in the region (or resource group).
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        if !filter.matches_tags(None) {
+            return Ok(Vec::new());
+        }
+        let networks = match &filter.network_id {
+            Some(n) => vec![n.clone()],
+            None => {
+                let op =
+                    if filter.resource_group.is_some() { "virtualNetworks.list" } else { "virtualNetworks.listAll" };
+                self.list_in_region(
+                    "Microsoft.Network/virtualNetworks",
+                    filter.resource_group.as_deref(),
+                    api::NETWORK,
+                    op,
+                )
+                .await?
+                .iter()
+                .filter_map(|v| v["id"].as_str().map(str::to_string))
+                .collect()
+            }
+        };
+        let mut out = Vec::new();
+        for n in networks {
+            let items = self.arm_list(&format!("{n}/subnets"), api::NETWORK, "subnets.list").await?;
+            out.extend(items.iter().filter_map(arm_listed));
+        }
+        Ok(out)
     }
 
     async fn delete(&self, id: &str, _spec: &SubnetSpec) -> Result<(), CloudError> {

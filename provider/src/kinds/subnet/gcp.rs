@@ -11,8 +11,8 @@ use crate::clouds::gcp::GcpRegion;
 use crate::clouds::gcp::{last, resource_path};
 use crate::clouds::wait::while_in_use;
 use crate::clouds::{CloudError, Native};
-use crate::kinds::Api;
 use crate::kinds::network::gcp::{described, network_name};
+use crate::kinds::{Api, ListFilter, Listed};
 
 /// The subnetwork name: `<network>-<zone>-<range with dashes>`, at most 63 characters.
 pub(crate) fn subnet_name(network: &str, zone: &str, cidr: &str) -> String {
@@ -90,6 +90,28 @@ impl Api<Subnet> for GcpRegion {
             .await?;
         }
         Ok(())
+    }
+
+    /// Subnetworks carry no labels: a `tags` filter matches none of them.
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
+        let items = self.compute_list(&format!("regions/{}/subnetworks", self.region), "subnetworks.list").await?;
+        Ok(items
+            .iter()
+            .filter(|_| filter.matches_tags(None))
+            .filter(|s| {
+                filter
+                    .network_id
+                    .as_deref()
+                    .is_none_or(|n| resource_path(s["network"].as_str().unwrap_or_default()) == n)
+            })
+            .filter_map(|s| {
+                let name = s["name"].as_str()?;
+                Some(Listed {
+                    id: format!("projects/{}/regions/{}/subnetworks/{name}", self.project, self.region),
+                    name: name.into(),
+                })
+            })
+            .collect())
     }
 
     async fn read(&self, id: &str) -> Result<Option<SubnetState>, CloudError> {

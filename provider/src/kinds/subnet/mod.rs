@@ -92,6 +92,7 @@ impl Kind for Subnet {
         (Operation::Update, Duration::from_secs(600)),
         (Operation::Delete, Duration::from_secs(1200)),
     ];
+    const LISTED_BY_NETWORK: bool = true;
     type Spec = SubnetSpec;
     type State = SubnetState;
 
