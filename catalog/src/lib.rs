@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 
 pub mod pricing;
+pub mod services;
 
 pub use pricing::{Estimate, HOURS_PER_MONTH, Item, PriceError, RateCard};
 
@@ -68,6 +69,12 @@ pub struct CloudCatalog {
     pub sizes: BTreeMap<String, Size>,
     /// Image key to image lookup.
     pub images: BTreeMap<String, Image>,
+    /// Database engine to its versions and sizes (see [`services`]).
+    #[serde(default)]
+    pub databases: BTreeMap<String, services::Engine>,
+    /// Cache engine to its versions and sizes (see [`services`]).
+    #[serde(default)]
+    pub caches: BTreeMap<String, services::Engine>,
 }
 
 /// A region.

@@ -52,7 +52,14 @@ fn docs_snippets() -> String {
         std::fs::read_dir(&docs).expect("docs/resources").map(|e| e.expect("entry").path()).collect();
     pages.sort();
     let mut body = String::new();
-    for page in pages.iter().filter(|p| p.extension().is_some_and(|e| e == "md")) {
+    // The data kinds (key, database, cache) are not on Azure yet, and the library has no rules
+    // for them yet: their pages join when both hold.
+    let later = ["cache.md", "database.md", "key.md"];
+    for page in pages
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .filter(|p| !p.file_name().is_some_and(|n| later.iter().any(|l| n == *l)))
+    {
         let text = std::fs::read_to_string(page).expect("docs page");
         if let Some(example) = text.split("```terraform\n").nth(1).and_then(|t| t.split("```").next()) {
             body.push_str(example);

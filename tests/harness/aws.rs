@@ -92,6 +92,12 @@ pub struct AwsTest {
     pub ec2: aws_sdk_ec2::Client,
     /// S3 client on moto (path style).
     pub s3: aws_sdk_s3::Client,
+    /// RDS client on moto.
+    pub rds: aws_sdk_rds::Client,
+    /// ElastiCache client on moto.
+    pub elasticache: aws_sdk_elasticache::Client,
+    /// KMS client on moto.
+    pub kms: aws_sdk_kms::Client,
 }
 
 /// Starts an AWS test: waits for the lock, resets moto.
@@ -116,12 +122,36 @@ pub fn aws_test() -> AwsTest {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(&endpoint)
-            .credentials_provider(creds)
+            .credentials_provider(creds.clone())
             .force_path_style(true)
             .build(),
     );
+    let rds = aws_sdk_rds::Client::from_conf(
+        aws_sdk_rds::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&endpoint)
+            .credentials_provider(creds.clone())
+            .build(),
+    );
+    let elasticache = aws_sdk_elasticache::Client::from_conf(
+        aws_sdk_elasticache::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&endpoint)
+            .credentials_provider(creds.clone())
+            .build(),
+    );
+    let kms = aws_sdk_kms::Client::from_conf(
+        aws_sdk_kms::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&endpoint)
+            .credentials_provider(creds)
+            .build(),
+    );
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
-    AwsTest { _guard: guard, port, rt, ec2, s3 }
+    AwsTest { _guard: guard, port, rt, ec2, s3, rds, elasticache, kms }
 }
 
 impl AwsTest {
@@ -200,6 +230,48 @@ impl AwsTest {
             .iter()
             .filter(|v| v.is_default() != Some(true))
             .filter_map(|v| v.vpc_id().map(str::to_string))
+            .collect()
+    }
+
+    /// Identifiers of RDS instances.
+    pub fn databases(&self) -> Vec<String> {
+        let out = self.block_on(self.rds.describe_db_instances().send()).expect("describe db instances");
+        out.db_instances().iter().filter_map(|d| d.db_instance_identifier().map(str::to_string)).collect()
+    }
+
+    /// Ids of ElastiCache replication groups.
+    pub fn caches(&self) -> Vec<String> {
+        let out = self.block_on(self.elasticache.describe_replication_groups().send()).expect("describe groups");
+        out.replication_groups().iter().filter_map(|g| g.replication_group_id().map(str::to_string)).collect()
+    }
+
+    /// Ids of customer-managed KMS keys not pending deletion.
+    pub fn live_keys(&self) -> Vec<String> {
+        let out = self.block_on(self.kms.list_keys().send()).expect("list keys");
+        out.keys()
+            .iter()
+            .filter_map(|k| k.key_id())
+            .filter(|id| {
+                let d = self.block_on(self.kms.describe_key().key_id(*id).send()).expect("describe key");
+                d.key_metadata().is_some_and(|m| {
+                    m.key_state() != Some(&aws_sdk_kms::types::KeyState::PendingDeletion)
+                        && m.key_manager() == Some(&aws_sdk_kms::types::KeyManagerType::Customer)
+                })
+            })
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Names of RDS and ElastiCache subnet groups.
+    pub fn subnet_groups(&self) -> Vec<String> {
+        let db = self.block_on(self.rds.describe_db_subnet_groups().send()).expect("db subnet groups");
+        let cache = self.block_on(self.elasticache.describe_cache_subnet_groups().send()).expect("cache subnet groups");
+        db.db_subnet_groups()
+            .iter()
+            .filter_map(|g| g.db_subnet_group_name())
+            .chain(cache.cache_subnet_groups().iter().filter_map(|g| g.cache_subnet_group_name()))
+            .filter(|n| *n != "default")
+            .map(str::to_string)
             .collect()
     }
 

@@ -68,20 +68,25 @@ fn azurite() -> &'static Mutex<Process> {
         let bin = tools_dir().join("node_modules/.bin/azurite-blob");
         assert!(bin.exists(), "{} missing: run `make tools`", bin.display());
         let port = free_port();
-        let child = Command::new(bin)
+        // Through tests/tools/lifeline.py, which holds azurite only while this process holds its
+        // stdin: the static is never dropped, and azurite would outlive every test run.
+        let mut child = Command::new("python3")
+            .arg(repo_root().join("tests/tools/lifeline.py"))
+            .arg(bin)
             .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string(), "--inMemoryPersistence", "--silent"])
             .current_dir(std::env::temp_dir())
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start azurite-blob");
+        let lifeline = child.stdin.take();
         let deadline = Instant::now() + Duration::from_secs(60);
         while http(port, "GET", "/", "").is_err() {
             assert!(Instant::now() < deadline, "azurite did not answer on port {port}");
             std::thread::sleep(Duration::from_millis(200));
         }
-        Mutex::new(Process { port, _lifeline: None, child })
+        Mutex::new(Process { port, _lifeline: lifeline, child })
     })
 }
 

@@ -70,9 +70,12 @@ impl GcpTest {
     project      = "{PROJECT}"
     max_attempts = 4
     endpoints = {{
-      compute = "{base}/compute/v1/"
-      storage = "{base}/storage/v1/"
-      dns     = "{base}/dns/v1/"
+      compute  = "{base}/compute/v1/"
+      storage  = "{base}/storage/v1/"
+      dns      = "{base}/dns/v1/"
+      sqladmin = "{base}/sqladmin/"
+      redis    = "{base}/redis/"
+      cloudkms = "{base}/cloudkms/"
     }}
   }}
 }}
@@ -129,6 +132,19 @@ impl GcpTest {
         let (status, text) = http(self.port, method, &format!("/storage/v1/{path}"), body)
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// The fake's Cloud SQL, Memorystore and Cloud KMS objects (see tests/tools/gcp_data.py).
+    pub fn data(&self) -> serde_json::Value {
+        let (_, body) = http(self.port, "GET", "/_fake/data", "").expect("data objects");
+        serde_json::from_str(&body).unwrap_or_default()
+    }
+
+    /// Whether Cloud SQL user `user` of `instance` ("project/name") has `password`.
+    pub fn sql_password_is(&self, instance: &str, user: &str, password: &str) -> bool {
+        let ask = serde_json::json!({"instance": instance, "user": user, "password": password});
+        let (_, body) = http(self.port, "POST", "/_fake/sql-password", &ask.to_string()).expect("password check");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default()["matches"] == true
     }
 
     /// Makes the fake misbehave (see tests/tools/gcp_fake.py for the fields).

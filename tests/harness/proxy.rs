@@ -34,6 +34,10 @@ pub enum Fault {
     Lost500,
     /// Hold the call this long, then forward it.
     Stall(Duration),
+    /// Forward the call and answer as if the object were still being made: a ready status
+    /// in the answer (an RDS instance or ElastiCache group `available`) becomes `creating`.
+    /// Emulators finish at once; this shows a wait polling, and ending at its timeout.
+    Busy,
 }
 
 impl Fault {
@@ -45,6 +49,7 @@ impl Fault {
             "error500" => Fault::Error500,
             "lost500" => Fault::Lost500,
             "stall" => Fault::Stall(Duration::from_secs(30)),
+            "busy" => Fault::Busy,
             _ => return None,
         })
     }
@@ -56,6 +61,7 @@ impl Fault {
             Fault::Throttle | Fault::Error500 => "fault",
             Fault::Lost500 => "lost",
             Fault::Stall(_) => "stalled",
+            Fault::Busy => "busy",
         }
     }
 }
@@ -152,6 +158,7 @@ pub fn call_name(method: &str, path_and_query: &str, body: &[u8]) -> String {
         && !path.contains("/subscriptions/")
         && !path.contains("/storage/v1/")
         && !path.contains("/dns/v1/")
+        && !path.contains("/v1/projects/")
         && !path.contains("/_fake");
     if s3_style && !q.contains_key("api-version") && !q.contains_key("restype") && !q.contains_key("comp") {
         let sub = query.split('&').next().unwrap_or("").split('=').next().unwrap_or("");
@@ -321,7 +328,12 @@ async fn handle(
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let pq = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
-    let call = call_name(parts.method.as_str(), &pq, &body);
+    // JSON-protocol AWS services (KMS) name the operation in X-Amz-Target.
+    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+    let call = match target.and_then(|t| t.rsplit_once('.')) {
+        Some((_, op)) => op.to_string(),
+        None => call_name(parts.method.as_str(), &pq, &body),
+    };
     let fault = take_fault(&state, &call);
     let dropped = || std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "fault: connection dropped");
     match fault {
@@ -363,7 +375,10 @@ async fn handle(
         }
     };
     let (rparts, rbody) = resp.into_parts();
-    let rbody = rbody.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let mut rbody = rbody.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    if fault == Some(Fault::Busy) {
+        rbody = Bytes::from(busy(&String::from_utf8_lossy(&rbody)));
+    }
     let status = rparts.status.as_u16();
     match fault {
         Some(Fault::DropAfter) => {
@@ -386,9 +401,29 @@ async fn handle(
     Ok(back.body(Full::new(rbody)).unwrap_or_default())
 }
 
+/// An answer with its ready statuses turned into in-progress ones.
+fn busy(body: &str) -> String {
+    const READY: [(&str, &str); 4] = [
+        ("<DBInstanceStatus>available</DBInstanceStatus>", "<DBInstanceStatus>creating</DBInstanceStatus>"),
+        ("<Status>available</Status>", "<Status>creating</Status>"),
+        ("\"state\": \"READY\"", "\"state\": \"CREATING\""),
+        ("\"provisioningState\": \"Succeeded\"", "\"provisioningState\": \"Creating\""),
+    ];
+    READY.iter().fold(body.to_string(), |b, (from, to)| b.replace(from, to))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Match, call_name};
+    use super::{Match, busy, call_name};
+
+    #[test]
+    fn busy_answers_hold_objects_in_creation() {
+        assert_eq!(
+            busy("<a><DBInstanceStatus>available</DBInstanceStatus></a>"),
+            "<a><DBInstanceStatus>creating</DBInstanceStatus></a>"
+        );
+        assert_eq!(busy("{\"state\": \"READY\"}"), "{\"state\": \"CREATING\"}");
+    }
 
     #[test]
     fn globs_match_whole_names() {
@@ -409,6 +444,10 @@ mod tests {
         assert_eq!(
             call_name("POST", "/compute/v1/projects/p/global/networks?requestId=1", b"{}"),
             "POST /compute/v1/projects/p/global/networks"
+        );
+        assert_eq!(
+            call_name("POST", "/sqladmin/v1/projects/p/instances", b"{}"),
+            "POST /sqladmin/v1/projects/p/instances"
         );
         assert_eq!(
             call_name("PUT", "/subscriptions/s/resourceGroups/g?api-version=2025-04-01", b"{}"),

@@ -37,6 +37,20 @@ pub fn provider_binary() -> PathBuf {
     profile_dir.join("terraform-provider-oppie")
 }
 
+/// The `oppie` command cargo built next to this test executable (override with `OPPIE_BIN`).
+pub fn oppie_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("OPPIE_BIN") {
+        return PathBuf::from(p);
+    }
+    provider_binary().with_file_name("oppie")
+}
+
+/// The CLI configuration file that installs the provider from this process's private mirror
+/// (for running Terraform through another program, such as `oppie drift`).
+pub fn cli_config() -> PathBuf {
+    mirror().cli_config.clone()
+}
+
 struct Mirror {
     _dir: tempfile::TempDir,
     cli_config: PathBuf,
@@ -147,7 +161,8 @@ impl Terraform {
         self.write("main.tf", &format!("{header}{body}"))
     }
 
-    fn binary(&self) -> PathBuf {
+    /// The Terraform CLI this directory runs.
+    pub fn binary(&self) -> PathBuf {
         let name = match self.version {
             Version::Latest => "terraform",
             Version::V1_0 => "terraform-1.0.3",

@@ -48,6 +48,7 @@ from urllib.parse import parse_qs, urlsplit
 import base64
 
 import googleapiclient
+import gcp_data
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -64,8 +65,9 @@ def load(name):
 class Api:
     """The methods of one discovery document, matchable by HTTP method and path."""
 
-    def __init__(self, doc):
+    def __init__(self, doc, segment="[^/]+"):
         self.doc = doc
+        self.segment = segment
         self.schemas = doc["schemas"]
         self.global_params = set(doc.get("parameters", {}))
         self.methods = []
@@ -74,7 +76,9 @@ class Api:
     def _collect(self, resources):
         for res in resources.values():
             for m in res.get("methods", {}).values():
-                pattern = re.sub(r"\{\+?([^}]+)\}", r"(?P<\1>[^/]+)", m["path"])
+                # flatPath spells out every segment of a {+name} parameter.
+                template = re.escape(m.get("flatPath", m["path"])).replace(r"\{", "{").replace(r"\}", "}").replace("{\\+", "{+")
+                pattern = re.sub(r"\{\+?([^}]+)\}", lambda g: f"(?P<{g.group(1).replace('.', '_')}>{self.segment})", template)
                 self.methods.append((m["httpMethod"], re.compile("^" + pattern + "$"), m))
             self._collect(res.get("resources", {}))
 
@@ -129,6 +133,11 @@ class Api:
 COMPUTE = Api(load("compute.v1.json"))
 STORAGE = Api(load("storage.v1.json"))
 DNS = Api(load("dns.v1.json"))
+# Segments stop at ':' too, where custom methods start (cryptoKeys/k:updatePrimaryVersion).
+SQLADMIN = Api(load("sqladmin.v1.json"), "[^/:]+")
+REDIS = Api(load("redis.v1.json"), "[^/:]+")
+CLOUDKMS = Api(load("cloudkms.v1.json"), "[^/:]+")
+DATA_APIS = (SQLADMIN, REDIS, CLOUDKMS)
 
 # Images the fake knows, by (project, family).
 IMAGES = {
@@ -142,6 +151,15 @@ class Fail(Exception):
     def __init__(self, status, reason, message):
         super().__init__(message)
         self.status, self.reason, self.message = status, reason, message
+
+
+def data_error(status, reason, message, api):
+    """The error form of the newer Google APIs: a canonical status; Cloud SQL adds errors[]."""
+    status_name = gcp_data.STATUS.get(status, {401: "UNAUTHENTICATED", 429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE"}.get(status, "UNKNOWN"))
+    body = {"error": {"code": status, "message": message, "status": status_name}}
+    if api is SQLADMIN:
+        body["error"]["errors"] = [{"domain": "global", "reason": reason, "message": message}]
+    return body
 
 
 def error_body(status, reason, message):
@@ -625,7 +643,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.violation(f"POST /token: {problem}")
                 return self.reply(400, {"error": "invalid_grant", "error_description": problem})
             return self.reply(200, {"access_token": TOKEN, "expires_in": 3599, "token_type": "Bearer"})
-        for prefix, api in (("/compute/v1/", COMPUTE), ("/storage/v1/", STORAGE)):
+        for prefix, api in (("/compute/v1/", COMPUTE), ("/storage/v1/", STORAGE), ("/sqladmin/", SQLADMIN), ("/redis/", REDIS),
+                            ("/cloudkms/", CLOUDKMS)):
             if url.path.startswith(prefix):
                 return self.api_call(api, prefix, url.path[len(prefix):], q, raw)
         if url.path.startswith("/dns/v1/"):
@@ -670,6 +689,8 @@ class Handler(BaseHTTPRequestHandler):
         if fault:
             STATE.calls.append(f"{mid} {fault['status']}")
             headers = [("Retry-After", str(fault["retry_after"]))] if "retry_after" in fault else []
+            if api in DATA_APIS:
+                return self.reply(fault["status"], data_error(fault["status"], {429: "RESOURCE_EXHAUSTED", 400: "INVALID_ARGUMENT"}.get(fault["status"], "UNAVAILABLE"), "injected fault", api), headers)
             return self.reply(fault["status"], error_body(fault["status"], {429: "rateLimitExceeded", 400: "invalid"}.get(fault["status"], "backendError"), "injected fault"), headers)
         lost = take_fault(mid, "lost")
         try:
@@ -678,11 +699,16 @@ class Handler(BaseHTTPRequestHandler):
                     status, answer = compute_call(mid, verb, params, q, body or {})
                 elif api is DNS:
                     status, answer = dns_call(mid, params, body or {})
+                elif api in DATA_APIS:
+                    status, answer = 200, self.data_call(api, mid, params, q, body or {})
                 else:
                     status, answer = self.storage_call(mid, verb, path, q, body, raw)
         except Fail as f:
             STATE.calls.append(f"{mid} {f.status}")
             return self.reply(f.status, error_body(f.status, f.reason, f.message))
+        except gcp_data.Fail as f:
+            STATE.calls.append(f"{mid} {f.status}")
+            return self.reply(f.status, data_error(f.status, f.reason, f.message, api))
         if answer is not None and status < 300 and "response" in method:
             problems = []
             api.check(answer, method["response"]["$ref"], "response", problems)
@@ -693,6 +719,15 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(503, error_body(503, "backendError", "the reply was lost"))
         STATE.calls.append(f"{mid} {status}")
         self.reply(status, answer)
+
+    def data_call(self, api, mid, params, q, body):
+        slow = take_fault(mid, "slow")
+        slow = slow["slow"] if slow else 0
+        if api is SQLADMIN:
+            return gcp_data.sql_call(mid, params, q, body, slow)
+        if api is REDIS:
+            return gcp_data.redis_call(mid, params, q, body, slow)
+        return gcp_data.kms_call(mid, params, q, body)
 
     def storage_call(self, mid, verb, path, q, body, raw):
         target = f"http://127.0.0.1:{self.gcs.port}/storage/v1/{path}"
@@ -753,12 +788,20 @@ class Handler(BaseHTTPRequestHandler):
                 buckets = STATE.buckets
                 STATE.__init__()  # Compute and Cloud DNS state, faults
                 STATE.buckets = buckets
+                gcp_data.reset()
             return self.reply(200, {})
         if path == "/_fake/service-account":
             pem = KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
             return self.reply(200, {"type": "service_account", "project_id": "oppie-test", "private_key_id": "k1",
                                     "private_key": pem.decode(), "client_email": EMAIL, "client_id": "1",
                                     "token_uri": self.token_uri()})
+        if path == "/_fake/data":
+            with LOCK:
+                return self.reply(200, gcp_data.snapshot())
+        if path == "/_fake/sql-password":
+            ask = json.loads(raw)
+            with LOCK:
+                return self.reply(200, {"matches": gcp_data.password_is(ask["instance"], ask["user"], ask["password"])})
         if path == "/_fake/auth":
             return self.reply(200, {"calls": list(STATE.auth)})
         if path == "/_fake/calls":

@@ -92,6 +92,10 @@ pub struct Figure {
     /// the quantity, at `usd` per GB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billed_sizes_gb: Option<Vec<u64>>,
+    /// Usage free up to this multiple of another quantity (backup storage free up to 100 % of
+    /// the provisioned storage: 1).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "money::option")]
+    pub free_ratio: Option<Decimal>,
 }
 
 /// Why the rate card cannot price something. Messages say what the card lacks.

@@ -60,6 +60,29 @@ pub enum Key {
     Attribute(&'static str),
     /// An attribute holding a catalog size key (`s`) or a native machine type (`t3.small`).
     Size(&'static str),
+    /// A managed service's size: `size` holds a catalog key or native size of the engine
+    /// `engine` names (`default_engine` when unset); the key is `<engine>/<native size>`,
+    /// with `+ha` when the `ha` attribute is true (standby or replica billed as the cloud
+    /// bills it: `db.t4g.micro` Multi-AZ is its own price).
+    Service {
+        /// Database or cache.
+        service: crate::services::Service,
+        /// The attribute holding the size.
+        size: &'static str,
+        /// The attribute holding the engine.
+        engine: &'static str,
+        /// The engine when the attribute is unset.
+        default_engine: &'static str,
+        /// The attribute saying high availability, if the price depends on it.
+        ha: Option<&'static str>,
+    },
+    /// `base`, or `base+ha` when the `ha` attribute is true (storage a standby doubles).
+    Ha {
+        /// The key without high availability.
+        base: &'static str,
+        /// The attribute saying high availability.
+        ha: &'static str,
+    },
 }
 
 /// A quantity read from an attribute.
@@ -81,6 +104,9 @@ pub enum Unset {
     UsageBased,
     /// Absent means none of the thing (no NAT gateways on a network that predates NAT): 0.
     Zero,
+    /// Billed by use beyond a free allowance of the figure's `free_ratio` times the value of
+    /// this attribute (backups free up to the provisioned storage); unset: priced at 0.
+    UsageBeyond(&'static str),
 }
 
 /// Every `oppie_*` kind and what it is billed for.
@@ -127,6 +153,57 @@ pub const KINDS: &[Kind] = &[
                 quantity: Some(Quantity { attribute: "disk_gb", unset: Unset::Missing }),
             },
         ],
+    },
+    Kind {
+        resource_type: "oppie_key",
+        placed: true,
+        components: &[Component { name: "key", table: "keys", key: Key::Fixed("symmetric"), quantity: None }],
+    },
+    Kind {
+        resource_type: "oppie_database",
+        placed: true,
+        components: &[
+            Component {
+                name: "compute",
+                table: "database_instances",
+                key: Key::Service {
+                    service: crate::services::Service::Database,
+                    size: "size",
+                    engine: "engine",
+                    default_engine: "postgres",
+                    ha: Some("high_availability"),
+                },
+                quantity: None,
+            },
+            Component {
+                name: "storage",
+                table: "database_storage",
+                key: Key::Ha { base: "ssd", ha: "high_availability" },
+                quantity: Some(Quantity { attribute: "storage_gb", unset: Unset::Missing }),
+            },
+            Component {
+                name: "backup",
+                table: "database_storage",
+                key: Key::Fixed("backup"),
+                quantity: Some(Quantity { attribute: "expected_backup_gb", unset: Unset::UsageBeyond("storage_gb") }),
+            },
+        ],
+    },
+    Kind {
+        resource_type: "oppie_cache",
+        placed: true,
+        components: &[Component {
+            name: "compute",
+            table: "cache_nodes",
+            key: Key::Service {
+                service: crate::services::Service::Cache,
+                size: "size",
+                engine: "engine",
+                default_engine: "redis",
+                ha: Some("high_availability"),
+            },
+            quantity: None,
+        }],
     },
     Kind {
         resource_type: "oppie_bucket",
@@ -284,8 +361,17 @@ impl RateCard {
         let mut missing = Vec::new();
         for (component, input) in kind.components.iter().zip(inputs) {
             let priced = input.key.and_then(|key| {
-                let quantity = input.quantity?;
+                let mut quantity = input.quantity?;
                 let figure = self.rate(place.cloud, &place.region, component.table, &key).map_err(|e| e.to_string())?;
+                if let (Some(Quantity { unset: Unset::UsageBeyond(allowance), .. }), Some(ratio)) =
+                    (component.quantity, figure.free_ratio)
+                {
+                    let base = match attrs(allowance) {
+                        Attr::Value(text) => card::quantity(allowance, &text).unwrap_or(Decimal::ZERO),
+                        _ => Decimal::ZERO,
+                    };
+                    quantity = (quantity - ratio.saturating_mul(base)).max(Decimal::ZERO);
+                }
                 Ok(money::cents(self.monthly(component.table, figure, quantity)))
             });
             match priced {
@@ -294,7 +380,7 @@ impl RateCard {
                 }
                 Err(why) => missing.push(format!("{}: {why}", component.name)),
             }
-            if let Some(Quantity { attribute, unset: Unset::UsageBased }) = component.quantity
+            if let Some(Quantity { attribute, unset: Unset::UsageBased | Unset::UsageBeyond(_) }) = component.quantity
                 && attrs(attribute) == Attr::Unset
             {
                 estimate.usage_based.push(format!(
@@ -327,6 +413,31 @@ impl RateCard {
                 }
                 Attr::Value(text) => Ok(text),
             },
+            Key::Service { service, size, engine, default_engine, ha } => {
+                let engine = match attrs(engine) {
+                    Attr::Unknown => return Err(Stop::Unknown(engine.to_string())),
+                    Attr::Value(e) => e,
+                    Attr::Unset => default_engine.to_string(),
+                };
+                let suffix = match ha.map(attrs) {
+                    Some(Attr::Unknown) => return Err(Stop::Unknown(ha.unwrap_or_default().to_string())),
+                    Some(Attr::Value(v)) if v == "true" => "+ha",
+                    _ => "",
+                };
+                match attrs(size) {
+                    Attr::Unknown => return Err(Stop::Unknown(size.to_string())),
+                    Attr::Unset => Err(format!("{size} is not set")),
+                    Attr::Value(text) => crate::get()
+                        .cloud(place.cloud)
+                        .service_size(place.cloud, service, &engine, &text)
+                        .map(|native| format!("{engine}/{native}{suffix}")),
+                }
+            }
+            Key::Ha { base, ha } => match attrs(ha) {
+                Attr::Unknown => return Err(Stop::Unknown(ha.to_string())),
+                Attr::Value(v) if v == "true" => Ok(format!("{base}+ha")),
+                _ => Ok(base.to_string()),
+            },
         };
         let quantity = match component.quantity {
             None => Ok(Decimal::ONE),
@@ -334,7 +445,7 @@ impl RateCard {
                 Attr::Unknown => return Err(Stop::Unknown(attribute.to_string())),
                 Attr::Value(text) => Ok(card::quantity(attribute, &text).map_err(|e| Stop::Invalid(e.to_string()))?),
                 Attr::Unset => match unset {
-                    Unset::UsageBased | Unset::Zero => Ok(Decimal::ZERO),
+                    Unset::UsageBased | Unset::Zero | Unset::UsageBeyond(_) => Ok(Decimal::ZERO),
                     Unset::Missing => Err(format!("{attribute} is not set, so its size is not known")),
                 },
             },

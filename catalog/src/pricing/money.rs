@@ -84,13 +84,20 @@ pub mod number {
 
 /// Serde glue for an optional decimal (see [`number`]).
 pub mod option {
-    use serde::{Serialize, Serializer};
+    use serde::{Deserialize, Serialize, Serializer};
 
     use super::Decimal;
 
     /// Writes `None` as null and a decimal as a number.
     pub fn serialize<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
         value.map(super::to_f64).serialize(s)
+    }
+
+    /// Reads null as `None` and a number as [`number`](super::number) does.
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Wrapped(#[serde(with = "super::number")] Decimal);
+        Ok(Option::<Wrapped>::deserialize(d)?.map(|Wrapped(v)| v))
     }
 }
 

@@ -474,6 +474,24 @@ pub fn changed(plan: &Plan, name: &str) -> bool {
     plan.prior.attr(name) != plan.planned.attr(name)
 }
 
+/// Whether `subnet_ids` changed so that the object must move. GCP reports the network an
+/// object sits on, not the subnets it was given: after an import they are null in state, and
+/// the configured ones are adopted while the object is on a network of its own (`private`,
+/// what `native` shows), as they would be on the import of a plain attribute.
+pub fn subnets_moved(
+    plan: &Plan,
+    cloud: Option<Cloud>,
+    private: impl FnOnce(&BTreeMap<String, Value>) -> bool,
+) -> bool {
+    if !changed(plan, "subnet_ids") {
+        return false;
+    }
+    let adopted = cloud == Some(Cloud::Gcp)
+        && plan.prior.attr("subnet_ids").is_null()
+        && plan.prior.attr("native").as_map().is_some_and(private);
+    !adopted
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -97,7 +97,7 @@ pub async fn create<K: Kind>(
     let budget = Budget::new(&resp.state, Operation::Create, K::TIMEOUTS[0].1)?;
     let mut spec = K::spec(&resp.state)?;
     if !config.is_null() {
-        K::write_only(&mut spec, config)?;
+        K::configured(&mut spec, config, None)?;
     }
     let what = format!("creating {} {}", K::NOUN, K::label(&spec));
     let token = creation_token();
@@ -218,13 +218,14 @@ impl<K: Kind> Resource<Client> for CloudResource<K> {
     async fn update(
         &self,
         ctx: &Context<Client>,
-        _prior: &Object,
-        _config: &Object,
+        prior: &Object,
+        config: &Object,
         resp: &mut ApplyResponse,
     ) -> Result<(), Diagnostics> {
         let place = common::placement_of(&resp.state)?;
         let api = api::<K>(ctx, &place).await?;
-        let spec = K::spec(&resp.state)?;
+        let mut spec = K::spec(&resp.state)?;
+        K::configured(&mut spec, config, Some(prior))?;
         let id: String = resp.state.get_at(&AttributePath::attr("id"))?;
         let budget = Budget::new(&resp.state, Operation::Update, K::TIMEOUTS[1].1)?;
         let what = format!("updating {} {}", K::NOUN, K::label(&spec));

@@ -8,21 +8,26 @@
 //! line in [`all`].
 
 pub mod bucket;
+pub mod cache;
 pub mod checks;
 pub mod cidr_ledger;
 pub mod common;
 pub mod dns_record;
 pub mod dns_zone;
+pub mod database;
 pub mod environment;
 pub mod firewall;
 pub mod instance;
+pub mod key;
 pub mod lifecycle;
 pub mod listing;
 pub mod load_balancer;
 pub mod network;
+pub mod secrets;
 pub mod subnet;
 #[cfg(test)]
 pub mod testing;
+pub mod tier;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,6 +54,9 @@ pub fn all() -> Vec<Arc<dyn Resource<Client>>> {
         CloudResource::<load_balancer::LoadBalancer>::new(),
         CloudResource::<dns_zone::DnsZone>::new(),
         CloudResource::<dns_record::DnsRecord>::new(),
+        CloudResource::<key::Key>::new(),
+        CloudResource::<database::Database>::new(),
+        CloudResource::<cache::Cache>::new(),
     ]
 }
 
@@ -64,6 +72,9 @@ pub fn lists() -> Vec<Arc<dyn ListResource<Client>>> {
         CloudList::<load_balancer::LoadBalancer>::new(),
         CloudList::<dns_zone::DnsZone>::new(),
         CloudList::<dns_record::DnsRecord>::new(),
+        CloudList::<key::Key>::new(),
+        CloudList::<database::Database>::new(),
+        CloudList::<cache::Cache>::new(),
     ]
 }
 
@@ -143,9 +154,10 @@ pub trait Kind: Send + Sync + Sized + 'static {
     /// The spec of a planned or stored state.
     fn spec(state: &Object) -> Result<Self::Spec, Diagnostics>;
 
-    /// Adds what write-only arguments in the configuration carry (they are null in every
-    /// plan and state) to the spec of a create.
-    fn write_only(_spec: &mut Self::Spec, _config: &Object) -> Result<(), Diagnostics> {
+    /// Adds to `spec` what only the configuration carries: write-only arguments (a password),
+    /// which Terraform never puts into a plan or state. `prior` is the state before an update
+    /// (`None` for a create), so a secret is sent only when its version changed.
+    fn configured(_spec: &mut Self::Spec, _config: &Object, _prior: Option<&Object>) -> Result<(), Diagnostics> {
         Ok(())
     }
 

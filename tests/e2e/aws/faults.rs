@@ -180,7 +180,7 @@ fn waits_end_at_the_timeouts_limit() {
 }
 
 /// Every AWS object of the kinds in [`STACK`], as `(type, id)`.
-fn aws_objects(aws: &AwsTest) -> BTreeSet<(String, String)> {
+pub(super) fn aws_objects(aws: &AwsTest) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     let mut put = |ty: &str, id: Option<&str>| {
         if let Some(id) = id {
@@ -209,7 +209,7 @@ fn aws_objects(aws: &AwsTest) -> BTreeSet<(String, String)> {
 }
 
 /// Internet gateways and route tables the provider made (moto's default VPC has its own).
-fn aws_leftovers(aws: &AwsTest) -> Vec<String> {
+pub(super) fn aws_leftovers(aws: &AwsTest) -> Vec<String> {
     let gws = aws.block_on(aws.ec2.describe_internet_gateways().send()).expect("gateways");
     let tables = aws.block_on(aws.ec2.describe_route_tables().send()).expect("route tables");
     let defaults: BTreeSet<String> = aws

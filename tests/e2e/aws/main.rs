@@ -4,6 +4,7 @@
 
 mod actions;
 mod adopt;
+mod data;
 mod drift;
 mod edge;
 mod faults;

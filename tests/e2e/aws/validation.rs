@@ -140,7 +140,7 @@ fn documented_examples_are_valid() {
     let root = oppie_e2e::terraform::repo_root();
     let docs = root.join("docs/resources");
     let mut body = String::new();
-    for page in ["network", "subnet", "firewall", "instance", "bucket", "environment"] {
+    for page in ["network", "subnet", "firewall", "instance", "bucket", "environment", "key", "database", "cache"] {
         let text = std::fs::read_to_string(docs.join(format!("{page}.md"))).expect("docs page");
         let example = text.split("```terraform\n").nth(1).and_then(|t| t.split("```").next()).expect("example block");
         body.push_str(example);

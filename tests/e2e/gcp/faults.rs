@@ -186,7 +186,7 @@ fn retries_are_bounded_and_errors_show_googles_code_and_message() {
 }
 
 /// Every GCP object of the stack's kinds, as `(type, id)`: a firewall is its base rule.
-fn gcp_objects(gcp: &GcpTest, bucket: &str) -> BTreeSet<(String, String)> {
+pub(super) fn gcp_objects(gcp: &GcpTest, bucket: &str) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for (path, kind, network) in gcp.objects() {
         let ty = match kind.as_str() {
@@ -212,7 +212,7 @@ fn gcp_objects(gcp: &GcpTest, bucket: &str) -> BTreeSet<(String, String)> {
 }
 
 /// Firewall rules and disks, which the firewall and the instance own.
-fn gcp_leftovers(gcp: &GcpTest) -> Vec<String> {
+pub(super) fn gcp_leftovers(gcp: &GcpTest) -> Vec<String> {
     gcp.objects().into_iter().map(|(path, _, _)| path).collect()
 }
 

@@ -6,6 +6,7 @@
 mod adopt;
 mod auth;
 mod dns;
+mod data;
 mod drift;
 mod fake;
 mod faults;

@@ -576,7 +576,11 @@ def main():
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     print(f"listening on {server.server_address[1]}", flush=True)
-    server.serve_forever()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # Serve until the test process that started us closes our stdin (it exits, however it ends):
+    # its harness never stops us itself.
+    sys.stdin.read()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,21 @@ fn describe(d: &dyn std::error::Error) -> String {
 }
 
 fn classify<E, R>(code: Option<&str>, status: Option<u16>, err: &SdkError<E, R>) -> ErrorKind {
+    // RDS, ElastiCache and KMS name their codes `...Fault` and `...Exception`
+    // (`DBInstanceNotFoundFault`, `NotFoundException`): the stem classifies.
+    let code = code.map(|c| c.strip_suffix("Fault").or_else(|| c.strip_suffix("Exception")).unwrap_or(c));
     if let Some(code) = code {
+        if matches!(
+            code,
+            "KMSInvalidState"
+                | "InvalidDBInstanceState"
+                | "InvalidReplicationGroupState"
+                | "InvalidCacheClusterState"
+                | "CacheSubnetGroupInUse"
+                | "InvalidDBSubnetGroupState"
+        ) {
+            return ErrorKind::InUse;
+        }
         if code.ends_with(".NotFound")
             || code.ends_with("NotFound")
             || matches!(code, "NoSuchBucket" | "NoSuchEntity" | "NoSuchHostedZone")
@@ -67,6 +81,8 @@ fn classify<E, R>(code: Option<&str>, status: Option<u16>, err: &SdkError<E, R>)
         }
         if code.starts_with("Invalid")
             || code.starts_with("Malformed")
+            || code.ends_with("AlreadyExists")
+            || code.ends_with("QuotaExceeded")
             || code.ends_with("LimitExceeded") && code != "RequestLimitExceeded"
         {
             return ErrorKind::Invalid;
@@ -129,6 +145,30 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     from_sdk("AWS Route 53", operation, err)
+}
+
+/// Shorthand for RDS calls.
+pub fn rds<E>(operation: &str, err: SdkError<E, HttpResponse>) -> CloudError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    from_sdk("AWS RDS", operation, err)
+}
+
+/// Shorthand for ElastiCache calls.
+pub fn elasticache<E>(operation: &str, err: SdkError<E, HttpResponse>) -> CloudError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    from_sdk("AWS ElastiCache", operation, err)
+}
+
+/// Shorthand for KMS calls.
+pub fn kms<E>(operation: &str, err: SdkError<E, HttpResponse>) -> CloudError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    from_sdk("AWS KMS", operation, err)
 }
 
 /// Shorthand for S3 calls.

@@ -23,6 +23,12 @@ pub const COMPUTE: &str = "https://compute.googleapis.com/compute/v1/";
 pub const STORAGE: &str = "https://storage.googleapis.com/storage/v1/";
 /// Cloud DNS API base.
 pub const DNS: &str = "https://dns.googleapis.com/dns/v1/";
+/// Cloud SQL Admin API base (paths start `v1/`).
+pub const SQLADMIN: &str = "https://sqladmin.googleapis.com/";
+/// Memorystore for Redis API base (paths start `v1/`).
+pub const REDIS: &str = "https://redis.googleapis.com/";
+/// Cloud KMS API base (paths start `v1/`).
+pub const CLOUDKMS: &str = "https://cloudkms.googleapis.com/";
 
 /// The `gcp { ... }` block of the provider.
 #[derive(Debug, Clone, Default)]
@@ -37,6 +43,12 @@ pub struct Settings {
     pub storage_endpoint: Option<String>,
     /// Cloud DNS base URL override.
     pub dns_endpoint: Option<String>,
+    /// Cloud SQL Admin base URL override.
+    pub sqladmin_endpoint: Option<String>,
+    /// Memorystore for Redis base URL override.
+    pub redis_endpoint: Option<String>,
+    /// Cloud KMS base URL override.
+    pub cloudkms_endpoint: Option<String>,
     /// Attempts per call.
     pub max_attempts: u32,
 }
@@ -45,6 +57,8 @@ struct Shared {
     compute: url::Url,
     storage: url::Url,
     dns: url::Url,
+    /// Cloud SQL, Memorystore and Cloud KMS bases, each with its tokens.
+    services: [(url::Url, Option<Arc<dyn TokenSource>>); 3],
     /// Tokens for Compute calls; `None`: unauthenticated (an emulator on this machine).
     compute_auth: Option<Arc<dyn TokenSource>>,
     /// Tokens for Cloud Storage calls.
@@ -85,21 +99,28 @@ impl GcpCloud {
                 let compute = http::base_url(self.settings.compute_endpoint.as_deref().unwrap_or(COMPUTE), "compute")?;
                 let storage = http::base_url(self.settings.storage_endpoint.as_deref().unwrap_or(STORAGE), "storage")?;
                 let dns = http::base_url(self.settings.dns_endpoint.as_deref().unwrap_or(DNS), "dns")?;
+                let s = &self.settings;
+                let sql = http::base_url(s.sqladmin_endpoint.as_deref().unwrap_or(SQLADMIN), "sqladmin")?;
+                let redis = http::base_url(s.redis_endpoint.as_deref().unwrap_or(REDIS), "redis")?;
+                let kms = http::base_url(s.cloudkms_endpoint.as_deref().unwrap_or(CLOUDKMS), "cloudkms")?;
                 let client = http::http_client().map_err(|e| e.message)?;
                 // Each API on this machine (an emulator) goes unauthenticated unless
                 // credentials are configured explicitly; the others use the whole chain.
                 let explicit = self.has_explicit_credentials();
                 let local = |u: &url::Url| !explicit && http::is_loopback(u);
-                let chain = if local(&compute) && local(&storage) && local(&dns) {
+                let chain = if [&compute, &storage, &dns, &sql, &redis, &kms].iter().all(|u| local(u)) {
                     None
                 } else {
                     let source = auth::choose(self.settings.credentials.as_ref().map(crate::secret::Secret::expose))?;
                     Some(auth::Credentials::new(source, client.clone()) as Arc<dyn TokenSource>)
                 };
-                let compute_auth = if local(&compute) { None } else { chain.clone() };
-                let storage_auth = if local(&storage) { None } else { chain.clone() };
-                let dns_auth = if local(&dns) { None } else { chain };
-                Ok(Arc::new(Shared { compute, storage, dns, compute_auth, storage_auth, dns_auth, http: client }))
+                let auth_for = |u: &url::Url| if local(u) { None } else { chain.clone() };
+                let compute_auth = auth_for(&compute);
+                let storage_auth = auth_for(&storage);
+                let dns_auth = auth_for(&dns);
+                let services =
+                    [(sql.clone(), auth_for(&sql)), (redis.clone(), auth_for(&redis)), (kms.clone(), auth_for(&kms))];
+                Ok(Arc::new(Shared { compute, storage, dns, services, compute_auth, storage_auth, dns_auth, http: client }))
             })
             .await;
         r.clone().map_err(config_error)
@@ -125,6 +146,17 @@ impl GcpCloud {
             compute: Api::new(s.http.clone(), attempts, s.compute_auth.clone(), Arc::new(errors::Compute)),
             storage: Api::new(s.http.clone(), attempts, s.storage_auth.clone(), Arc::new(errors::Storage)),
             dns: Api::new(s.http.clone(), attempts, s.dns_auth.clone(), Arc::new(errors::Dns)),
+            sql_base: s.services[0].0.clone(),
+            sql: Api::new(s.http.clone(), attempts, s.services[0].1.clone(), Arc::new(errors::Named("GCP Cloud SQL"))),
+            redis_base: s.services[1].0.clone(),
+            redis: Api::new(
+                s.http.clone(),
+                attempts,
+                s.services[1].1.clone(),
+                Arc::new(errors::Named("GCP Memorystore")),
+            ),
+            kms_base: s.services[2].0.clone(),
+            kms: Api::new(s.http.clone(), attempts, s.services[2].1.clone(), Arc::new(errors::Named("GCP Cloud KMS"))),
             pending: std::sync::Mutex::new(HashMap::new()),
         });
         regions.insert(region.to_string(), r.clone());

@@ -10,6 +10,17 @@ pub struct Compute;
 pub struct Storage;
 /// Cloud DNS errors.
 pub struct Dns;
+/// The errors of another Google API (Cloud SQL, Memorystore, Cloud KMS), by service name.
+pub struct Named(pub &'static str);
+
+impl ErrorReader for Named {
+    fn service(&self) -> &'static str {
+        self.0
+    }
+    fn error(&self, operation: &str, reply: &Reply) -> CloudError {
+        read(self.0, operation, reply)
+    }
+}
 
 fn read(service: &'static str, operation: &str, reply: &Reply) -> CloudError {
     let e = &reply.json["error"];
@@ -22,6 +33,8 @@ fn read(service: &'static str, operation: &str, reply: &Reply) -> CloudError {
         Some("resourceInUseByAnotherResource") => ErrorKind::InUse,
         Some("notFound") => ErrorKind::NotFound,
         Some("rateLimitExceeded" | "userRateLimitExceeded" | "backendError") => ErrorKind::Transient,
+        Some("NOT_FOUND" | "instanceDoesNotExist") => ErrorKind::NotFound,
+        Some("ALREADY_EXISTS" | "FAILED_PRECONDITION" | "INVALID_ARGUMENT") => ErrorKind::Invalid,
         _ => kind_of(reply.status),
     };
     let request_id = ["x-request-id", "x-guploader-uploadid", "x-goog-request-id"]

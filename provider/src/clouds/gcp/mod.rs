@@ -1,11 +1,14 @@
-//! The GCP backend: Compute Engine for networks, subnetworks, firewall rules, VMs and Cloud NAT,
-//! Cloud Storage for buckets, Cloud DNS for zones and records, through their REST APIs. One [`GcpRegion`] serves one region.
+//! The GCP backend: Compute Engine for networks, subnetworks, firewall rules, VMs, load balancers
+//! and Cloud NAT, Cloud Storage for buckets, Cloud DNS for zones and records, Cloud SQL,
+//! Memorystore and Cloud KMS for databases, caches and keys, through their REST APIs. One
+//! [`GcpRegion`] serves one region.
 
 mod auth;
 mod client;
 mod errors;
 mod labels;
 mod names;
+pub mod operations;
 
 pub use client::{DEFAULT_MAX_ATTEMPTS, GcpCloud, Settings, last, resource_path};
 pub use labels::check_labels;
@@ -31,6 +34,18 @@ pub struct GcpRegion {
     pub(crate) storage: Api,
     /// Cloud DNS calls.
     pub(crate) dns: Api,
+    /// Cloud SQL Admin base URL.
+    pub(crate) sql_base: url::Url,
+    /// Cloud SQL Admin calls.
+    pub(crate) sql: Api,
+    /// Memorystore base URL.
+    pub(crate) redis_base: url::Url,
+    /// Memorystore calls.
+    pub(crate) redis: Api,
+    /// Cloud KMS base URL.
+    pub(crate) kms_base: url::Url,
+    /// Cloud KMS calls.
+    pub(crate) kms: Api,
     /// Operations started by [`GcpRegion::begin`] and not yet waited for, by object id: the id
     /// reaches Terraform's state first, so a failure while waiting leaves the object tracked
     /// (tainted), never orphaned.

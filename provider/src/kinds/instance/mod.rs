@@ -375,7 +375,7 @@ impl Kind for Instance {
         Ok(())
     }
 
-    fn write_only(spec: &mut InstanceSpec, config: &Object) -> Result<(), Diagnostics> {
+    fn configured(spec: &mut InstanceSpec, config: &Object, _prior: Option<&Object>) -> Result<(), Diagnostics> {
         if let Some(u) = config.get_at::<Option<String>>(&path("user_data_wo"))? {
             spec.user_data = Some(u);
         }

@@ -1,0 +1,1 @@
+//! Databases on Azure Database flexible servers.
