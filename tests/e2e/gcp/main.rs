@@ -5,8 +5,8 @@
 
 mod adopt;
 mod auth;
-mod dns;
 mod data;
+mod dns;
 mod drift;
 mod fake;
 mod faults;

@@ -120,7 +120,16 @@ impl GcpCloud {
                 let dns_auth = auth_for(&dns);
                 let services =
                     [(sql.clone(), auth_for(&sql)), (redis.clone(), auth_for(&redis)), (kms.clone(), auth_for(&kms))];
-                Ok(Arc::new(Shared { compute, storage, dns, services, compute_auth, storage_auth, dns_auth, http: client }))
+                Ok(Arc::new(Shared {
+                    compute,
+                    storage,
+                    dns,
+                    services,
+                    compute_auth,
+                    storage_auth,
+                    dns_auth,
+                    http: client,
+                }))
             })
             .await;
         r.clone().map_err(config_error)
