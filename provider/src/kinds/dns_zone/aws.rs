@@ -130,13 +130,8 @@ impl Api<DnsZone> for AwsRegion {
             }
         }
         let have = self.zone_tags(id).await?;
-        let remove: Vec<String> = have.keys().filter(|k| !spec.tags.contains_key(*k)).cloned().collect();
-        let add: Vec<Tag> = spec
-            .tags
-            .iter()
-            .filter(|(k, v)| have.get(*k) != Some(*v))
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect();
+        let (remove, add) = crate::clouds::aws::tags::diff(&have, &spec.tags);
+        let add: Vec<Tag> = add.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
         if !remove.is_empty() || !add.is_empty() {
             self.route53
                 .change_tags_for_resource()

@@ -147,8 +147,8 @@ impl AwsRegion {
 
     async fn sync_elb_tags(&self, arn: &str, want: &Tags) -> Result<(), CloudError> {
         let have = self.elb_tags(arn).await?;
-        let remove: Vec<String> = have.keys().filter(|k| *k != TOKEN_TAG && !want.contains_key(*k)).cloned().collect();
-        let add: Vec<Tag> = want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| tag(k, v)).collect();
+        let (remove, add) = crate::clouds::aws::tags::diff(&have, want);
+        let add: Vec<Tag> = add.iter().map(|(k, v)| tag(k, v)).collect();
         if !remove.is_empty() {
             self.elb
                 .remove_tags()
