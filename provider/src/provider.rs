@@ -115,6 +115,7 @@ impl From<GcpConfig> for gcp::Settings {
             credentials: c.credentials,
             compute_endpoint: endpoints.remove("compute"),
             storage_endpoint: endpoints.remove("storage"),
+            dns_endpoint: endpoints.remove("dns"),
             sqladmin_endpoint: endpoints.remove("sqladmin"),
             redis_endpoint: endpoints.remove("redis"),
             cloudkms_endpoint: endpoints.remove("cloudkms"),
@@ -135,8 +136,8 @@ fn gcp_block() -> NestedBlock {
             .attribute(
                 Attribute::string_map("endpoints")
                     .optional()
-                    .validator(from_fn("endpoint names compute, storage, sqladmin, redis or cloudkms", check_gcp_endpoints))
-                    .description("Base URLs per service, in the Google provider's custom-endpoint form: `compute` (default `https://compute.googleapis.com/compute/v1/`), `storage` (default `https://storage.googleapis.com/storage/v1/`), `sqladmin` (default `https://sqladmin.googleapis.com/`), `redis` (default `https://redis.googleapis.com/`) and `cloudkms` (default `https://cloudkms.googleapis.com/`)."),
+                    .validator(from_fn("endpoint names compute, storage, dns, sqladmin, redis or cloudkms", check_gcp_endpoints))
+                    .description("Base URLs per service, in the Google provider's custom-endpoint form: `compute` (default `https://compute.googleapis.com/compute/v1/`), `storage` (default `https://storage.googleapis.com/storage/v1/`), `dns` (default `https://dns.googleapis.com/dns/v1/`), `sqladmin` (default `https://sqladmin.googleapis.com/`), `redis` (default `https://redis.googleapis.com/`) and `cloudkms` (default `https://cloudkms.googleapis.com/`)."),
             )
             .attribute(
                 Attribute::number("max_attempts")
@@ -148,7 +149,7 @@ fn gcp_block() -> NestedBlock {
 }
 
 /// The services `gcp { endpoints }` may name.
-const GCP_ENDPOINTS: [&str; 5] = ["compute", "storage", "sqladmin", "redis", "cloudkms"];
+const GCP_ENDPOINTS: [&str; 6] = ["compute", "storage", "dns", "sqladmin", "redis", "cloudkms"];
 
 /// Refuses endpoint names the provider would ignore (a typo would silently reach Google).
 fn check_gcp_endpoints(v: &tfplug::Value) -> Result<(), String> {

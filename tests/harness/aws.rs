@@ -197,6 +197,32 @@ impl AwsTest {
         FaultProxy::start(&self.endpoint(), rules)
     }
 
+    /// An Elastic Load Balancing v2 client on moto.
+    pub fn elb(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        let creds = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "oppie-tests");
+        aws_sdk_elasticloadbalancingv2::Client::from_conf(
+            aws_sdk_elasticloadbalancingv2::config::Builder::new()
+                .behavior_version(aws_sdk_elasticloadbalancingv2::config::BehaviorVersion::latest())
+                .region(aws_sdk_elasticloadbalancingv2::config::Region::new("us-east-1"))
+                .endpoint_url(self.endpoint())
+                .credentials_provider(creds)
+                .build(),
+        )
+    }
+
+    /// A Route 53 client on moto.
+    pub fn route53(&self) -> aws_sdk_route53::Client {
+        let creds = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "oppie-tests");
+        aws_sdk_route53::Client::from_conf(
+            aws_sdk_route53::config::Builder::new()
+                .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
+                .region(aws_sdk_route53::config::Region::new("us-east-1"))
+                .endpoint_url(self.endpoint())
+                .credentials_provider(creds)
+                .build(),
+        )
+    }
+
     /// Ids of VPCs (other than moto's default VPC).
     pub fn vpc_ids(&self) -> Vec<String> {
         let out = self.block_on(self.ec2.describe_vpcs().send()).expect("describe vpcs");

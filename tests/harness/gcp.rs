@@ -1,5 +1,5 @@
-//! GCP through local fakes: one `gcp_fake.py` per test process (Compute Engine checked against
-//! Google's discovery document, Cloud Storage through fake-gcs-server), a lock that runs GCP
+//! GCP through local fakes: one `gcp_fake.py` per test process (Compute Engine and Cloud DNS checked
+//! against Google's discovery documents, Cloud Storage through fake-gcs-server), a lock that runs GCP
 //! tests one at a time with Compute state reset before each, and helpers for out-of-band calls.
 
 use std::process::{Child, ChildStdin};
@@ -72,6 +72,7 @@ impl GcpTest {
     endpoints = {{
       compute  = "{base}/compute/v1/"
       storage  = "{base}/storage/v1/"
+      dns      = "{base}/dns/v1/"
       sqladmin = "{base}/sqladmin/"
       redis    = "{base}/redis/"
       cloudkms = "{base}/cloudkms/"
@@ -80,6 +81,13 @@ impl GcpTest {
 }}
 "#
         )
+    }
+
+    /// A Cloud DNS call made out of band: `path` under the project.
+    pub fn dns(&self, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+        let (status, text) = http(self.port, method, &format!("/dns/v1/projects/{PROJECT}/{path}"), body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
     }
 
     /// The fake's URL, for a fault proxy in front of it.

@@ -157,6 +157,7 @@ pub fn call_name(method: &str, path_and_query: &str, body: &[u8]) -> String {
         && !path.contains("/compute/")
         && !path.contains("/subscriptions/")
         && !path.contains("/storage/v1/")
+        && !path.contains("/dns/v1/")
         && !path.contains("/v1/projects/")
         && !path.contains("/_fake");
     if s3_style && !q.contains_key("api-version") && !q.contains_key("restype") && !q.contains_key("comp") {
@@ -439,6 +440,7 @@ mod tests {
         assert_eq!(call_name("POST", "/", b"Action=CreateVpc&Version=2016-11-15"), "CreateVpc");
         assert_eq!(call_name("PUT", "/shop-media?versioning", b""), "S3-PUT-versioning");
         assert_eq!(call_name("PUT", "/shop-media", b""), "S3-PUT");
+        assert_eq!(call_name("POST", "/dns/v1/projects/p/managedZones", b"{}"), "POST /dns/v1/projects/p/managedZones");
         assert_eq!(
             call_name("POST", "/compute/v1/projects/p/global/networks?requestId=1", b"{}"),
             "POST /compute/v1/projects/p/global/networks"

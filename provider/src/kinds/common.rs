@@ -223,8 +223,18 @@ pub fn import_placement(ctx: &Context<Client>, id: &str) -> Result<(Placement, S
     let client = ctx.client()?;
     let cloud = client.default_cloud.unwrap_or(Cloud::Aws).key().to_string();
     let (region, native_id) = match id.split_once('/') {
-        // GCP ids are paths themselves ("projects/p/global/networks/n").
-        Some((r, rest)) if !r.is_empty() && !rest.is_empty() && r != "projects" => (r.to_string(), rest.to_string()),
+        // GCP ids are paths themselves ("projects/p/global/networks/n"), and so are ARNs and
+        // Route 53 record ids ("Z0123/www.example.com/A"): what splits off is a region, which
+        // starts with a lower-case letter and has no ':' (a mistyped one is reported as an unknown region).
+        Some((r, rest))
+            if !r.is_empty()
+                && !rest.is_empty()
+                && r != "projects"
+                && (placement(&cloud, r).is_ok()
+                    || !r.contains(':') && r.starts_with(|c: char| c.is_ascii_lowercase())) =>
+        {
+            (r.to_string(), rest.to_string())
+        }
         _ => {
             let c = Cloud::parse(&cloud).unwrap_or(Cloud::Aws);
             let r = region_text(&Value::Null, c, Some(client))?;

@@ -367,6 +367,7 @@ mod tests {
                 tags: None,
                 resource_group: None,
                 native: Default::default(),
+                nat: Default::default(),
             }))
         }
         async fn delete(&self, _id: &str, _spec: &NetworkSpec) -> Result<(), CloudError> {

@@ -13,12 +13,15 @@ pub mod checks;
 pub mod cidr_ledger;
 pub mod common;
 pub mod database;
+pub mod dns_record;
+pub mod dns_zone;
 pub mod environment;
 pub mod firewall;
 pub mod instance;
 pub mod key;
 pub mod lifecycle;
 pub mod listing;
+pub mod load_balancer;
 pub mod network;
 pub mod secrets;
 pub mod subnet;
@@ -48,6 +51,9 @@ pub fn all() -> Vec<Arc<dyn Resource<Client>>> {
         CloudResource::<firewall::Firewall>::new(),
         CloudResource::<instance::Instance>::new(),
         CloudResource::<bucket::Bucket>::new(),
+        CloudResource::<load_balancer::LoadBalancer>::new(),
+        CloudResource::<dns_zone::DnsZone>::new(),
+        CloudResource::<dns_record::DnsRecord>::new(),
         CloudResource::<key::Key>::new(),
         CloudResource::<database::Database>::new(),
         CloudResource::<cache::Cache>::new(),
@@ -63,6 +69,9 @@ pub fn lists() -> Vec<Arc<dyn ListResource<Client>>> {
         CloudList::<firewall::Firewall>::new(),
         CloudList::<instance::Instance>::new(),
         CloudList::<bucket::Bucket>::new(),
+        CloudList::<load_balancer::LoadBalancer>::new(),
+        CloudList::<dns_zone::DnsZone>::new(),
+        CloudList::<dns_record::DnsRecord>::new(),
         CloudList::<key::Key>::new(),
         CloudList::<database::Database>::new(),
         CloudList::<cache::Cache>::new(),

@@ -6,6 +6,7 @@ mod actions;
 mod adopt;
 mod data;
 mod drift;
+mod edge;
 mod faults;
 mod lifecycle;
 mod planning;

@@ -1,14 +1,17 @@
-//! oppie_network, oppie_subnet, oppie_firewall, oppie_instance and oppie_bucket on GCP, through
+//! oppie_network (with Cloud NAT), oppie_subnet, oppie_firewall, oppie_instance, oppie_bucket and
+//! oppie_dns_zone/oppie_dns_record on GCP, through
 //! real Terraform 1.15.5 against local fakes that check every request against Google's API
 //! description: lifecycle, drift, import, faults and credential-free planning.
 
 mod adopt;
 mod auth;
 mod data;
+mod dns;
 mod drift;
 mod fake;
 mod faults;
 mod lifecycle;
+mod nat;
 mod planning;
 
 /// The contract's example on GCP (zone 1: us-east1-b, the region's first zone).

@@ -127,6 +127,9 @@ impl AwsRegion {
             .region(region_v.clone())
             .force_path_style(settings.endpoint.is_some())
             .build();
+        let elb =
+            aws_sdk_elasticloadbalancingv2::config::Builder::from(base).region(Region::new(region.to_string())).build();
+        let route53 = aws_sdk_route53::config::Builder::from(base).region(Region::new("us-east-1")).build();
         let rds = aws_sdk_rds::config::Builder::from(base).region(region_v.clone()).build();
         let elasticache = aws_sdk_elasticache::config::Builder::from(base).region(region_v.clone()).build();
         let kms = aws_sdk_kms::config::Builder::from(base).region(region_v).build();
@@ -134,6 +137,8 @@ impl AwsRegion {
             region: region.to_string(),
             ec2: aws_sdk_ec2::Client::from_conf(ec2),
             s3: aws_sdk_s3::Client::from_conf(s3),
+            elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb),
+            route53: aws_sdk_route53::Client::from_conf(route53),
             rds: aws_sdk_rds::Client::from_conf(rds),
             elasticache: aws_sdk_elasticache::Client::from_conf(elasticache),
             kms: aws_sdk_kms::Client::from_conf(kms),

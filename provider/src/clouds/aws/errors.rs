@@ -65,12 +65,15 @@ fn classify<E, R>(code: Option<&str>, status: Option<u16>, err: &SdkError<E, R>)
         ) {
             return ErrorKind::InUse;
         }
-        if code.ends_with(".NotFound") || code.ends_with("NotFound") || code == "NoSuchBucket" || code == "NoSuchEntity"
+        if code.ends_with(".NotFound")
+            || code.ends_with("NotFound")
+            || matches!(code, "NoSuchBucket" | "NoSuchEntity" | "NoSuchHostedZone")
         {
             return ErrorKind::NotFound;
         }
         if code == "DependencyViolation"
             || code == "BucketNotEmpty"
+            || code == "HostedZoneNotEmpty"
             || code.ends_with(".InUse")
             || code == "ResourceInUse"
         {
@@ -126,6 +129,22 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     from_sdk("AWS EC2", operation, err)
+}
+
+/// Shorthand for Elastic Load Balancing calls.
+pub fn elb<E>(operation: &str, err: SdkError<E, HttpResponse>) -> CloudError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    from_sdk("AWS ELB", operation, err)
+}
+
+/// Shorthand for Route 53 calls.
+pub fn route53<E>(operation: &str, err: SdkError<E, HttpResponse>) -> CloudError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    from_sdk("AWS Route 53", operation, err)
 }
 
 /// Shorthand for RDS calls.

@@ -1,6 +1,7 @@
-//! The AWS backend: EC2 for networks, subnets, firewalls and instances, S3 for buckets, RDS,
-//! ElastiCache and KMS for databases, caches and keys, through the official Rust SDK. One
-//! [`AwsRegion`] holds the clients of one region.
+//! The AWS backend: EC2 for networks, subnets, firewalls, instances and NAT gateways, S3 for
+//! buckets, Elastic Load Balancing v2 for load balancers, Route 53 for DNS, and RDS, ElastiCache
+//! and KMS for databases, caches and keys, through the official Rust SDK. One [`AwsRegion`] holds
+//! the clients of one region.
 
 mod client;
 pub mod errors;
@@ -17,6 +18,10 @@ pub struct AwsRegion {
     pub(crate) ec2: aws_sdk_ec2::Client,
     /// S3 client.
     pub(crate) s3: aws_sdk_s3::Client,
+    /// Elastic Load Balancing v2 client.
+    pub(crate) elb: aws_sdk_elasticloadbalancingv2::Client,
+    /// Route 53 client (a global service, signed for us-east-1).
+    pub(crate) route53: aws_sdk_route53::Client,
     /// RDS client.
     pub(crate) rds: aws_sdk_rds::Client,
     /// ElastiCache client.

@@ -53,6 +53,15 @@ pub fn split(tags: &[Tag], named: bool) -> (Option<String>, Tags) {
     (name, out)
 }
 
+/// What makes tags `have` equal `want`: the keys to remove (in `have` only) and the tags to set
+/// (new in `want`, or with another value there). The provider's own keys ([`OWN_PREFIX`]) are
+/// never removed: every AWS service's tag sync (EC2, ELB, Route 53, KMS, RDS, ElastiCache) uses it.
+pub fn diff(have: &Tags, want: &Tags) -> (Vec<String>, Tags) {
+    let remove = have.keys().filter(|k| !k.starts_with(OWN_PREFIX) && !want.contains_key(*k)).cloned().collect();
+    let set = want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    (remove, set)
+}
+
 impl AwsRegion {
     /// Makes the tags of EC2 object `id` (currently `current`) equal `desired` plus Name.
     pub(crate) async fn sync_tags(
@@ -69,11 +78,10 @@ impl AwsRegion {
         let have: Tags = current
             .iter()
             .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
-            .filter(|(k, _)| !k.starts_with(OWN_PREFIX))
             .collect();
-        let remove: Vec<Tag> =
-            have.keys().filter(|k| !want.contains_key(*k)).map(|k| Tag::builder().key(k).build()).collect();
-        let set: Vec<Tag> = want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| tag(k, v)).collect();
+        let (remove, set) = diff(&have, &want);
+        let remove: Vec<Tag> = remove.iter().map(|k| Tag::builder().key(k).build()).collect();
+        let set: Vec<Tag> = set.iter().map(|(k, v)| tag(k, v)).collect();
         if !remove.is_empty() {
             self.ec2
                 .delete_tags()
@@ -169,5 +177,22 @@ mod tests {
         let (name, tags) = split(&raw, false);
         assert_eq!(name, None);
         assert_eq!(tags.len(), 2, "Name is an ordinary tag on unnamed kinds");
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn diff_removes_the_gone_sets_the_new_and_changed_and_keeps_the_providers_own() {
+        let have = tags(&[("team", "shop"), ("env", "dev"), ("old", "x"), (TOKEN_TAG, "abc"), (EXPIRES_TAG, "t")]);
+        let want = tags(&[("team", "shop"), ("env", "prod"), ("new", "y")]);
+        let (remove, set) = diff(&have, &want);
+        assert_eq!(remove, vec!["old".to_string()], "own tags are never removed");
+        assert_eq!(set, tags(&[("env", "prod"), ("new", "y")]), "unchanged tags are not sent");
+        assert_eq!(diff(&want, &want), (Vec::new(), Tags::new()), "equal tags: nothing to do");
+        let (remove, set) = diff(&Tags::new(), &want);
+        assert!(remove.is_empty());
+        assert_eq!(set, want);
     }
 }

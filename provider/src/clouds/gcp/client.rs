@@ -1,4 +1,4 @@
-//! GCP configuration: project, credentials, the Compute Engine and Cloud Storage base URLs
+//! GCP configuration: project, credentials, the Compute Engine, Cloud Storage and Cloud DNS base URLs
 //! (overridable like the Google provider's custom endpoints), retries, and long-running
 //! Compute operations polled with bounded backoff.
 
@@ -21,6 +21,8 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 pub const COMPUTE: &str = "https://compute.googleapis.com/compute/v1/";
 /// Cloud Storage JSON API base.
 pub const STORAGE: &str = "https://storage.googleapis.com/storage/v1/";
+/// Cloud DNS API base.
+pub const DNS: &str = "https://dns.googleapis.com/dns/v1/";
 /// Cloud SQL Admin API base (paths start `v1/`).
 pub const SQLADMIN: &str = "https://sqladmin.googleapis.com/";
 /// Memorystore for Redis API base (paths start `v1/`).
@@ -39,6 +41,8 @@ pub struct Settings {
     pub compute_endpoint: Option<String>,
     /// Cloud Storage base URL override.
     pub storage_endpoint: Option<String>,
+    /// Cloud DNS base URL override.
+    pub dns_endpoint: Option<String>,
     /// Cloud SQL Admin base URL override.
     pub sqladmin_endpoint: Option<String>,
     /// Memorystore for Redis base URL override.
@@ -52,12 +56,15 @@ pub struct Settings {
 struct Shared {
     compute: url::Url,
     storage: url::Url,
+    dns: url::Url,
     /// Cloud SQL, Memorystore and Cloud KMS bases, each with its tokens.
     services: [(url::Url, Option<Arc<dyn TokenSource>>); 3],
     /// Tokens for Compute calls; `None`: unauthenticated (an emulator on this machine).
     compute_auth: Option<Arc<dyn TokenSource>>,
     /// Tokens for Cloud Storage calls.
     storage_auth: Option<Arc<dyn TokenSource>>,
+    /// Tokens for Cloud DNS calls.
+    dns_auth: Option<Arc<dyn TokenSource>>,
     http: reqwest::Client,
 }
 
@@ -91,6 +98,7 @@ impl GcpCloud {
             .get_or_init(|| async {
                 let compute = http::base_url(self.settings.compute_endpoint.as_deref().unwrap_or(COMPUTE), "compute")?;
                 let storage = http::base_url(self.settings.storage_endpoint.as_deref().unwrap_or(STORAGE), "storage")?;
+                let dns = http::base_url(self.settings.dns_endpoint.as_deref().unwrap_or(DNS), "dns")?;
                 let s = &self.settings;
                 let sql = http::base_url(s.sqladmin_endpoint.as_deref().unwrap_or(SQLADMIN), "sqladmin")?;
                 let redis = http::base_url(s.redis_endpoint.as_deref().unwrap_or(REDIS), "redis")?;
@@ -100,7 +108,7 @@ impl GcpCloud {
                 // credentials are configured explicitly; the others use the whole chain.
                 let explicit = self.has_explicit_credentials();
                 let local = |u: &url::Url| !explicit && http::is_loopback(u);
-                let chain = if [&compute, &storage, &sql, &redis, &kms].iter().all(|u| local(u)) {
+                let chain = if [&compute, &storage, &dns, &sql, &redis, &kms].iter().all(|u| local(u)) {
                     None
                 } else {
                     let source = auth::choose(self.settings.credentials.as_ref().map(crate::secret::Secret::expose))?;
@@ -109,9 +117,19 @@ impl GcpCloud {
                 let auth_for = |u: &url::Url| if local(u) { None } else { chain.clone() };
                 let compute_auth = auth_for(&compute);
                 let storage_auth = auth_for(&storage);
+                let dns_auth = auth_for(&dns);
                 let services =
                     [(sql.clone(), auth_for(&sql)), (redis.clone(), auth_for(&redis)), (kms.clone(), auth_for(&kms))];
-                Ok(Arc::new(Shared { compute, storage, services, compute_auth, storage_auth, http: client }))
+                Ok(Arc::new(Shared {
+                    compute,
+                    storage,
+                    dns,
+                    services,
+                    compute_auth,
+                    storage_auth,
+                    dns_auth,
+                    http: client,
+                }))
             })
             .await;
         r.clone().map_err(config_error)
@@ -133,8 +151,10 @@ impl GcpCloud {
             region: region.to_string(),
             compute_base: s.compute.clone(),
             storage_base: s.storage.clone(),
+            dns_base: s.dns.clone(),
             compute: Api::new(s.http.clone(), attempts, s.compute_auth.clone(), Arc::new(errors::Compute)),
             storage: Api::new(s.http.clone(), attempts, s.storage_auth.clone(), Arc::new(errors::Storage)),
+            dns: Api::new(s.http.clone(), attempts, s.dns_auth.clone(), Arc::new(errors::Dns)),
             sql_base: s.services[0].0.clone(),
             sql: Api::new(s.http.clone(), attempts, s.services[0].1.clone(), Arc::new(errors::Named("GCP Cloud SQL"))),
             redis_base: s.services[1].0.clone(),
@@ -169,6 +189,32 @@ impl GcpRegion {
     /// A Cloud Storage URL.
     pub fn storage_url(&self, path: &str, query: &[(&str, &str)]) -> url::Url {
         http::join(&self.storage_base, path, query)
+    }
+
+    /// A Cloud DNS URL under the project: `path` like "managedZones".
+    pub fn dns_url(&self, path: &str, query: &[(&str, &str)]) -> url::Url {
+        http::join(&self.dns_base, &format!("projects/{}/{path}", self.project), query)
+    }
+
+    /// GET of a Cloud DNS object; `None` when it is gone.
+    pub async fn dns_get(&self, path: &str, op: &str) -> Result<Option<Value>, CloudError> {
+        Ok(self.dns.get_opt(Call::new(Method::GET, self.dns_url(path, &[]), op)).await?.map(|r| r.json))
+    }
+
+    /// A Cloud DNS call with an optional body; its answer (Cloud DNS changes are applied
+    /// when answered, or reported as a change the caller reads back).
+    pub async fn dns_send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        op: &str,
+    ) -> Result<Value, CloudError> {
+        let mut call = Call::new(method, self.dns_url(path, &[]), op);
+        if let Some(b) = body {
+            call = call.json(b);
+        }
+        Ok(self.dns.send(call).await?.json)
     }
 
     /// GET of a Compute object; `None` when it is gone.

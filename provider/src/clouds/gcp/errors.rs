@@ -8,6 +8,8 @@ use crate::clouds::{CloudError, ErrorKind};
 pub struct Compute;
 /// Cloud Storage errors.
 pub struct Storage;
+/// Cloud DNS errors.
+pub struct Dns;
 /// The errors of another Google API (Cloud SQL, Memorystore, Cloud KMS), by service name.
 pub struct Named(pub &'static str);
 
@@ -59,6 +61,15 @@ impl ErrorReader for Compute {
 impl ErrorReader for Storage {
     fn service(&self) -> &'static str {
         "GCP Storage"
+    }
+    fn error(&self, operation: &str, reply: &Reply) -> CloudError {
+        read(self.service(), operation, reply)
+    }
+}
+
+impl ErrorReader for Dns {
+    fn service(&self) -> &'static str {
+        "GCP Cloud DNS"
     }
     fn error(&self, operation: &str, reply: &Reply) -> CloudError {
         read(self.service(), operation, reply)

@@ -1,6 +1,7 @@
-//! The GCP backend: Compute Engine for networks, subnetworks, firewall rules and VMs, Cloud
-//! Storage for buckets, Cloud SQL, Memorystore and Cloud KMS for databases, caches and keys,
-//! through their REST APIs. One [`GcpRegion`] serves one region.
+//! The GCP backend: Compute Engine for networks, subnetworks, firewall rules, VMs, load balancers
+//! and Cloud NAT, Cloud Storage for buckets, Cloud DNS for zones and records, Cloud SQL,
+//! Memorystore and Cloud KMS for databases, caches and keys, through their REST APIs. One
+//! [`GcpRegion`] serves one region.
 
 mod auth;
 mod client;
@@ -25,10 +26,14 @@ pub struct GcpRegion {
     pub(crate) compute_base: url::Url,
     /// Cloud Storage base URL.
     pub(crate) storage_base: url::Url,
+    /// Cloud DNS base URL.
+    pub(crate) dns_base: url::Url,
     /// Compute Engine calls.
     pub(crate) compute: Api,
     /// Cloud Storage calls.
     pub(crate) storage: Api,
+    /// Cloud DNS calls.
+    pub(crate) dns: Api,
     /// Cloud SQL Admin base URL.
     pub(crate) sql_base: url::Url,
     /// Cloud SQL Admin calls.

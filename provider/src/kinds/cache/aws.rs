@@ -230,7 +230,7 @@ impl Api<Cache> for AwsRegion {
         if have.tags != spec.tags
             && let Some(arn) = g.arn()
         {
-            let gone: Vec<String> = have.tags.keys().filter(|k| !spec.tags.contains_key(*k)).cloned().collect();
+            let (gone, set) = crate::clouds::aws::tags::diff(&have.tags, &spec.tags);
             if !gone.is_empty() {
                 self.elasticache
                     .remove_tags_from_resource()
@@ -240,12 +240,6 @@ impl Api<Cache> for AwsRegion {
                     .await
                     .map_err(|e| errors::elasticache("RemoveTagsFromResource", e))?;
             }
-            let set: Tags = spec
-                .tags
-                .iter()
-                .filter(|(k, v)| have.tags.get(*k) != Some(*v))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
             if !set.is_empty() {
                 self.elasticache
                     .add_tags_to_resource()

@@ -272,7 +272,7 @@ impl Api<Database> for AwsRegion {
         if have.tags != spec.tags
             && let Some(arn) = db.db_instance_arn()
         {
-            let gone: Vec<String> = have.tags.keys().filter(|k| !spec.tags.contains_key(*k)).cloned().collect();
+            let (gone, set) = crate::clouds::aws::tags::diff(&have.tags, &spec.tags);
             if !gone.is_empty() {
                 self.rds
                     .remove_tags_from_resource()
@@ -282,12 +282,6 @@ impl Api<Database> for AwsRegion {
                     .await
                     .map_err(|e| errors::rds("RemoveTagsFromResource", e))?;
             }
-            let set: Tags = spec
-                .tags
-                .iter()
-                .filter(|(k, v)| have.tags.get(*k) != Some(*v))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
             if !set.is_empty() {
                 self.rds
                     .add_tags_to_resource()

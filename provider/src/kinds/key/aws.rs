@@ -201,7 +201,7 @@ impl Api<Key> for AwsRegion {
             self.set_rotation(id, spec.rotation_days).await?;
         }
         let (have, _) = self.key_tags(id).await?;
-        let gone: Vec<String> = have.keys().filter(|k| !spec.tags.contains_key(*k)).cloned().collect();
+        let (gone, changed) = crate::clouds::aws::tags::diff(&have, &spec.tags);
         if !gone.is_empty() {
             self.kms
                 .untag_resource()
@@ -212,7 +212,7 @@ impl Api<Key> for AwsRegion {
                 .map_err(|e| errors::kms("UntagResource", e))?;
         }
         let mut set = Vec::new();
-        for (k, v) in spec.tags.iter().filter(|(k, v)| have.get(*k) != Some(*v)) {
+        for (k, v) in &changed {
             set.push(tag(k, v)?);
         }
         if !set.is_empty() {

@@ -138,8 +138,10 @@ impl Api<Network> for AwsRegion {
     async fn update(&self, id: &str, spec: &NetworkSpec) -> Result<(), CloudError> {
         let out = self.ec2.describe_vpcs().vpc_ids(id).send().await.map_err(|e| errors::ec2("DescribeVpcs", e))?;
         let current = out.vpcs().first().map(|v| v.tags().to_vec()).unwrap_or_default();
+        let cidr = out.vpcs().first().and_then(|v| v.cidr_block()).unwrap_or(&spec.cidr).to_string();
         self.sync_tags(id, &current, &spec.tags, Some(&spec.name)).await?;
-        self.ensure_gateway(id, &spec.name).await
+        self.ensure_gateway(id, &spec.name).await?;
+        self.sync_nat(id, &cidr, &spec.name, &spec.nat).await
     }
 
     async fn read(&self, id: &str) -> Result<Option<NetworkState>, CloudError> {
@@ -163,6 +165,7 @@ impl Api<Network> for AwsRegion {
         if let Some(igw) = self.vpc_gateway(id).await? {
             native.insert("internet_gateway_id".into(), igw);
         }
+        let nat = self.read_nat(id).await?;
         Ok(Some(NetworkState {
             id: id.to_string(),
             name: name.unwrap_or_default(),
@@ -170,6 +173,7 @@ impl Api<Network> for AwsRegion {
             tags: Some(user_tags),
             native,
             resource_group: None,
+            nat,
         }))
     }
 
@@ -190,6 +194,8 @@ impl Api<Network> for AwsRegion {
     }
 
     async fn delete(&self, id: &str, _spec: &NetworkSpec) -> Result<(), CloudError> {
+        // NAT first (its subnets and routes hold the VPC), found by its tags.
+        self.sync_nat(id, "", "", &super::nat::Nat::default()).await?;
         // Attached gateways, and one a create made but could not attach (it carries the
         // network's id as a tag).
         let mut gateways = self.vpc_gateways(id).await?;

@@ -74,6 +74,7 @@ impl Api<Network> for AzureRegion {
             tags: Some(groups::user_tags(&v)),
             resource_group: Some(rg),
             native,
+            nat: Default::default(),
         }))
     }
 

@@ -1,6 +1,7 @@
 //! Networks on GCP: a custom-mode VPC network (no automatic subnetworks). GCP networks have
 //! no address range of their own, so the range is recorded in the description; they carry
-//! no labels, so tags stay in Terraform state only.
+//! no labels, so tags stay in Terraform state only. NAT (a Cloud Router with Cloud NAT) is in
+//! `nat_gcp.rs`.
 
 use reqwest::Method;
 use serde_json::json;
@@ -29,6 +30,13 @@ pub(crate) fn network_name(id: &str) -> &str {
 /// replaces the network.
 pub(super) fn check_plan(plan: &mut Plan, diags: &mut Diagnostics) {
     diags.absorb(common::check_gcp_name(plan, crate::clouds::gcp::NAME_MAX));
+    if plan.planned.attr("nat").as_str() == Some("per_zone") {
+        diags.add_attribute_error(
+            AttributePath::attr("nat"),
+            "per_zone NAT is not possible on gcp",
+            "Cloud NAT is regional: one gateway serves every zone of the region. Use nat = \"single\".",
+        );
+    }
     if !plan.prior.is_null() && common::changed(plan, "name") {
         plan.requires_replace.push(AttributePath::attr("name"));
     }
@@ -57,11 +65,11 @@ impl Api<Network> for GcpRegion {
         Api::<Network>::update(self, id, spec).await
     }
 
-    async fn update(&self, id: &str, _spec: &NetworkSpec) -> Result<(), CloudError> {
+    async fn update(&self, id: &str, spec: &NetworkSpec) -> Result<(), CloudError> {
         // Name and range are fixed on GCP (the plan replaces the network when they change),
-        // and networks carry no labels: nothing to do but make sure it is there.
+        // and networks carry no labels: what changes is the NAT.
         match Api::<Network>::read(self, id).await? {
-            Some(_) => Ok(()),
+            Some(_) => self.sync_nat(network_name(id), &spec.nat).await,
             None => Err(CloudError::other("GCP Compute", "networks.get", format!("network {id} is gone"))),
         }
     }
@@ -83,6 +91,7 @@ impl Api<Network> for GcpRegion {
             tags: None,
             native,
             resource_group: None,
+            nat: self.read_nat(name).await?,
         }))
     }
 
@@ -99,6 +108,8 @@ impl Api<Network> for GcpRegion {
 
     async fn delete(&self, id: &str, _spec: &NetworkSpec) -> Result<(), CloudError> {
         let name = network_name(id);
+        // The NAT's router first: it holds the network.
+        self.delete_nat(name).await?;
         while_in_use(|| async {
             self.compute_op(Method::DELETE, &format!("global/networks/{name}"), &[], None, "networks.delete")
                 .await

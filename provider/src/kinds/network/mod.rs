@@ -5,6 +5,9 @@
 pub(crate) mod aws;
 pub(crate) mod azure;
 pub(crate) mod gcp;
+pub mod nat;
+mod nat_aws;
+mod nat_gcp;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +40,8 @@ pub struct NetworkSpec {
     pub tags: Tags,
     /// Azure only: the resource group to create the network in (default: one of its own).
     pub resource_group: Option<String>,
+    /// NAT for private subnets.
+    pub nat: nat::Nat,
 }
 
 /// What exists.
@@ -55,6 +60,8 @@ pub struct NetworkState {
     pub resource_group: Option<String>,
     /// Cloud-side identifiers and attributes worth showing.
     pub native: Native,
+    /// The NAT it has.
+    pub nat: nat::Nat,
 }
 
 #[derive(Deserialize)]
@@ -84,7 +91,7 @@ impl Kind for Network {
     type State = NetworkState;
 
     fn block() -> Block {
-        Block::new()
+        let block = Block::new()
             .markdown("A private network with one IPv4 range: an AWS VPC with an internet gateway for public subnets, a custom-mode GCP VPC network, or an Azure virtual network in a resource group.")
             .attribute(
                 Attribute::string("name")
@@ -99,7 +106,8 @@ impl Kind for Network {
                     .plan_modifier(RequiresReplace)
                     .description("IPv4 range, e.g. `10.2.0.0/16` (AWS: /16 to /28). Changing it replaces the network."),
             )
-            .attribute(common::resource_group_attribute())
+            .attribute(common::resource_group_attribute());
+        nat::attributes().into_iter().fold(block, Block::attribute)
     }
 
     fn api(region: &Region) -> Option<Arc<dyn Api<Self>>> {
@@ -118,11 +126,19 @@ impl Kind for Network {
             Some(Cloud::Azure) => common::azure_name_replaces(plan, place),
             None => {}
         }
+        let reserved = nat::plan(plan, place, diags);
+        nat::check_cloud(plan, place, diags);
         if let Some(cidr) = plan.planned.attr("cidr").as_str().and_then(|c| Cidr::parse(c).ok()) {
             let id = plan.planned.attr("id").as_str().map(str::to_string);
-            cidr_ledger::planned_network(id, cidr);
+            cidr_ledger::planned_network(id.clone(), cidr);
+            // The NAT subnets AWS makes count as the network's subnets: one of the user's
+            // that overlaps them is refused at plan.
+            for r in reserved {
+                let _ = cidr_ledger::planned_subnet(id.as_deref(), r);
+            }
         }
-        diags.absorb(common::plan_native(plan, false));
+        let nat_changed = common::changed(plan, "nat") || common::changed(plan, "nat_zones");
+        diags.absorb(common::plan_native(plan, nat_changed && !plan.prior.is_null()));
     }
 
     fn spec(state: &Object) -> Result<NetworkSpec, Diagnostics> {
@@ -132,6 +148,7 @@ impl Kind for Network {
             cidr: p.cidr,
             tags: common::planned_tags(state)?,
             resource_group: p.resource_group.into_known().flatten(),
+            nat: nat::of_state(state)?,
         })
     }
 
@@ -147,6 +164,7 @@ impl Kind for Network {
         if let Some(rg) = &n.resource_group {
             state.set_attr("resource_group", rg)?;
         }
+        nat::refresh(state, &n.nat)?;
         common::set_refreshed_tags_if_kept(ctx, state, n.tags.as_ref())?;
         common::set_ids(state, &n.id, Some(&n.native))
     }
@@ -178,5 +196,45 @@ mod tests {
             ("cidr", "10.0.0.0/16"),
         ]);
         assert!(d.iter().any(|e| e.contains("GCP")), "{d:?}");
+    }
+
+    #[test]
+    fn nat_is_refused_where_it_is_not_built_yet() {
+        let h = Harness::new();
+        let d = h.plan_errors::<Network>(&[
+            ("cloud", "azure"),
+            ("region", "us-east"),
+            ("name", "n"),
+            ("cidr", "10.0.0.0/16"),
+            ("nat", "single"),
+        ]);
+        assert!(
+            d.iter().any(|e| e.contains("nat is not possible on azure") && e.contains("exists on aws, gcp")),
+            "{d:?}"
+        );
+        let d = h.plan_errors::<Network>(&[
+            ("cloud", "gcp"),
+            ("region", "us-east"),
+            ("name", "n"),
+            ("cidr", "10.0.0.0/16"),
+            ("nat", "per_zone"),
+        ]);
+        assert!(d.iter().any(|e| e.contains("Cloud NAT is regional")), "{d:?}");
+        let p = h.plan::<Network>(&[
+            ("cloud", "gcp"),
+            ("region", "us-east"),
+            ("name", "n"),
+            ("cidr", "10.0.0.0/16"),
+            ("nat", "single"),
+        ]);
+        assert_eq!(p.attr("nat_gateways"), &tfplug::Value::from(1));
+        let p = h.plan::<Network>(&[
+            ("cloud", "aws"),
+            ("region", "us-east"),
+            ("name", "n"),
+            ("cidr", "10.0.0.0/16"),
+            ("nat", "single"),
+        ]);
+        assert_eq!(p.attr("nat_gateways"), &tfplug::Value::from(1));
     }
 }

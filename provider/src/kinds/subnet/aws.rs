@@ -185,7 +185,13 @@ impl Api<Subnet> for AwsRegion {
         if subnet.map_public_ip_on_launch() != Some(spec.public) {
             self.set_map_public_ip(id, spec.public).await?;
         }
-        if spec.public { self.make_public(id, &spec.network_id).await } else { self.make_private(id).await }
+        if spec.public {
+            self.make_public(id, &spec.network_id).await
+        } else {
+            self.make_private(id).await?;
+            // Through its zone's NAT gateway where the network has one per zone.
+            self.route_private_subnet(id, &spec.network_id, &spec.zone).await
+        }
     }
 
     async fn read(&self, id: &str) -> Result<Option<SubnetState>, CloudError> {
