@@ -2,12 +2,12 @@
 # `make bench`: runs every benchmark (release builds) and assembles BENCHMARKS.md from their
 # RESULTS.md files, so the file holds the figures of one run. Not part of `make test`.
 #   bash bench/run.sh            all
-#   bash bench/run.sh provider   one (provider | policy | policy-server | aws | query)
+#   bash bench/run.sh provider   one (provider | policy | policy-server | aws | query | drift)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 suites=("$@")
-[[ ${#suites[@]} -gt 0 ]] || suites=(provider policy policy-server aws query)
+[[ ${#suites[@]} -gt 0 ]] || suites=(provider policy policy-server aws query drift)
 for s in "${suites[@]}"; do
   echo "== bench/$s"
   bash "bench/$s/run.sh"
@@ -18,7 +18,7 @@ done
   echo "Produced by \`make bench\` (\`bash bench/run.sh\`) on the project's 2-core machine; each section names"
   echo "its own command and was measured side by side with the reference tool in the same run."
   # bench/provider/COMPARE.md: the last before/after run (bench/provider/run.sh --compare).
-  for f in provider/RESULTS provider/COMPARE policy/RESULTS policy-server/RESULTS aws/RESULTS query/RESULTS; do
+  for f in provider/RESULTS provider/COMPARE policy/RESULTS policy-server/RESULTS aws/RESULTS query/RESULTS drift/RESULTS; do
     if [[ -f bench/$f.md ]]; then
       echo
       sed 's/^# /## /' "bench/$f.md"
