@@ -1,9 +1,11 @@
-//! oppie_network, oppie_subnet, oppie_firewall, oppie_instance and oppie_bucket on Azure,
+//! oppie_network, oppie_subnet, oppie_firewall, oppie_instance, oppie_bucket, oppie_key,
+//! oppie_database and oppie_cache on Azure,
 //! through real Terraform 1.15.5 against a fake Resource Manager that checks every request
 //! against the published API description, and Azurite for blob containers: lifecycle,
 //! drift, faults, validation and credential-free planning. One test at a time.
 
 mod adopt;
+mod data;
 mod drift;
 mod fake;
 mod faults;

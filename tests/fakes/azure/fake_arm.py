@@ -255,6 +255,33 @@ class Fake:
             r["_power"] = "running"
         elif t == "microsoft.storage/storageaccounts":
             props.setdefault("primaryEndpoints", {"blob": f"https://{name}.blob.core.windows.net/"})
+        elif t == "microsoft.managedidentity/userassignedidentities":
+            seed = uuid.uuid5(uuid.NAMESPACE_URL, rid.lower())
+            props.setdefault("principalId", str(seed))
+            props.setdefault("clientId", str(uuid.uuid5(seed, "client")))
+            props.setdefault("tenantId", "00000000-0000-0000-0000-00000000fa4e")
+        elif t == "microsoft.keyvault/vaults":
+            props.setdefault("vaultUri", f"https://{name}.vault.azure.net/")
+            props.setdefault("enableSoftDelete", True)
+            props.setdefault("softDeleteRetentionInDays", 90)
+        elif t == "microsoft.keyvault/vaults/keys":
+            vault = rid.split("/")[-3]
+            version = uuid.uuid5(uuid.NAMESPACE_URL, rid.lower()).hex
+            props.setdefault("keyUri", f"https://{vault}.vault.azure.net/keys/{name}")
+            props.setdefault("keyUriWithVersion", f"https://{vault}.vault.azure.net/keys/{name}/{version}")
+        elif t in ("microsoft.dbforpostgresql/flexibleservers", "microsoft.dbformysql/flexibleservers"):
+            suffix = "postgres" if "postgres" in t else "mysql"
+            props.setdefault("fullyQualifiedDomainName", f"{name}.{suffix}.database.azure.com")
+            props["state"] = "Ready"
+            props.pop("administratorLoginPassword", None)  # never returned
+            props.pop("createMode", None)
+        elif t == "microsoft.cache/redisenterprise":
+            props.setdefault("hostName", f"{name}.{r.get('location', 'eastus')}.redis.azure.net")
+            props.setdefault("redisVersion", "7.4")
+            props["resourceState"] = "Running"
+        elif t == "microsoft.cache/redisenterprise/databases":
+            props.setdefault("port", 10000)
+            props["resourceState"] = "Running"
         return r
 
     def in_use(self, rid):
@@ -331,8 +358,12 @@ class Fake:
                 if vm is not None:
                     return arm_error(409, "OperationNotAllowed",
                                      "Disk resizing is allowed only when creating a VM or when the VM is deallocated.")
+            if t == "microsoft.keyvault/vaults/keys" and existing:
+                # Create-if-not-exist: an existing key comes back as it is, unchanged.
+                return 200, self.public(existing), {}
             r = self.shape(rid, body or {}, existing)
-            sync = t in ("microsoft.resources/resourcegroups", "microsoft.authorization/locks") or \
+            sync = t in ("microsoft.resources/resourcegroups", "microsoft.authorization/locks",
+                         "microsoft.managedidentity/userassignedidentities", "microsoft.keyvault/vaults/keys") or \
                 t.endswith("/blobservices") or t.endswith("/managementpolicies") or \
                 (method == "PATCH" and t == "microsoft.network/virtualnetworks")
             if sync:
@@ -382,8 +413,9 @@ class Fake:
                     disk = existing["properties"].get("storageProfile", {}).get("osDisk", {})
                     if disk.get("deleteOption") == "Delete":
                         self.resources().pop(disk.get("managedDisk", {}).get("id", "").lower(), None)
-            sync = t in ("microsoft.authorization/locks",) or t.endswith("/managementpolicies") or \
-                t == "microsoft.storage/storageaccounts"
+            sync = t in ("microsoft.authorization/locks", "microsoft.keyvault/vaults",
+                         "microsoft.managedidentity/userassignedidentities") or \
+                t.endswith("/managementpolicies") or t == "microsoft.storage/storageaccounts"
             if sync:
                 gone()
                 return 200, None, {}
@@ -500,6 +532,9 @@ class Handler(BaseHTTPRequestHandler):
                     body = json.loads(raw)
                 except ValueError:
                     problems.append("the body is not JSON")
+            if isinstance(body, dict) and isinstance(body.get("properties"), dict) \
+                    and "administratorLoginPassword" in body["properties"]:
+                entry["password"] = True  # that one was sent, never what it was
             if op and body is not None:
                 if "body" not in op:
                     problems.append(f"{op['name']} takes no body")

@@ -41,7 +41,36 @@ SOURCES = [
       "management_policies_create_or_update", "management_policies_get", "management_policies_delete"]),
     ("azure-mgmt-resource-locks", "azure.mgmt.resource.locks.operations._operations", "azure.mgmt.resource.locks.models",
      ["management_locks_create_or_update_by_scope", "management_locks_get_by_scope", "management_locks_delete_by_scope"]),
+    ("azure-mgmt-keyvault", "azure.mgmt.keyvault.operations._operations", "azure.mgmt.keyvault.models",
+     ["vaults_create_or_update", "vaults_get", "vaults_update", "vaults_delete", "vaults_list_by_resource_group",
+      "vaults_list_by_subscription", "vaults_get_deleted", "keys_create_if_not_exist", "keys_get"]),
+    ("azure-mgmt-postgresqlflexibleservers", "azure.mgmt.postgresqlflexibleservers.operations._operations",
+     "azure.mgmt.postgresqlflexibleservers.models",
+     ["servers_create_or_update", "servers_get", "servers_update", "servers_delete", "servers_list_by_resource_group",
+      "servers_list_by_subscription"], "postgresql_"),
+    # Packages of the older layout: one module per operation group, build functions without
+    # the group's name (the fifth item is the prefix that gives them one).
+    ("azure-mgmt-mysqlflexibleservers", "azure.mgmt.mysqlflexibleservers.operations._servers_operations",
+     "azure.mgmt.mysqlflexibleservers.models",
+     ["create", "get", "update", "delete", "list_by_resource_group", "list"], "mysql_servers_"),
+    ("azure-mgmt-msi", "azure.mgmt.msi.v2024_11_30.operations._user_assigned_identities_operations",
+     "azure.mgmt.msi.v2024_11_30.models", ["create_or_update", "get", "delete"], "user_assigned_identities_"),
+    ("azure-mgmt-redisenterprise", "azure.mgmt.redisenterprise.operations._redis_enterprise_operations",
+     "azure.mgmt.redisenterprise.models",
+     ["create", "get", "update", "delete", "list_by_resource_group", "list"], "redis_enterprise_"),
+    ("azure-mgmt-redisenterprise", "azure.mgmt.redisenterprise.operations._databases_operations",
+     "azure.mgmt.redisenterprise.models", ["create", "get", "update", "delete"],
+     "redis_enterprise_databases_"),
 ]
+
+# Model names are prefixed with this for the packages after the first five (two packages may
+# both have a `Server` or a `Sku`); the first five keep bare names, as arm-api.json has them.
+NS = ""
+
+
+def model_name(c):
+    return NS + c.__name__
+
 
 BUILD = re.compile(r"^def build_(\w+)_request\(", re.M)
 
@@ -57,8 +86,9 @@ def builds(source):
     for i, (start, name) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(source)
         body = source[start:end]
-        # `_url = "..."`, `_url = kwargs.pop("template_url", "...")` or, for a long one, `_url = (\n "..."\n)`.
-        url = re.search(r'_url = (?:kwargs\.pop\("template_url", |\(\s*)?"([^"]+)"', body)
+        # `_url = "..."`, `_url = kwargs.pop("template_url", "...")` (on one line or three) or, for a
+        # long one, `_url = (\n "..."\n)`.
+        url = re.search(r'_url = (?:kwargs\.pop\(\s*"template_url",\s*|\(\s*)?"([^"]+)"', body)
         method = re.search(r'HttpRequest\(method="(\w+)"', body)
         api = re.search(r'api-version", "([0-9a-z-]+)"', body)
         if url and method:
@@ -108,7 +138,7 @@ def type_of(t, models, todo):
         return {"type": "string"}
     if inspect.isclass(t) and hasattr(t, "_is_model"):
         todo.append(t)
-        return {"type": "model", "model": t.__name__}
+        return {"type": "model", "model": model_name(t)}
     return {"type": "any"}
 
 
@@ -123,7 +153,7 @@ def msrest_type(t, models_module, models, todo):
         return {"type": simple[t]}
     if hasattr(models_module, t):
         todo.append(getattr(models_module, t))
-        return {"type": "model", "model": t}
+        return {"type": "model", "model": NS + t}
     return {"type": "any"}
 
 
@@ -132,10 +162,10 @@ def describe_msrest(c, models, todo):
     readonly = {k for k, v in getattr(c, "_validation", {}).items() if v.get("readonly")}
     mod = sys.modules[c.__module__]
     root = {"properties": {}}
-    models[c.__name__] = root
+    models[model_name(c)] = root
     for attr, m in c._attribute_map.items():
         parts = m["key"].replace("\\.", "\0").split(".")
-        node, name = root, c.__name__
+        node, name = root, model_name(c)
         for part in parts[:-1]:
             name = f"{name}.{part}"
             if part not in node["properties"]:
@@ -151,7 +181,7 @@ def describe(cls, models):
     todo = [cls]
     while todo:
         c = todo.pop()
-        if c.__name__ in models:
+        if model_name(c) in models:
             continue
         if hasattr(c, "_attribute_map"):
             describe_msrest(c, models, todo)
@@ -166,12 +196,15 @@ def describe(cls, models):
                 rest = field._rest_name_input or attr
                 vis = field._visibility or ["read", "create", "update"]
                 props[rest] = {**type_of(hints.get(attr, typing.Any), models, todo), "visibility": sorted(vis)}
-        models[c.__name__] = {"properties": props}
+        models[model_name(c)] = {"properties": props}
 
 
 def main():
+    global NS
     operations, models = [], {}
-    for package, ops_module, models_module, wanted in SOURCES:
+    for i, (package, ops_module, models_module, wanted, *prefix) in enumerate(SOURCES):
+        prefix = prefix[0] if prefix else ""
+        NS = "" if i < 5 else package.removeprefix("azure-mgmt-") + "."
         mod = importlib.import_module(ops_module)
         source = inspect.getsource(mod)
         found, bodies = builds(source), body_models(source)
@@ -179,10 +212,11 @@ def main():
         for name in wanted:
             if name not in found:
                 sys.exit(f"{package}: no build_{name}_request")
-            op = {"name": name, "package": package, **found[name]}
-            model = bodies.get(name)
+            op = {"name": prefix + name, "package": package, **found[name]}
+            # Old-layout classes (ServersOperations) name the body's operation by group.
+            model = bodies.get(name) or next((m for op_name, m in bodies.items() if op_name.endswith("_" + name)), None)
             if model and op["method"] in ("PUT", "PATCH", "POST"):
-                op["body"] = model
+                op["body"] = NS + model
                 describe(getattr(model_mod, model), models)
             operations.append(op)
     json.dump({"source": "Microsoft's generated Azure SDKs for Python (see requirements.txt)",

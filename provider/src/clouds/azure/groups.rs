@@ -1,5 +1,6 @@
 //! Resource groups: the one Oppie makes for a network or bucket that names none (tagged with
-//! its owner, so deleting the owner deletes the group), and reading an id's group.
+//! its owner, so deleting the owner deletes the group), reading an id's group, and the delete
+//! lock that stands for `deletion_protection`.
 
 use serde_json::json;
 
@@ -87,6 +88,29 @@ impl AzureRegion {
             tracing::info!(group = rg, others = ?others, "resource group kept: other resources live in it");
         }
         Ok(())
+    }
+}
+
+/// The delete lock Oppie puts on a resource for `deletion_protection`.
+pub const DELETE_LOCK: &str = "providers/Microsoft.Authorization/locks/oppie-deletion-protection";
+
+impl AzureRegion {
+    /// Whether resource `scope` carries Oppie's delete lock.
+    pub(crate) async fn delete_locked(&self, scope: &str) -> Result<bool, CloudError> {
+        Ok(self.get(&format!("{scope}/{DELETE_LOCK}"), api::LOCKS, "managementLocks.get").await?.is_some())
+    }
+
+    /// Puts Oppie's delete lock on `scope` (`on`) or takes it off; `note` says why it is there.
+    pub(crate) async fn set_delete_lock(&self, scope: &str, on: bool, note: &str) -> Result<(), CloudError> {
+        let id = format!("{scope}/{DELETE_LOCK}");
+        match (on, self.delete_locked(scope).await?) {
+            (true, false) => {
+                let body = json!({"properties": {"level": "CanNotDelete", "notes": note}});
+                self.put(&id, api::LOCKS, body, "managementLocks.createOrUpdateByScope").await.map(|_| ())
+            }
+            (false, true) => self.delete(&id, api::LOCKS, "managementLocks.deleteByScope").await,
+            _ => Ok(()),
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The Azure backend: Azure Resource Manager for resource groups, virtual networks, subnets,
-//! network security groups, VMs and storage accounts, and Blob storage (Shared Key) for
+//! network security groups, VMs, storage accounts, key vaults, flexible servers and Managed
+//! Redis, and Blob storage (Shared Key) for
 //! containers, through their REST APIs. One [`AzureRegion`] serves one region.
 
 mod auth;
@@ -32,6 +33,16 @@ pub mod api {
     pub const STORAGE: &str = "2026-09-01";
     /// Microsoft.Authorization locks.
     pub const LOCKS: &str = "2020-05-01";
+    /// Microsoft.KeyVault vaults and their keys.
+    pub const KEYVAULT: &str = "2026-05-15";
+    /// Microsoft.ManagedIdentity user-assigned identities.
+    pub const IDENTITY: &str = "2024-11-30";
+    /// Microsoft.DBforPostgreSQL flexible servers.
+    pub const POSTGRES: &str = "2026-10-01";
+    /// Microsoft.DBforMySQL flexible servers.
+    pub const MYSQL: &str = "2024-12-30";
+    /// Microsoft.Cache Azure Managed Redis (redisEnterprise).
+    pub const REDIS: &str = "2025-07-01";
 }
 
 /// The clients of one subscription and region; implements every backend trait.

@@ -310,6 +310,14 @@ fn plan_cache(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>,
                     "Memorystore and Azure Managed Redis encrypt every cache at rest; remove encrypted = false.",
                 ));
             }
+            if c == Cloud::Azure && plan.planned.attr("subnet_ids").as_slice().is_some_and(|s| !s.is_empty()) {
+                diags.extend(common::not_on(
+                    c,
+                    path("subnet_ids"),
+                    "subnet_ids",
+                    "Azure Managed Redis joins a network through private endpoints, which this provider does not manage yet; remove subnet_ids (the cache keeps its TLS endpoint and access keys).",
+                ));
+            }
             if c == Cloud::Gcp && plan.planned.attr("subnet_ids").as_slice().is_some_and(|s| s.len() > 1) {
                 diags.add_attribute_error(
                     path("subnet_ids"),
@@ -337,7 +345,7 @@ fn plan_cache(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>,
 impl Kind for Cache {
     const TYPE: &'static str = "oppie_cache";
     const NOUN: &'static str = "cache";
-    const CLOUDS: &'static [Cloud] = &[Cloud::Aws, Cloud::Gcp];
+    const CLOUDS: &'static [Cloud] = &[Cloud::Aws, Cloud::Gcp, Cloud::Azure];
     const TIMEOUTS: [(Operation, Duration); 3] = [
         (Operation::Create, Duration::from_secs(2700)),
         (Operation::Update, Duration::from_secs(2700)),
@@ -355,7 +363,7 @@ impl Kind for Cache {
             .attribute(Attribute::string("size").required().description("A catalog size (`xs`..`xl`: `cache.t4g.micro`, a 1 GB Memorystore instance, `Balanced_B0`) or a native size. Changes in place."))
             .attribute(Attribute::string("node_type").computed().plan_modifier(UseStateForUnknown).description("The native size `size` resolved to."))
             .attribute(Attribute::bool("high_availability").optional().computed().description("A replica in another zone with automatic failover (Memorystore Standard tier; Azure high availability). Default from `tier`. Changing it replaces the cache."))
-            .attribute(Attribute::new("subnet_ids", Type::set(Type::String)).optional().description("Private placement: `oppie_subnet` ids (AWS: a cache subnet group of them; GCP: the network of the one subnet). Changing them replaces the cache."))
+            .attribute(Attribute::new("subnet_ids", Type::set(Type::String)).optional().description("Private placement: `oppie_subnet` ids (AWS: a cache subnet group of them; GCP: the network of the one subnet; not on Azure yet, where Managed Redis joins networks through private endpoints). Changing them replaces the cache."))
             .attribute(Attribute::new("firewall_ids", Type::set(Type::String)).optional().computed().plan_modifier(UseStateForUnknown).description("AWS: `oppie_firewall` ids (security groups) that apply; unset: the network's default security group. Changes in place."))
             .attribute(Attribute::bool("encrypted").default(true).plan_modifier(RequiresReplace).description("Encrypt data at rest (default true; GCP and Azure always do). Changing it replaces the cache."))
             .attribute(Attribute::string("key_id").optional().plan_modifier(RequiresReplace).description("The `id` of an `oppie_key` to encrypt at rest with. Changing it replaces the cache."))
@@ -374,7 +382,7 @@ impl Kind for Cache {
         match region {
             Region::Aws(r) => Some(r.clone()),
             Region::Gcp(r) => Some(r.clone()),
-            Region::Azure(_) => None,
+            Region::Azure(r) => Some(r.clone()),
         }
     }
 

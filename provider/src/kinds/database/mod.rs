@@ -367,7 +367,7 @@ fn int(v: &Value) -> Option<i64> {
 impl Kind for Database {
     const TYPE: &'static str = "oppie_database";
     const NOUN: &'static str = "database";
-    const CLOUDS: &'static [Cloud] = &[Cloud::Aws, Cloud::Gcp];
+    const CLOUDS: &'static [Cloud] = &[Cloud::Aws, Cloud::Gcp, Cloud::Azure];
     const TIMEOUTS: [(Operation, Duration); 3] = [
         (Operation::Create, Duration::from_secs(3600)),
         (Operation::Update, Duration::from_secs(3600)),
@@ -390,11 +390,11 @@ impl Kind for Database {
             .attribute(Attribute::string("version").optional().computed().description("Major version, e.g. `\"16\"` (postgres) or `\"8.0\"` (mysql), from the catalog's versions for the engine on the cloud; default the catalog's default. Upgrades are in place; a lower version replaces the database."))
             .attribute(Attribute::string("size").required().description("A catalog size (`xs`, `s`, `m`, `l`, `xl`), mapped per cloud and engine (xs: `db.t4g.micro`, `db-custom-1-3840`, `Standard_B1ms`), or a native size. Changes in place."))
             .attribute(Attribute::string("instance_class").computed().plan_modifier(UseStateForUnknown).description("The native size `size` resolved to."))
-            .attribute(Attribute::number("storage_gb").default(20).validator(int_between(20, 16384)).plan_modifier(replace_if_smaller("storage")).description("Allocated storage in GB (default 20). Grows in place; shrinking replaces the database."))
+            .attribute(Attribute::number("storage_gb").default(20).validator(int_between(20, 16384)).plan_modifier(replace_if_smaller("storage")).description("Allocated storage in GB (default 20; on Azure PostgreSQL, whose sizes are 32, 64, 128 ... 32768 GB, default 32). Grows in place; shrinking replaces the database."))
             .attribute(Attribute::number("max_storage_gb").optional().validator(int_between(21, 65536)).description("Let storage grow on its own up to this many GB (AWS storage autoscaling, Cloud SQL automatic storage increase; Azure storage auto-grow, whose limit is the SKU's). Unset: no automatic growth."))
             .attribute(Attribute::new("subnet_ids", Type::set(Type::String)).optional().description("Private placement: `oppie_subnet` ids (AWS: a DB subnet group of at least two, in two zones; GCP: their network, which needs private services access; Azure: one subnet delegated to the database service). Unset: the cloud's default network."))
             .attribute(Attribute::new("firewall_ids", Type::set(Type::String)).optional().computed().plan_modifier(UseStateForUnknown).description("AWS: `oppie_firewall` ids (security groups) that apply; unset: the network's default security group. Changes in place."))
-            .attribute(Attribute::new("allowed_sources", Type::set(Type::String)).optional().validator(super::checks::cidr_set()).description("GCP and Azure: address ranges allowed to reach the public endpoint (Cloud SQL authorized networks, Azure firewall rules); needs `publicly_accessible = true`."))
+            .attribute(Attribute::new("allowed_sources", Type::set(Type::String)).optional().validator(super::checks::cidr_set()).description("GCP: address ranges allowed to reach the public endpoint (Cloud SQL authorized networks); needs `publicly_accessible = true`. Not on Azure yet (flexible server firewall rules are not managed)."))
             .attribute(Attribute::bool("publicly_accessible").default(false).description("Give the database a public endpoint (default false)."))
             .attribute(Attribute::bool("encrypted").default(true).plan_modifier(RequiresReplace).description("Encrypt storage at rest (default true; GCP and Azure always encrypt). Changing it replaces the database."))
             .attribute(Attribute::string("key_id").optional().plan_modifier(RequiresReplace).description("The `id` of an `oppie_key` (or a native key) to encrypt storage with. Changing it replaces the database."))
@@ -418,7 +418,7 @@ impl Kind for Database {
         match region {
             Region::Aws(r) => Some(r.clone()),
             Region::Gcp(r) => Some(r.clone()),
-            Region::Azure(_) => None,
+            Region::Azure(r) => Some(r.clone()),
         }
     }
 

@@ -212,7 +212,14 @@ pub fn plan(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, d
                     "Only AWS places databases behind security groups; use allowed_sources (with publicly_accessible = true) or private placement with subnet_ids.",
                 ));
             }
-            if count("allowed_sources").is_some_and(|n| n > 0)
+            if c == Cloud::Azure && count("allowed_sources").is_some_and(|n| n > 0) {
+                diags.extend(common::not_on(
+                    Cloud::Azure,
+                    path("allowed_sources"),
+                    "allowed_sources",
+                    "Azure flexible server firewall rules are not managed by this provider yet: place the database in a delegated subnet (subnet_ids), or set publicly_accessible = true and add firewall rules with the azurerm provider.",
+                ));
+            } else if count("allowed_sources").is_some_and(|n| n > 0)
                 && plan.planned.attr("publicly_accessible").as_bool() == Some(false)
             {
                 diags.add_attribute_error(
@@ -273,6 +280,9 @@ pub fn plan(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, d
             if c == Cloud::Gcp {
                 diags.absorb(common::check_gcp_name(plan, 63));
             }
+            if c == Cloud::Azure && engine == Some(Engine::Postgres) {
+                plan_postgres_storage(plan, diags);
+            }
         }
         None => {}
     }
@@ -302,6 +312,30 @@ pub fn plan(ctx: &Context<Client>, plan: &mut Plan, place: Option<&Placement>, d
             .iter()
             .any(|a| common::changed(plan, a));
     diags.absorb(common::plan_native(plan, changed));
+}
+
+/// The storage sizes of Azure Database for PostgreSQL flexible servers, in GB.
+pub(super) const AZURE_POSTGRES_STORAGE_GB: [i64; 11] = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768];
+
+/// Azure PostgreSQL storage comes in fixed sizes: an unset size takes the smallest, 32 GB
+/// (the default 20 is no size there); any other must be one of them.
+fn plan_postgres_storage(plan: &mut Plan, diags: &mut Diagnostics) {
+    if !configured(plan, "storage_gb") {
+        // Keep what runs (it may have grown) once created.
+        let prior = int(plan.prior.attr("storage_gb")).filter(|_| !plan.prior.is_null());
+        diags.absorb(plan.planned.set_attr("storage_gb", &prior.unwrap_or(AZURE_POSTGRES_STORAGE_GB[0])));
+    } else if let Some(gb) = int(plan.planned.attr("storage_gb"))
+        && !AZURE_POSTGRES_STORAGE_GB.contains(&gb)
+    {
+        let next = AZURE_POSTGRES_STORAGE_GB.iter().find(|s| **s >= gb).copied().unwrap_or(32768);
+        diags.add_attribute_error(
+            path("storage_gb"),
+            "No such storage size on Azure",
+            format!(
+                "Azure Database for PostgreSQL flexible servers come with 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384 or 32768 GB of storage; use {next}."
+            ),
+        );
+    }
 }
 
 /// True when major version `a` is older than `b` (`"8.0"` < `"8.4"`, `"9"` < `"16"`).

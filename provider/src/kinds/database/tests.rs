@@ -91,9 +91,9 @@ fn shrinking_or_downgrading_replaces_growing_does_not() {
 }
 
 #[test]
-fn a_cloud_without_the_kinds_is_a_plan_error_naming_the_clouds_that_have_them() {
+fn azure_plans_the_three_kinds_from_the_catalog_and_refuses_what_it_lacks() {
     let h = Harness::new();
-    let attrs = [
+    let base = [
         ("cloud", "azure"),
         ("region", "us-east"),
         ("name", "shop-dev-db"),
@@ -102,27 +102,31 @@ fn a_cloud_without_the_kinds_is_a_plan_error_naming_the_clouds_that_have_them() 
         ("password_wo", "s3cret-canary"),
         ("password_wo_version", "1"),
     ];
-    let errors = h.plan_errors::<Database>(&attrs);
-    assert!(
-        errors.iter().any(|e| e.contains("oppie_database is not available on azure") && e.contains("aws, gcp")),
-        "{errors:?}"
-    );
-    let errors = h.plan_errors::<crate::kinds::cache::Cache>(&[
+    let p = h.plan::<Database>(&base);
+    assert_eq!(p.attr("instance_class").as_str(), Some("Standard_B1ms"));
+    assert_eq!(p.attr("storage_gb").as_number().and_then(|n| n.as_i64()), Some(32), "Azure PostgreSQL's smallest size");
+    assert_eq!(p.attr("final_snapshot").as_bool(), Some(false));
+    let with_azure = |extra: &[(&'static str, &'static str)]| {
+        let mut v = base.to_vec();
+        v.extend_from_slice(extra);
+        h.plan_errors::<Database>(&v)
+    };
+    let errors = with_azure(&[("storage_gb", "40")]);
+    assert!(errors.iter().any(|e| e.contains("use 64")), "{errors:?}");
+    let errors = with_azure(&[("manage_password", "true")]);
+    assert!(errors.iter().any(|e| e.contains("password_wo")), "no cloud-kept password on Azure: {errors:?}");
+    let errors = with_azure(&[("tier", "prod")]);
+    assert!(errors.iter().any(|e| e.contains("burstable")), "no HA on Standard_B sizes: {errors:?}");
+
+    let c = h.plan::<crate::kinds::cache::Cache>(&[
         ("cloud", "azure"),
         ("region", "us-east"),
         ("name", "shop-dev-c"),
         ("size", "xs"),
     ]);
-    assert!(
-        errors.iter().any(|e| e.contains("oppie_cache is not available on azure") && e.contains("aws, gcp")),
-        "{errors:?}"
-    );
-    let errors =
-        h.plan_errors::<crate::kinds::key::Key>(&[("cloud", "azure"), ("region", "us-east"), ("name", "shop-dev-k")]);
-    assert!(
-        errors.iter().any(|e| e.contains("oppie_key is not available on azure") && e.contains("aws, gcp")),
-        "{errors:?}"
-    );
+    assert_eq!(c.attr("node_type").as_str(), Some("Balanced_B0"));
+    let k = h.plan::<crate::kinds::key::Key>(&[("cloud", "azure"), ("region", "us-east"), ("name", "shop-dev-k")]);
+    assert_eq!(k.attr("rotation_days").as_number().and_then(|n| n.as_i64()), Some(365));
 }
 
 #[test]

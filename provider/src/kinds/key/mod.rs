@@ -110,7 +110,7 @@ fn path(name: &str) -> AttributePath {
 impl Kind for Key {
     const TYPE: &'static str = "oppie_key";
     const NOUN: &'static str = "key";
-    const CLOUDS: &'static [Cloud] = &[Cloud::Aws, Cloud::Gcp];
+    const CLOUDS: &'static [Cloud] = &[Cloud::Aws, Cloud::Gcp, Cloud::Azure];
     const TIMEOUTS: [(Operation, Duration); 3] = [
         (Operation::Create, Duration::from_secs(300)),
         (Operation::Update, Duration::from_secs(300)),
@@ -133,7 +133,7 @@ impl Kind for Key {
                 Attribute::number("rotation_days")
                     .default(365)
                     .validator(from_fn("0, or 90 to 2560", check_rotation))
-                    .description("Days between automatic rotations of the key material (default 365; 0: no automatic rotation). Changes in place."),
+                    .description("Days between automatic rotations of the key material (default 365; 0: no automatic rotation). Changes in place on AWS and GCP; on Azure a change replaces the key (Resource Manager never changes a key once made)."),
             )
             .attribute(
                 Attribute::number("deletion_window_days")
@@ -148,7 +148,7 @@ impl Kind for Key {
         match region {
             Region::Aws(r) => Some(r.clone()),
             Region::Gcp(r) => Some(r.clone()),
-            Region::Azure(_) => None,
+            Region::Azure(r) => Some(r.clone()),
         }
     }
 
@@ -167,6 +167,13 @@ impl Kind for Key {
                     _ => "Key Vault fixes the soft-delete retention when the vault is made; keep the value it was created with.",
                 },
             );
+        }
+        if place.is_some_and(|p| p.cloud == Cloud::Azure)
+            && !plan.prior.is_null()
+            && common::changed(plan, "rotation_days")
+        {
+            // Resource Manager makes a key only if it does not exist and never changes it.
+            plan.requires_replace.push(path("rotation_days"));
         }
         diags.absorb(common::plan_native(plan, false));
     }
@@ -228,8 +235,7 @@ mod tests {
     #[test]
     fn the_deletion_window_is_fixed_on_gcp_and_azure_only() {
         let h = Harness::new();
-        // Azure joins when oppie_key is on Azure (its plan is refused until then).
-        for (cloud, fixed) in [("aws", false), ("gcp", true)] {
+        for (cloud, fixed) in [("aws", false), ("gcp", true), ("azure", true)] {
             let planned = h.plan::<Key>(&[("cloud", cloud), ("region", "eu-west"), ("name", "shop-data")]);
             assert_eq!(planned.attr("rotation_days").as_number().and_then(|n| n.as_i64()), Some(365));
             let r = CloudResource::<Key>::new();
