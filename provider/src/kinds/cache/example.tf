@@ -1,5 +1,5 @@
 # import: shop-prod-sessions
-# import-hint: Import by the cloud's id: the ElastiCache replication group id, or `projects/<project>/locations/<region>/instances/<name>` on GCP (prefix `<region>/` for a region other than the provider's default)
+# import-hint: Import by the cloud's id: the ElastiCache replication group id, or `projects/<project>/locations/<region>/instances/<name>` on GCP (prefix `<region>/` for a region other than the provider's default), or on Azure the Managed Redis cluster's resource id
 resource "oppie_cache" "sessions" {
   name              = "shop-prod-sessions"
   size              = "s"
