@@ -47,8 +47,12 @@ resource "oppie_cache" "sessions" {{
 fn ids() -> (String, String, String, String) {
     let key_rg = group_id("shop-dev-data-rg");
     let vault = format!("{key_rg}/providers/Microsoft.KeyVault/vaults/shop-dev-data");
-    let db = format!("{}/providers/Microsoft.DBforPostgreSQL/flexibleServers/shop-dev-orders", group_id("shop-dev-orders-rg"));
-    let cache = format!("{}/providers/Microsoft.Cache/redisEnterprise/shop-dev-sessions", group_id("shop-dev-sessions-rg"));
+    let db = format!(
+        "{}/providers/Microsoft.DBforPostgreSQL/flexibleServers/shop-dev-orders",
+        group_id("shop-dev-orders-rg")
+    );
+    let cache =
+        format!("{}/providers/Microsoft.Cache/redisEnterprise/shop-dev-sessions", group_id("shop-dev-sessions-rg"));
     (format!("{vault}/keys/shop-dev-data"), vault, db, cache)
 }
 
@@ -91,8 +95,10 @@ fn data_stack_applies_resizes_imports_and_destroys_with_no_secret_in_state_or_lo
     assert_eq!(v["properties"]["softDeleteRetentionInDays"], 7);
     assert_eq!(v["properties"]["enablePurgeProtection"], true);
     assert_eq!(v["tags"]["team"], "data");
-    let identity =
-        format!("{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/shop-dev-data-user", group_id("shop-dev-data-rg"));
+    let identity = format!(
+        "{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/shop-dev-data-user",
+        group_id("shop-dev-data-rg")
+    );
     let principal = az.resource(&identity).expect("identity")["properties"]["principalId"].clone();
     assert_eq!(v["properties"]["accessPolicies"][0]["objectId"], principal, "the identity may use the key");
     let k = az.resource(&key_id).expect("key");
@@ -151,8 +157,10 @@ fn data_stack_applies_resizes_imports_and_destroys_with_no_secret_in_state_or_lo
     // Import all three by identity.
     tf.config(&current);
     let addresses = ["oppie_database.orders", "oppie_cache.sessions", "oppie_key.data"];
-    let found: Vec<(String, String)> =
-        addresses.iter().map(|a| (a.to_string(), tf.resource(a)["id"].as_str().unwrap_or_default().to_string())).collect();
+    let found: Vec<(String, String)> = addresses
+        .iter()
+        .map(|a| (a.to_string(), tf.resource(a)["id"].as_str().unwrap_or_default().to_string()))
+        .collect();
     tf.ok(&["state", "rm", "oppie_database.orders", "oppie_cache.sessions", "oppie_key.data"]);
     let imports: String = found
         .iter()
@@ -242,7 +250,8 @@ fn data_kinds_leave_no_orphans_or_twins_under_connection_drops() {
     let az = azure_test();
     let arm = FaultProxy::start(az.management().trim_end_matches('/'), &[]);
     let tf = az.terraform();
-    let provider = az.provider_with(&format!("{}/", arm.endpoint()), "").replace("max_attempts    = 4", "max_attempts    = 2");
+    let provider =
+        az.provider_with(&format!("{}/", arm.endpoint()), "").replace("max_attempts    = 4", "max_attempts    = 2");
     tf.config(&format!("{provider}{MATRIX_STACK}"));
     tf.init();
     use Step::{Create, FollowUp, Wait};

@@ -107,7 +107,9 @@ impl Api<Cache> for AzureRegion {
             let found = match identity_of_key(k) {
                 None => Err(refused(format!("key_id {k:?} is not a Key Vault key id: give an oppie_key id"))),
                 Some(identity) => match self.get(k, api::KEYVAULT, "keys.get").await {
-                    Ok(Some(key)) => Ok((key["properties"]["keyUri"].as_str().unwrap_or_default().to_string(), identity)),
+                    Ok(Some(key)) => {
+                        Ok((key["properties"]["keyUri"].as_str().unwrap_or_default().to_string(), identity))
+                    }
                     Ok(None) => Err(refused(format!("key {k} does not exist"))),
                     Err(e) => Err(e),
                 },
@@ -158,7 +160,11 @@ impl Api<Cache> for AzureRegion {
     }
 
     async fn list(&self, filter: &ListFilter) -> Result<Vec<Listed>, CloudError> {
-        let op = if filter.resource_group.is_some() { "redisEnterprise.listByResourceGroup" } else { "redisEnterprise.list" };
+        let op = if filter.resource_group.is_some() {
+            "redisEnterprise.listByResourceGroup"
+        } else {
+            "redisEnterprise.list"
+        };
         let items = self.list_in_region(CLUSTER, filter.resource_group.as_deref(), api::REDIS, op).await?;
         Ok(items.iter().filter(|v| filter.matches_tags(Some(&groups::user_tags(v)))).filter_map(arm_listed).collect())
     }
@@ -217,7 +223,8 @@ mod tests {
             "name": "shop-cache", "sku": {"name": "Balanced_B1"}, "tags": {"team": "web"},
             "properties": {"highAvailability": "Enabled", "hostName": "shop-cache.eastus.redis.azure.net", "redisVersion": "7.4.2"},
         });
-        let db = json!({"properties": {"clientProtocol": "Encrypted", "port": 10000, "persistence": {"rdbEnabled": true}}});
+        let db =
+            json!({"properties": {"clientProtocol": "Encrypted", "port": 10000, "persistence": {"rdbEnabled": true}}});
         let s = state_of(&c, &db, id).unwrap();
         assert_eq!(s.version.as_deref(), Some("7.4"));
         assert!(s.high_availability && s.transit_encryption && s.auth_enabled);

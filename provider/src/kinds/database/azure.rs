@@ -218,10 +218,7 @@ impl Api<Database> for AzureRegion {
                 .list_in_region(collection, filter.resource_group.as_deref(), api_version, &op(engine, what))
                 .await?;
             out.extend(
-                items
-                    .iter()
-                    .filter(|v| filter.matches_tags(Some(&groups::user_tags(v))))
-                    .filter_map(arm_listed),
+                items.iter().filter(|v| filter.matches_tags(Some(&groups::user_tags(v)))).filter_map(arm_listed),
             );
         }
         Ok(out)
@@ -259,9 +256,7 @@ fn state_of(s: &Value, id: &str, engine: Engine, locked: bool) -> Result<Databas
     };
     let identity = p["dataEncryption"]["primaryUserAssignedIdentityId"].as_str().unwrap_or_default();
     let key_id = match p["dataEncryption"]["type"].as_str() {
-        Some("AzureKeyVault") => {
-            p["dataEncryption"]["primaryKeyURI"].as_str().and_then(|u| key_id_of_uri(u, identity))
-        }
+        Some("AzureKeyVault") => p["dataEncryption"]["primaryKeyURI"].as_str().and_then(|u| key_id_of_uri(u, identity)),
         _ => None,
     };
     let subnet = p["network"]["delegatedSubnetResourceId"].as_str().filter(|s| !s.is_empty());
@@ -309,8 +304,14 @@ mod tests {
         assert_eq!(sku_tier("Standard_B1ms"), "Burstable");
         assert_eq!(sku_tier("Standard_D2ds_v5"), "GeneralPurpose");
         assert_eq!(sku_tier("Standard_E4ds_v5"), "MemoryOptimized");
-        assert_eq!(engine_of("/subscriptions/s/resourceGroups/r/providers/Microsoft.DBforMySQL/flexibleServers/x"), Engine::Mysql);
-        assert_eq!(engine_of("/subscriptions/s/resourceGroups/r/providers/Microsoft.DBforPostgreSQL/flexibleServers/x"), Engine::Postgres);
+        assert_eq!(
+            engine_of("/subscriptions/s/resourceGroups/r/providers/Microsoft.DBforMySQL/flexibleServers/x"),
+            Engine::Mysql
+        );
+        assert_eq!(
+            engine_of("/subscriptions/s/resourceGroups/r/providers/Microsoft.DBforPostgreSQL/flexibleServers/x"),
+            Engine::Postgres
+        );
     }
 
     #[test]

@@ -258,7 +258,10 @@ mod tests {
             Some(key)
         );
         assert_eq!(identity_of_key("arn:aws:kms:us-east-1:1:key/x"), None);
-        assert_eq!(vault_of(key), "/subscriptions/s/resourceGroups/kv-rg/providers/Microsoft.KeyVault/vaults/shop-data");
+        assert_eq!(
+            vault_of(key),
+            "/subscriptions/s/resourceGroups/kv-rg/providers/Microsoft.KeyVault/vaults/shop-data"
+        );
     }
 
     #[test]
