@@ -59,9 +59,18 @@ pub(super) struct ScanArgs {
     /// Exit 1 when an item is at or above this severity.
     #[arg(long, value_name = "SEVERITY", default_value = "low")]
     fail_on: Severity,
-    /// The history database.
-    #[arg(long, value_name = "PATH", default_value = ".oppie/drift.db")]
-    db: PathBuf,
+    /// The history store: a SQLite file, or a PostgreSQL URL (`postgres://USER:PASSWORD@HOST/DB`,
+    /// through a socket or a loopback address) shared by a team's scanners. Also from
+    /// OPPIE_DRIFT_STORE, which keeps a password off the command line.
+    #[arg(
+        long,
+        alias = "db",
+        value_name = "PATH|URL",
+        default_value = ".oppie/drift.db",
+        env = "OPPIE_DRIFT_STORE",
+        hide_env_values = true
+    )]
+    pub(super) store: String,
     /// Do not record this scan in the history.
     #[arg(long, conflicts_with = "notify")]
     no_history: bool,
@@ -173,7 +182,7 @@ pub(super) fn scan_once(
         let managed = drift.items.len();
         let mut adopts = Vec::new();
         if args.unmanaged {
-            let found = unmanaged_in(terraform, dir, &text, drift.prior_state.as_ref())?;
+            let found = unmanaged_in(terraform, dir, &drift)?;
             drift.items.extend(found.items.into_iter().map(|mut i| {
                 i.source = source.clone();
                 i
@@ -223,7 +232,7 @@ pub(super) fn scan_once(
     let webhook = args.notify.as_deref().map(oppie::notify::Webhook::parse).transpose()?;
     let mut alert_failed = false;
     if !args.no_history {
-        let mut history = History::open(&args.db)?;
+        let mut history = History::open_store(&args.store)?;
         let now = time::OffsetDateTime::now_utc();
         for s in &scanned {
             let delta = history.record(&history_source(&s.source), &s.items, now)?;
@@ -252,17 +261,12 @@ pub(super) fn scan_once(
 fn unmanaged_in(
     terraform: &Terraform,
     dir: &Path,
-    plan: &str,
-    state: Option<&serde_json::Value>,
+    drift: &oppie::drift::PlanDrift,
 ) -> anyhow::Result<oppie::drift::unmanaged::Unmanaged> {
     use oppie::drift::unmanaged;
     let own = unmanaged::query_files(dir).with_context(|| format!("reading {}", dir.display()))?;
-    let generated = if own.is_empty() {
-        let plan: serde_json::Value = serde_json::from_str(plan).context("reading the refresh-only plan")?;
-        unmanaged::query_for_plan(&plan)
-    } else {
-        None
-    };
+    let generated =
+        if own.is_empty() { unmanaged::query_for_plan(drift.prior_state.as_ref(), &drift.config_types) } else { None };
     if own.is_empty() && generated.is_none() {
         tracing::warn!(
             "{}: no .tfquery.hcl and no listable oppie_* resource: nothing to list for --unmanaged",
@@ -273,7 +277,7 @@ fn unmanaged_in(
     let text = terraform.query_json(dir, generated.as_deref())?;
     let found =
         unmanaged::parse_query_json(&text).with_context(|| format!("listing the clouds from {}", dir.display()))?;
-    let managed = unmanaged::managed_ids(state);
+    let managed = unmanaged::managed_ids(drift.prior_state.as_ref());
     Ok(unmanaged::unmanaged(&found, &managed, "registry.terraform.io/oppie/oppie"))
 }
 

@@ -125,7 +125,7 @@ impl Client {
             Url::parse(api_url.trim()).map_err(|e| Error::Url(format!("--api-url {api_url:?} is not a URL: {e}")))?;
         match api.scheme() {
             "https" => {}
-            "http" if is_loopback(&api) => {}
+            "http" if crate::net::is_loopback(&api) => {}
             "http" => {
                 return Err(Error::Url(format!(
                     "--api-url {api_url} is plain HTTP, and the token is only sent over HTTPS (or to a loopback address on this machine): use https://"
@@ -307,18 +307,6 @@ fn next_link(header: &str) -> Option<&str> {
             })
             .then_some(target)
     })
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host_str() {
-        Some("localhost") => true,
-        Some(host) => host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-        None => false,
-    }
 }
 
 /// A transport error with its causes (reqwest's own text is only the outermost).
