@@ -79,6 +79,20 @@ pub(super) struct ScanArgs {
     /// http to loopback only. Also from OPPIE_NOTIFY_URL.
     #[arg(long, value_name = "URL", env = "OPPIE_NOTIFY_URL", hide_env_values = true)]
     notify: Option<String>,
+    /// Keep one GitHub issue per scanned directory in OWNER/REPO: opened when it drifts, updated in
+    /// place (found again by a hidden marker naming the directory as given here), closed when no
+    /// drift is left. The token comes from GITHUB_TOKEN (`permissions: issues: write`).
+    #[arg(long, value_name = "OWNER/REPO")]
+    github_issue: Option<String>,
+    /// The GitHub REST API for --github-issue (GitHub Enterprise: https://HOST/api/v3).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        requires = "github_issue"
+    )]
+    github_api_url: String,
     /// Write the accept patches (printed as unified diffs) into the .tf files.
     #[arg(long)]
     write: bool,
@@ -132,6 +146,8 @@ fn scan(mut args: ScanArgs) -> anyhow::Result<u8> {
     if args.unmanaged {
         terraform.require_query()?;
     }
+    // Checked before scanning: a bad repository or a missing token is not found after the scan.
+    github_issues(&args)?;
     let done = scan_once(&args, policies.as_ref(), &terraform)?;
     let rendered = done.report.render(args.format);
     match &args.output {
@@ -246,6 +262,17 @@ pub(super) fn scan_once(
             }
         }
     }
+    if let Some(issues) = github_issues(args)? {
+        for s in &scanned {
+            match issues.sync(&s.source, &s.items) {
+                Ok(synced) => report_synced(&s.source, &synced),
+                Err(e) => {
+                    eprintln!("error: --github-issue: {e}");
+                    alert_failed = true;
+                }
+            }
+        }
+    }
     if args.write {
         let mut written = 0;
         for patches in &patch_sets {
@@ -254,6 +281,28 @@ pub(super) fn scan_once(
         eprintln!("wrote the accept patches into {written} file(s)");
     }
     Ok(ScanDone { report: Report { scanned, fail_on: args.fail_on }, alert_failed })
+}
+
+/// The issue keeper of `--github-issue`, with the token from GITHUB_TOKEN.
+pub(super) fn github_issues(args: &ScanArgs) -> anyhow::Result<Option<oppie::github_issue::Issues>> {
+    let Some(repo) = &args.github_issue else { return Ok(None) };
+    let token = std::env::var("GITHUB_TOKEN").unwrap_or_default();
+    anyhow::ensure!(
+        !token.trim().is_empty(),
+        "--github-issue needs a token in GITHUB_TOKEN (in a workflow: `env: GITHUB_TOKEN: ${{{{ github.token }}}}` with `permissions: issues: write`)"
+    );
+    Ok(Some(oppie::github_issue::Issues::new(repo, &args.github_api_url, token)?))
+}
+
+fn report_synced(source: &str, synced: &oppie::github_issue::Synced) {
+    use oppie::github_issue::Synced;
+    match synced {
+        Synced::Nothing => {}
+        Synced::Opened(i) => eprintln!("{source}: opened issue #{} {}", i.number, i.html_url),
+        Synced::Updated(i) => eprintln!("{source}: updated issue #{} {}", i.number, i.html_url),
+        Synced::Closed(i) => eprintln!("{source}: no drift left, closed issue #{} {}", i.number, i.html_url),
+        Synced::Unchanged(i) => tracing::info!("{source}: issue #{} unchanged", i.number),
+    }
 }
 
 /// The objects `terraform query` finds in `dir` that its state does not manage: items, resources
