@@ -4,7 +4,10 @@
 //! (or `nobody`), since initdb refuses root.
 //!
 //! Without the server binaries the tests print one line and skip, unless `OPPIE_REQUIRE_POSTGRES=1`
-//! (`.ci/run` sets it): then a missing server fails them.
+//! (`.ci/run` sets it): then a missing server fails them. Also included by path into the moto
+//! end-to-end drift test (tests/e2e/oppie_drift.rs).
+// Each test crate that includes this uses a part of it.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
