@@ -7,7 +7,8 @@ import data.oppie.lib
 # METADATA
 # title: Unencrypted database storage
 # description: >-
-#   A database, cache or search cluster stores data unencrypted: oppie_database encrypted = false, RDS/Aurora/
+#   A database, cache or search cluster stores data unencrypted: oppie_database or oppie_cache encrypted =
+#   false, RDS/Aurora/
 #   Neptune/DocumentDB storage_encrypted = false, Redshift encrypted = false, ElastiCache at_rest_encryption_enabled
 #   = false, or an Elasticsearch/OpenSearch domain with encrypt_at_rest disabled. Encryption can only be chosen at
 #   creation, so fix it before the first apply. Cloud SQL and Azure databases are always encrypted.
@@ -21,6 +22,7 @@ import data.oppie.lib
 #     - SOC2 CC6.1
 #   resource_types:
 #     - oppie_database
+#     - oppie_cache
 #     - aws_db_instance
 #     - aws_rds_cluster
 #     - aws_neptune_cluster
@@ -37,6 +39,7 @@ deny contains result if {
 # resource type -> boolean attribute that must not be false
 _flags := {
 	"oppie_database": "encrypted",
+	"oppie_cache": "encrypted",
 	"aws_db_instance": "storage_encrypted",
 	"aws_rds_cluster": "storage_encrypted",
 	"aws_neptune_cluster": "storage_encrypted",

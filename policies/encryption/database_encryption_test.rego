@@ -27,3 +27,8 @@ test_elasticsearch_domain if {
 test_state_database_checked if {
 	count(rule.deny) == 1 with input as t.state([t.state_resource("aws_rds_cluster", {"storage_encrypted": false})])
 }
+
+test_oppie_cache_unencrypted_denied if {
+	t.paths(rule.deny) == {["encrypted"]} with input as t.plan([t.create("oppie_cache", {"encrypted": false})])
+	count(rule.deny) == 0 with input as t.plan([t.create("oppie_cache", {"encrypted": true})])
+}

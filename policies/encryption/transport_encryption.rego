@@ -7,8 +7,9 @@ import data.oppie.lib
 # METADATA
 # title: Unencrypted or weakly encrypted transport
 # description: >-
-#   An Azure storage account accepts plain HTTP or TLS older than 1.2, or a Cloud SQL instance accepts unencrypted
-#   connections. Require HTTPS/TLS 1.2 and SSL-only database connections.
+#   An Azure storage account accepts plain HTTP or TLS older than 1.2, a Cloud SQL instance accepts unencrypted
+#   connections, or an oppie_cache or ElastiCache replication group turns TLS between clients and the cache off.
+#   Require HTTPS/TLS 1.2, SSL-only database connections and TLS to caches.
 # scope: rule
 # custom:
 #   id: OPP-ENC-006
@@ -22,6 +23,8 @@ import data.oppie.lib
 #   resource_types:
 #     - azurerm_storage_account
 #     - google_sql_database_instance
+#     - oppie_cache
+#     - aws_elasticache_replication_group
 deny contains result if {
 	some f in _findings
 	result := f
@@ -55,3 +58,13 @@ _findings contains lib.finding(rc, path, msg) if {
 _plaintext_allowed("ssl_mode", "ALLOW_UNENCRYPTED_AND_ENCRYPTED") := true
 
 _plaintext_allowed("require_ssl", false) := true
+
+# Caches carry session tokens and cached rows; without TLS anyone on the network path reads them.
+_cache_tls := {"oppie_cache": "transit_encryption", "aws_elasticache_replication_group": "transit_encryption_enabled"}
+
+_findings contains lib.finding(rc, [attr], msg) if {
+	some type, attr in _cache_tls
+	some rc in lib.resources(type)
+	lib.known_false(rc, [attr])
+	msg := sprintf("%s talks to clients without TLS; set %s = true.", [lib.address(rc), attr])
+}

@@ -27,3 +27,15 @@ test_cloud_sql_ssl if {
 	unknown := t.create_unknown("google_sql_database_instance", {}, {"settings": true})
 	count(rule.deny) == 0 with input as t.plan([unknown])
 }
+
+test_cache_without_tls_denied if {
+	t.paths(rule.deny) == {["transit_encryption"]} with input as t.plan([t.create("oppie_cache", {"transit_encryption": false})])
+	doc := t.plan([t.create("aws_elasticache_replication_group", {"transit_encryption_enabled": false})])
+	t.paths(rule.deny) == {["transit_encryption_enabled"]} with input as doc
+}
+
+test_cache_with_tls_passes if {
+	count(rule.deny) == 0 with input as t.plan([t.create("oppie_cache", {"transit_encryption": true})])
+	count(rule.deny) == 0 with input as t.plan([t.create("aws_elasticache_replication_group", {"transit_encryption_enabled": true})])
+	count(rule.deny) == 0 with input as t.plan([t.create_unknown("oppie_cache", {}, {"transit_encryption": true})])
+}

@@ -7,9 +7,10 @@ import data.oppie.lib
 # METADATA
 # title: Encryption key rotation off
 # description: >-
-#   A customer-managed symmetric key does not rotate automatically: an aws_kms_key with enable_key_rotation =
-#   false, a google_kms_crypto_key without rotation_period or rotating less often than
-#   config.max_key_rotation_days (default 90), or an azurerm_key_vault_key without a rotation_policy.
+#   A customer-managed symmetric key does not rotate automatically: an oppie_key with rotation_days = 0, an
+#   aws_kms_key with enable_key_rotation = false, a google_kms_crypto_key without rotation_period or rotating
+#   less often than config.max_key_rotation_days (default 90), or an azurerm_key_vault_key without a
+#   rotation_policy.
 # scope: rule
 # custom:
 #   id: OPP-KMS-001
@@ -21,6 +22,7 @@ import data.oppie.lib
 #     - CIS Azure 8.8
 #     - SOC2 CC6.1
 #   resource_types:
+#     - oppie_key
 #     - aws_kms_key
 #     - google_kms_crypto_key
 #     - azurerm_key_vault_key
@@ -63,4 +65,11 @@ _findings contains lib.finding(rc, ["rotation_policy"], msg) if {
 	some rc in lib.resources("azurerm_key_vault_key")
 	lib.known_empty(rc, ["rotation_policy"])
 	msg := sprintf("%s has no rotation_policy; add one with automatic rotation.", [lib.address(rc)])
+}
+
+# The provider's default (365 days) rotates on every cloud; 0 turns rotation off.
+_findings contains lib.finding(rc, ["rotation_days"], msg) if {
+	some rc in lib.resources("oppie_key")
+	lib.known_number(rc, ["rotation_days"]) == 0
+	msg := sprintf("%s does not rotate; set rotation_days to the days between rotations (the default is 365).", [lib.address(rc)])
 }

@@ -32,3 +32,13 @@ test_azure_key_rotation_policy if {
 	count(rule.deny) == 1 with input as t.plan([t.create("azurerm_key_vault_key", {"rotation_policy": []})])
 	count(rule.deny) == 0 with input as t.plan([t.create("azurerm_key_vault_key", {"rotation_policy": [{"expire_after": "P90D"}]})])
 }
+
+test_oppie_key_rotation_off_denied if {
+	doc := t.plan([t.create("oppie_key", {"cloud": "aws", "rotation_days": 0})])
+	t.paths(rule.deny) == {["rotation_days"]} with input as doc
+}
+
+test_oppie_key_default_rotation_passes if {
+	count(rule.deny) == 0 with input as t.plan([t.create("oppie_key", {"cloud": "gcp", "rotation_days": 365})])
+	count(rule.deny) == 0 with input as t.plan([t.create_unknown("oppie_key", {}, {"rotation_days": true})])
+}
