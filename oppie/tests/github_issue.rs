@@ -168,4 +168,11 @@ fn no_token_or_a_plain_http_api_is_refused_before_scanning() {
     let (code, text) = drift(work.path(), "http://github.example.com/api/v3", &[plan.to_str().unwrap()], Some(TOKEN));
     assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("use https://"), "{text}");
+    // Actions sets GITHUB_API_URL in every job: without --github-issue it changes nothing.
+    let out = Command::new(env!("CARGO_BIN_EXE_oppie"))
+        .args(["drift", "--no-policy", "--no-history", "--plan", plan.to_str().unwrap()])
+        .env("GITHUB_API_URL", "https://api.github.com")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -84,14 +84,9 @@ pub(super) struct ScanArgs {
     /// drift is left. The token comes from GITHUB_TOKEN (`permissions: issues: write`).
     #[arg(long, value_name = "OWNER/REPO")]
     github_issue: Option<String>,
-    /// The GitHub REST API for --github-issue (GitHub Enterprise: https://HOST/api/v3).
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "GITHUB_API_URL",
-        default_value = "https://api.github.com",
-        requires = "github_issue"
-    )]
+    /// The GitHub REST API for --github-issue (GitHub Enterprise: https://HOST/api/v3). Not
+    /// `requires`: Actions sets GITHUB_API_URL in every job, also those without --github-issue.
+    #[arg(long, value_name = "URL", env = "GITHUB_API_URL", default_value = "https://api.github.com")]
     github_api_url: String,
     /// Write the accept patches (printed as unified diffs) into the .tf files.
     #[arg(long)]

@@ -11,7 +11,7 @@ use postgres::{Client, Config, NoTls};
 use super::{Backend, Cell, HistoryError, Param, schema};
 
 /// The advisory-lock class of oppie's drift history (the first key of the two-key locks).
-const LOCK_CLASS: i32 = 0x0dd1_f7;
+const LOCK_CLASS: i32 = 0x000d_d1f7;
 
 /// Whether `spec` is a PostgreSQL URL rather than a file path.
 pub fn is_url(spec: &str) -> bool {
