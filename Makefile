@@ -1,6 +1,7 @@
 # Oppie: `make demo` and `make test` do all setup on a fresh machine.
 # Tools go to .tools/ (git-ignored): Terraform 1.15.5 and 1.0.3, a Python venv
-# with the cloud emulators, and a filesystem mirror holding the provider build.
+# with the cloud emulators, and a filesystem mirror holding the provider build. Debian's
+# PostgreSQL server (for the drift history-store tests) is installed system-wide when root.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -21,12 +22,16 @@ DEMO_DIR   := $(TOOLS)/demo
 export OPPIE_CORPUS_DIR ?= $(shell d="$(CURDIR)/../shared/corpus/plans"; o=$$(git config --get remote.origin.url 2>/dev/null); \
   if [ ! -d "$$d" ] && [ -n "$$o" ] && [ -d "$$o/../shared/corpus/plans" ]; then d=$$(cd "$$o/../shared/corpus/plans" && pwd); fi; echo "$$d")
 
-.PHONY: help tools build install test test-unit test-e2e lint demo bench clean print-corpus
+.PHONY: help tools postgres build install test test-unit test-e2e lint demo bench clean print-corpus
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
 
-tools: $(TOOLS)/.terraform.stamp $(TOOLS)/.python.stamp $(TOOLS)/.node.stamp ## install Terraform CLIs and emulators into .tools/
+tools: $(TOOLS)/.terraform.stamp $(TOOLS)/.python.stamp $(TOOLS)/.node.stamp postgres ## install Terraform CLIs and emulators into .tools/
+
+# Not a stamp: a machine without root gets the hint (and skipped tests) until it is installed.
+postgres:
+	@bash tests/tools/install-postgres.sh
 
 $(TOOLS)/.terraform.stamp: tests/tools/install-terraform.sh tests/tools/terraform-launcher.c
 	bash tests/tools/install-terraform.sh

@@ -4,9 +4,11 @@
 //!
 //! The pieces: [`drift::plan`] reads drift out of plan JSON, [`drift::severity`] rates it,
 //! [`drift::unmanaged`] finds what no state manages, [`remediate`] suggests fixes, [`revert`]
-//! applies reverts, [`report`] renders, [`history`] records scans in SQLite, [`notify`] alerts, [`watch`] schedules scans and serves their metrics.
+//! applies reverts, [`report`] renders, [`history`] records scans (SQLite or PostgreSQL), [`notify`]
+//! and [`github_issue`] alert, [`watch`] schedules scans and serves their metrics.
 
 pub mod drift;
+pub mod github_issue;
 pub mod history;
 pub mod notify;
 pub mod remediate;

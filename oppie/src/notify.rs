@@ -41,12 +41,7 @@ impl Webhook {
     /// Parses `url`: https anywhere, plain http only to loopback (a webhook URL carries its token).
     pub fn parse(url: &str) -> Result<Self, NotifyError> {
         let u = url::Url::parse(url).map_err(|e| NotifyError::Url(format!("not a URL ({e})")))?;
-        let loopback = match u.host() {
-            Some(url::Host::Domain(d)) => d == "localhost",
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        };
+        let loopback = oppie_policy::net::is_loopback(&u);
         match u.scheme() {
             "https" => Ok(Webhook(u)),
             "http" if loopback => Ok(Webhook(u)),

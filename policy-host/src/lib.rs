@@ -20,6 +20,7 @@ pub mod loader;
 #[cfg(feature = "report")]
 pub mod locate;
 pub mod metadata;
+pub mod net;
 pub mod policy_set;
 #[cfg(feature = "report")]
 pub mod report;

@@ -3,15 +3,21 @@
 //! low) and remediation; after the revert the next scan finds nothing and the history shows both
 //! resolved. With `--unmanaged` a machine made outside Terraform is found and adopted; with
 //! `--remediate revert` versioning turned off, a deleted machine and an opened firewall are
-//! restored in one targeted apply, never past `--max-changes`.
+//! restored in one targeted apply, never past `--max-changes`. The first test records its scans in
+//! a real PostgreSQL server (`--store postgres://...`, a throwaway cluster; SQLite when none is
+//! installed and `OPPIE_REQUIRE_POSTGRES` is not set), the second in SQLite.
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 use aws_sdk_ec2::types::{InstanceType, IpPermission, IpRange, ResourceType, Tag, TagSpecification};
 use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use oppie_e2e::aws::{AwsTest, aws_test, credentials_env};
 use oppie_e2e::terraform::{cli_config, oppie_binary, repo_root};
+
+/// The throwaway cluster of oppie's own history-store tests, shared by path (oppie's tests cannot
+/// depend on this crate, nor it on theirs).
+#[path = "../../oppie/tests/common/postgres.rs"]
+mod postgres_cluster;
 
 const CONFIG: &str = r#"
 resource "oppie_network" "main" {
@@ -32,7 +38,7 @@ resource "oppie_firewall" "admin" {
 }
 "#;
 
-fn oppie(tf: &oppie_e2e::Terraform, db: &Path, extra: &[&str]) -> Output {
+fn oppie(tf: &oppie_e2e::Terraform, store: impl AsRef<std::ffi::OsStr>, extra: &[&str]) -> Output {
     let policies = repo_root().join("policies");
     let mut cmd = Command::new(oppie_binary());
     cmd.arg("drift")
@@ -41,8 +47,8 @@ fn oppie(tf: &oppie_e2e::Terraform, db: &Path, extra: &[&str]) -> Output {
         .arg(tf.binary())
         .arg("--policy")
         .arg(&policies)
-        .arg("--db")
-        .arg(db)
+        .arg("--store")
+        .arg(store)
         .args(extra)
         .env("TF_CLI_CONFIG_FILE", cli_config())
         .env("CHECKPOINT_DISABLE", "1")
@@ -67,7 +73,11 @@ fn an_opened_firewall_is_critical_and_an_edited_tag_low() {
     tf.init();
     tf.apply();
     let state = tempfile::tempdir().expect("temp dir");
-    let db = state.path().join("drift.db");
+    let cluster = postgres_cluster::Cluster::start();
+    let db = match &cluster {
+        Some(cluster) => cluster.database("e2e_drift"),
+        None => state.path().join("drift.db").display().to_string(),
+    };
 
     // In sync: no drift, exit 0.
     let out = oppie(&tf, &db, &[]);
@@ -133,7 +143,7 @@ fn an_opened_firewall_is_critical_and_an_edited_tag_low() {
     let out = oppie(&tf, &db, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", all(&out));
     let history = Command::new(oppie_binary())
-        .args(["drift", "history", "--format", "json", "--db"])
+        .args(["drift", "history", "--format", "json", "--store"])
         .arg(&db)
         .output()
         .expect("history");

@@ -1,20 +1,29 @@
-"""A local fake of the GitHub REST API's issue comments, checking every request it gets.
+"""A local fake of the GitHub REST API's issues and issue comments, checking every request it gets.
 
-Serves what `oppie-policy comment` uses, as GitHub documents it (REST API version 2022-11-28):
+Serves what `oppie-policy comment` and `oppie drift --github-issue` use, as GitHub documents it
+(REST API version 2022-11-28):
 
   GET   /repos/{owner}/{repo}/issues/{number}/comments   (per_page, page; Link: rel="next")
   GET   /repositories/{id}/issues/{number}/comments      (the form GitHub's own next links take)
   POST  /repos/{owner}/{repo}/issues/{number}/comments   {"body": "..."}  -> 201
   PATCH /repos/{owner}/{repo}/issues/comments/{id}       {"body": "..."}  -> 200
+  GET   /repos/{owner}/{repo}/issues                     (state, labels, per_page, page; pull
+                                                          requests included, as GitHub does)
+  GET   /repositories/{id}/issues                        (next links)
+  POST  /repos/{owner}/{repo}/issues                     {"title", "body"?, "labels"?}  -> 201
+  PATCH /repos/{owner}/{repo}/issues/{number}            {"body"?, "title"?, "state"?, "state_reason"?}
 
 Every request must carry `Authorization: Bearer <token>`, `Accept: application/vnd.github+json`,
 `X-GitHub-Api-Version: 2022-11-28` and a User-Agent; a JSON body must be an object with exactly a
 string `body` of at most 65,536 characters. A request that breaks a rule is answered as GitHub
-would (401, 403, 404, 422) and recorded in `violations`. `GET /_fake/state` (no auth) returns the
-comments, the request log and the violations, for the test to assert on.
+would (401, 403, 404, 422) and recorded in `violations`; so is an issue body over 65,536 characters,
+an unknown field, a bad `state`/`state_reason`, or an issue created with the same first body line as
+an existing one (a doubled marker). `GET /_fake/state` (no auth) returns the comments, the issues,
+the request log and the violations, for the test to assert on.
 
 Standard library only. Usage:
-  github_fake.py --port 0 --token T --repo owner/name --pr 7 [--seed-comments 45] [--max-per-page 20]
+  github_fake.py --port 0 --token T --repo owner/name [--pr 7] [--seed-comments 45] [--seed-issues 30]
+                 [--max-per-page 20]
 Prints `listening on http://127.0.0.1:PORT` once ready; stops on SIGTERM or when stdin closes
 (with --stdin-lifeline).
 """
@@ -41,10 +50,39 @@ class State:
         self.max_per_page = args.max_per_page
         self.next_id = 1000
         self.comments = []
+        self.issues = []
+        self.next_issue = 100
         self.requests = []
         self.violations = []
         for i in range(args.seed_comments):
             self.add_comment(f"Comment {i + 1} by a reviewer. <!-- not ours -->", "reviewer")
+        # Other issues, some with our label, one a pull request (the issues list holds those too).
+        for i in range(args.seed_issues):
+            labels = ["oppie-drift"] if i % 2 else ["bug"]
+            issue = self.add_issue(f"Someone else's issue {i + 1}", f"Reported by hand. <!-- oppie-drift:issue elsewhere-{i} -->", labels, "reviewer")
+            if i == 0:
+                issue["pull_request"] = {"url": f"https://api.github.com/repos/{self.repo}/pulls/{issue['number']}"}
+
+    def add_issue(self, title, body, labels, user):
+        self.next_issue += 1
+        n = self.next_issue
+        issue = {
+            "id": 50000 + n,
+            "number": n,
+            "url": f"https://api.github.com/repos/{self.repo}/issues/{n}",
+            "html_url": f"https://github.com/{self.repo}/issues/{n}",
+            "title": title,
+            "body": body,
+            "state": "open",
+            "state_reason": None,
+            "labels": [{"name": name} for name in labels],
+            "user": {"login": user, "id": 1, "type": "Bot" if user.endswith("[bot]") else "User"},
+            "created_at": "2026-12-07T12:00:00Z",
+            "updated_at": "2026-12-07T12:00:00Z",
+            "closed_at": None,
+        }
+        self.issues.append(issue)
+        return issue
 
     def add_comment(self, body, user):
         self.next_id += 1
@@ -138,12 +176,16 @@ class Handler(BaseHTTPRequestHandler):
             with self.state.lock:
                 return self.reply(200, {
                     "comments": self.state.comments,
+                    "issues": self.state.issues,
                     "requests": self.state.requests,
                     "violations": self.state.violations,
                 })
         self.log()
         if not self.check_headers():
             return
+        i = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues", url.path)
+        if (i and i.group(1) == self.state.repo) or url.path == f"/repositories/{REPO_ID}/issues":
+            return self.list_issues(url)
         m = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/(\d+)/comments", url.path)
         n = re.fullmatch(rf"/repositories/{REPO_ID}/issues/(\d+)/comments", url.path)
         if m and m.group(1) == self.state.repo and int(m.group(2)) == self.state.pr:
@@ -175,10 +217,106 @@ class Handler(BaseHTTPRequestHandler):
             links.append(f'<{base}?per_page={per_page}&page=1>; rel="first"')
         self.reply(200, chunk, {"Link": ", ".join(links)} if links else None)
 
+    def list_issues(self, url):
+        query = parse_qs(url.query)
+        unknown = set(query) - {"state", "labels", "per_page", "page", "sort", "direction", "creator", "since"}
+        if unknown:
+            return self.violation(422, "Invalid request", f"unknown issues-list parameters {sorted(unknown)}")
+        state = query.get("state", ["open"])[0]
+        if state not in ("open", "closed", "all"):
+            return self.violation(422, "Invalid request", f"state {state!r}")
+        labels = [l for l in query.get("labels", [""])[0].split(",") if l]
+        try:
+            per_page = min(int(query.get("per_page", ["30"])[0]), 100, self.state.max_per_page)
+            page = int(query.get("page", ["1"])[0])
+        except ValueError:
+            return self.violation(422, "Invalid request", f"bad per_page/page in {url.query!r}")
+        if per_page < 1 or page < 1:
+            return self.violation(422, "Invalid request", f"per_page/page out of range in {url.query!r}")
+        with self.state.lock:
+            issues = [
+                i for i in reversed(self.state.issues)  # newest first, as GitHub sorts by default
+                if (state == "all" or i["state"] == state)
+                and all(any(l == have["name"] for have in i["labels"]) for l in labels)
+            ]
+        start = (page - 1) * per_page
+        chunk = issues[start:start + per_page]
+        last = max(1, -(-len(issues) // per_page))
+        keep = f"state={state}" + (f"&labels={','.join(labels)}" if labels else "")
+        base = f"http://{self.headers.get('Host')}/repositories/{REPO_ID}/issues?{keep}&per_page={per_page}"
+        links = []
+        if page < last:
+            links.append(f'<{base}&page={page + 1}>; rel="next"')
+            links.append(f'<{base}&page={last}>; rel="last"')
+        self.reply(200, chunk, {"Link": ", ".join(links)} if links else None)
+
+    def read_issue_body(self, required, allowed):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if "application/json" not in (self.headers.get("Content-Type") or ""):
+            return None, "Content-Type is not application/json"
+        try:
+            value = json.loads(raw)
+        except ValueError as e:
+            return None, f"body is not JSON: {e}"
+        if not isinstance(value, dict):
+            return None, "body is not an object"
+        if not required <= set(value) or not set(value) <= allowed:
+            return None, f"fields {sorted(value)} (required {sorted(required)}, allowed {sorted(allowed)})"
+        for key in ("title", "body"):
+            if key in value and not isinstance(value[key], str):
+                return None, f"{key} is not a string"
+        if "title" in value and not value["title"].strip():
+            return None, "empty title"
+        if len(value.get("body") or "") > MAX_BODY:
+            return None, f"body is {len(value['body'])} characters, over {MAX_BODY}"
+        if "labels" in value and not (isinstance(value["labels"], list) and all(isinstance(l, str) for l in value["labels"])):
+            return None, "labels is not a list of strings"
+        if value.get("state", "open") not in ("open", "closed"):
+            return None, f"state {value['state']!r}"
+        if value.get("state_reason") not in (None, "completed", "not_planned", "reopened"):
+            return None, f"state_reason {value['state_reason']!r}"
+        return value, None
+
+    def issue_post(self):
+        value, problem = self.read_issue_body({"title"}, {"title", "body", "labels", "assignees", "milestone"})
+        if problem:
+            return self.violation(422, "Validation Failed", problem)
+        first = (value.get("body") or "").split("\n", 1)[0]
+        with self.state.lock:
+            if first.startswith("<!--") and any((i["body"] or "").split("\n", 1)[0] == first for i in self.state.issues):
+                self.state.violations.append(f"a second issue with the marker {first}")
+            issue = self.state.add_issue(value["title"], value.get("body"), value.get("labels", []), "github-actions[bot]")
+        self.reply(201, issue, {"Location": issue["url"]})
+
+    def issue_patch(self, number):
+        value, problem = self.read_issue_body(set(), {"title", "body", "state", "state_reason", "labels"})
+        if problem:
+            return self.violation(422, "Validation Failed", problem)
+        with self.state.lock:
+            for issue in self.state.issues:
+                if issue["number"] == number:
+                    if issue["user"]["login"] != "github-actions[bot]":
+                        self.state.violations.append(f"PATCH of someone else's issue {number}")
+                        return self.reply(403, {"message": "Resource not accessible by integration"})
+                    for key in ("title", "body"):
+                        if key in value:
+                            issue[key] = value[key]
+                    if "state" in value:
+                        issue["state"] = value["state"]
+                        issue["state_reason"] = value.get("state_reason") or ("reopened" if value["state"] == "open" else "completed")
+                        issue["closed_at"] = "2026-12-07T12:30:00Z" if value["state"] == "closed" else None
+                    issue["updated_at"] = "2026-12-07T12:30:00Z"
+                    return self.reply(200, issue)
+        self.reply(404, {"message": "Not Found"})
+
     def do_POST(self):
         self.log()
         if not self.check_headers():
             return
+        i = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues", urlsplit(self.path).path)
+        if i and i.group(1) == self.state.repo:
+            return self.issue_post()
         m = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/(\d+)/comments", urlsplit(self.path).path)
         if not m or m.group(1) != self.state.repo or int(m.group(2)) != self.state.pr:
             return self.reply(404, {"message": "Not Found"})
@@ -193,6 +331,9 @@ class Handler(BaseHTTPRequestHandler):
         self.log()
         if not self.check_headers():
             return
+        i = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/(\d+)", urlsplit(self.path).path)
+        if i and i.group(1) == self.state.repo:
+            return self.issue_patch(int(i.group(2)))
         m = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/comments/(\d+)", urlsplit(self.path).path)
         if not m or m.group(1) != self.state.repo:
             return self.reply(404, {"message": "Not Found"})
@@ -222,8 +363,9 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--token", required=True)
     parser.add_argument("--repo", required=True)
-    parser.add_argument("--pr", type=int, required=True)
+    parser.add_argument("--pr", type=int, default=7)
     parser.add_argument("--seed-comments", type=int, default=0)
+    parser.add_argument("--seed-issues", type=int, default=0)
     parser.add_argument("--max-per-page", type=int, default=100)
     parser.add_argument("--stdin-lifeline", action="store_true", help="stop when stdin closes")
     args = parser.parse_args()

@@ -570,8 +570,18 @@ def drift_scenario(checks, bins, temp_root):
     temp = temp_root / "drift/temp"
     temp.mkdir(parents=True)
     event = json.loads((FIXTURES / "schedule.json").read_text())
-    result = run_job(WORKFLOWS / "drift.yml", "drift", "schedule", event, base_env, {"install": "oppie --version\n"}, workspace, temp)
+    fake, url = start_github_fake(0)
+    try:
+        base_env["GITHUB_API_URL"] = url
+        result = run_job(WORKFLOWS / "drift.yml", "drift", "schedule", event, base_env, {"install": "oppie --version\n"}, workspace, temp)
+        state = fake_state(url)
+    finally:
+        fake.kill()
+        fake.wait()
     show(result)
+    ours = [i for i in state["issues"] if i["body"].startswith("<!-- oppie-drift:issue infra -->")]
+    checks.check("one drift issue for the directory, opened with the job's token", len(ours) == 1 and ours[0]["state"] == "open"
+                 and not state["violations"], json.dumps(state["issues"])[:500] + str(state["violations"]))
     outcomes = {name: outcome for name, outcome, _ in result.steps}
     checks.check("the scan runs oppie drift through (fake) terraform", outcomes.get("Scan for drift") == "success",
                  str(outcomes) + getattr(result, "failed_log", ""))

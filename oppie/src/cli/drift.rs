@@ -59,9 +59,18 @@ pub(super) struct ScanArgs {
     /// Exit 1 when an item is at or above this severity.
     #[arg(long, value_name = "SEVERITY", default_value = "low")]
     fail_on: Severity,
-    /// The history database.
-    #[arg(long, value_name = "PATH", default_value = ".oppie/drift.db")]
-    db: PathBuf,
+    /// The history store: a SQLite file, or a PostgreSQL URL (`postgres://USER:PASSWORD@HOST/DB`,
+    /// through a socket or a loopback address) shared by a team's scanners. Also from
+    /// OPPIE_DRIFT_STORE, which keeps a password off the command line.
+    #[arg(
+        long,
+        alias = "db",
+        value_name = "PATH|URL",
+        default_value = ".oppie/drift.db",
+        env = "OPPIE_DRIFT_STORE",
+        hide_env_values = true
+    )]
+    pub(super) store: String,
     /// Do not record this scan in the history.
     #[arg(long, conflicts_with = "notify")]
     no_history: bool,
@@ -70,6 +79,15 @@ pub(super) struct ScanArgs {
     /// http to loopback only. Also from OPPIE_NOTIFY_URL.
     #[arg(long, value_name = "URL", env = "OPPIE_NOTIFY_URL", hide_env_values = true)]
     notify: Option<String>,
+    /// Keep one GitHub issue per scanned directory in OWNER/REPO: opened when it drifts, updated in
+    /// place (found again by a hidden marker naming the directory as given here), closed when no
+    /// drift is left. The token comes from GITHUB_TOKEN (`permissions: issues: write`).
+    #[arg(long, value_name = "OWNER/REPO")]
+    github_issue: Option<String>,
+    /// The GitHub REST API for --github-issue (GitHub Enterprise: https://HOST/api/v3). Not
+    /// `requires`: Actions sets GITHUB_API_URL in every job, also those without --github-issue.
+    #[arg(long, value_name = "URL", env = "GITHUB_API_URL", default_value = "https://api.github.com")]
+    github_api_url: String,
     /// Write the accept patches (printed as unified diffs) into the .tf files.
     #[arg(long)]
     write: bool,
@@ -123,6 +141,8 @@ fn scan(mut args: ScanArgs) -> anyhow::Result<u8> {
     if args.unmanaged {
         terraform.require_query()?;
     }
+    // Checked before scanning: a bad repository or a missing token is not found after the scan.
+    github_issues(&args)?;
     let done = scan_once(&args, policies.as_ref(), &terraform)?;
     let rendered = done.report.render(args.format);
     match &args.output {
@@ -173,7 +193,7 @@ pub(super) fn scan_once(
         let managed = drift.items.len();
         let mut adopts = Vec::new();
         if args.unmanaged {
-            let found = unmanaged_in(terraform, dir, &text, drift.prior_state.as_ref())?;
+            let found = unmanaged_in(terraform, dir, &drift)?;
             drift.items.extend(found.items.into_iter().map(|mut i| {
                 i.source = source.clone();
                 i
@@ -223,7 +243,7 @@ pub(super) fn scan_once(
     let webhook = args.notify.as_deref().map(oppie::notify::Webhook::parse).transpose()?;
     let mut alert_failed = false;
     if !args.no_history {
-        let mut history = History::open(&args.db)?;
+        let mut history = History::open_store(&args.store)?;
         let now = time::OffsetDateTime::now_utc();
         for s in &scanned {
             let delta = history.record(&history_source(&s.source), &s.items, now)?;
@@ -237,6 +257,17 @@ pub(super) fn scan_once(
             }
         }
     }
+    if let Some(issues) = github_issues(args)? {
+        for s in &scanned {
+            match issues.sync(&s.source, &s.items) {
+                Ok(synced) => report_synced(&s.source, &synced),
+                Err(e) => {
+                    eprintln!("error: --github-issue: {e}");
+                    alert_failed = true;
+                }
+            }
+        }
+    }
     if args.write {
         let mut written = 0;
         for patches in &patch_sets {
@@ -247,22 +278,39 @@ pub(super) fn scan_once(
     Ok(ScanDone { report: Report { scanned, fail_on: args.fail_on }, alert_failed })
 }
 
+/// The issue keeper of `--github-issue`, with the token from GITHUB_TOKEN.
+pub(super) fn github_issues(args: &ScanArgs) -> anyhow::Result<Option<oppie::github_issue::Issues>> {
+    let Some(repo) = &args.github_issue else { return Ok(None) };
+    let token = std::env::var("GITHUB_TOKEN").unwrap_or_default();
+    anyhow::ensure!(
+        !token.trim().is_empty(),
+        "--github-issue needs a token in GITHUB_TOKEN (in a workflow: `env: GITHUB_TOKEN: ${{{{ github.token }}}}` with `permissions: issues: write`)"
+    );
+    Ok(Some(oppie::github_issue::Issues::new(repo, &args.github_api_url, token)?))
+}
+
+fn report_synced(source: &str, synced: &oppie::github_issue::Synced) {
+    use oppie::github_issue::Synced;
+    match synced {
+        Synced::Nothing => {}
+        Synced::Opened(i) => eprintln!("{source}: opened issue #{} {}", i.number, i.html_url),
+        Synced::Updated(i) => eprintln!("{source}: updated issue #{} {}", i.number, i.html_url),
+        Synced::Closed(i) => eprintln!("{source}: no drift left, closed issue #{} {}", i.number, i.html_url),
+        Synced::Unchanged(i) => tracing::info!("{source}: issue #{} unchanged", i.number),
+    }
+}
+
 /// The objects `terraform query` finds in `dir` that its state does not manage: items, resources
 /// (for the policy evaluation) and adopt blocks, in the same order.
 fn unmanaged_in(
     terraform: &Terraform,
     dir: &Path,
-    plan: &str,
-    state: Option<&serde_json::Value>,
+    drift: &oppie::drift::PlanDrift,
 ) -> anyhow::Result<oppie::drift::unmanaged::Unmanaged> {
     use oppie::drift::unmanaged;
     let own = unmanaged::query_files(dir).with_context(|| format!("reading {}", dir.display()))?;
-    let generated = if own.is_empty() {
-        let plan: serde_json::Value = serde_json::from_str(plan).context("reading the refresh-only plan")?;
-        unmanaged::query_for_plan(&plan)
-    } else {
-        None
-    };
+    let generated =
+        if own.is_empty() { unmanaged::query_for_plan(drift.prior_state.as_ref(), &drift.config_types) } else { None };
     if own.is_empty() && generated.is_none() {
         tracing::warn!(
             "{}: no .tfquery.hcl and no listable oppie_* resource: nothing to list for --unmanaged",
@@ -273,7 +321,7 @@ fn unmanaged_in(
     let text = terraform.query_json(dir, generated.as_deref())?;
     let found =
         unmanaged::parse_query_json(&text).with_context(|| format!("listing the clouds from {}", dir.display()))?;
-    let managed = unmanaged::managed_ids(state);
+    let managed = unmanaged::managed_ids(drift.prior_state.as_ref());
     Ok(unmanaged::unmanaged(&found, &managed, "registry.terraform.io/oppie/oppie"))
 }
 

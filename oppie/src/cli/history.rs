@@ -9,9 +9,16 @@ use super::EXIT_OK;
 
 #[derive(Debug, Args)]
 pub(super) struct HistoryArgs {
-    /// The history database.
-    #[arg(long, value_name = "PATH", default_value = ".oppie/drift.db")]
-    db: PathBuf,
+    /// The history store: a SQLite file or a PostgreSQL URL (as `oppie drift --store`).
+    #[arg(
+        long,
+        alias = "db",
+        value_name = "PATH|URL",
+        default_value = ".oppie/drift.db",
+        env = "OPPIE_DRIFT_STORE",
+        hide_env_values = true
+    )]
+    store: String,
     /// Only this working directory or plan file.
     #[arg(long, value_name = "DIR|FILE")]
     source: Option<PathBuf>,
@@ -21,8 +28,14 @@ pub(super) struct HistoryArgs {
 }
 
 pub(super) fn run(args: HistoryArgs) -> anyhow::Result<u8> {
-    anyhow::ensure!(args.db.exists(), "no drift history at {} (run `oppie drift` first)", args.db.display());
-    let history = History::open(&args.db)?;
+    if !oppie::history::is_store_url(&args.store) {
+        anyhow::ensure!(
+            std::path::Path::new(&args.store).exists(),
+            "no drift history at {} (run `oppie drift` first)",
+            args.store
+        );
+    }
+    let mut history = History::open_store(&args.store)?;
     let source = args.source.map(|s| std::fs::canonicalize(&s).unwrap_or(s).display().to_string());
     let occurrences = history.occurrences(source.as_deref())?;
     match args.format.as_str() {

@@ -47,6 +47,7 @@ pub(super) fn run(args: WatchArgs) -> anyhow::Result<u8> {
         anyhow::ensure!(dir.is_dir(), "{} is not a directory", dir.display());
     }
     let policies = load_policies(&args.scan)?;
+    super::drift::github_issues(&args.scan)?;
     let terraform = Terraform::new(&args.scan.terraform);
     if args.scan.unmanaged {
         terraform.require_query()?;

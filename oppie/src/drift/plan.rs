@@ -1,6 +1,8 @@
 //! Reads drift out of a plan JSON document (`terraform show -json` of a plan): the entries of
 //! `resource_drift`, diffed attribute by attribute, with sensitive values masked.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 
 use super::item::{DriftItem, ItemKind, PathStep, Resource};
@@ -42,6 +44,9 @@ pub struct PlanDrift {
     pub resources: Vec<Resource>,
     /// `prior_state` of the plan (the refreshed, live state) when present.
     pub prior_state: Option<Value>,
+    /// The managed resource types the plan's configuration declares, modules included: they name
+    /// the kinds even of resources deleted outside Terraform (for `--unmanaged`).
+    pub config_types: BTreeSet<String>,
 }
 
 /// Parses plan JSON text and extracts its drift.
@@ -65,6 +70,10 @@ pub fn from_value(name: &str, mut doc: Value) -> Result<PlanDrift, PlanError> {
         return Err(shape("no `format_version`: not the output of `terraform show -json` of a plan".into()));
     }
     let prior_state = object.remove("prior_state");
+    let mut config_types = BTreeSet::new();
+    if let Some(configuration) = object.get("configuration") {
+        config_kinds(&configuration["root_module"], 0, &mut config_types);
+    }
     let (key, entries) = match (object.remove("resource_drift"), object.remove("resource_changes")) {
         (Some(drift), _) => ("resource_drift", drift),
         (None, Some(changes)) => ("resource_changes", changes),
@@ -75,7 +84,7 @@ pub fn from_value(name: &str, mut doc: Value) -> Result<PlanDrift, PlanError> {
         Value::Null => Vec::new(),
         other => return Err(shape(format!("`{key}` is {}, expected an array", kind_of(&other)))),
     };
-    let mut drift = PlanDrift { prior_state, ..PlanDrift::default() };
+    let mut drift = PlanDrift { prior_state, config_types, ..PlanDrift::default() };
     for (index, entry) in entries.into_iter().enumerate() {
         let at = |field: &str| format!("`{key}[{index}]{field}`");
         let Value::Object(mut entry) = entry else {
@@ -310,6 +319,20 @@ fn kind_of(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// The managed resource types of a configuration module and the modules it calls (bounded depth).
+fn config_kinds(module: &Value, depth: usize, out: &mut BTreeSet<String>) {
+    for r in module["resources"].as_array().into_iter().flatten() {
+        if let Some(ty) = r["type"].as_str().filter(|_| r["mode"] == "managed") {
+            out.insert(ty.to_string());
+        }
+    }
+    if depth < 16 {
+        for call in module["module_calls"].as_object().into_iter().flatten().map(|(_, c)| c) {
+            config_kinds(&call["module"], depth + 1, out);
+        }
     }
 }
 

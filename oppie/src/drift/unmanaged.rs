@@ -112,13 +112,14 @@ pub fn managed_ids(state: Option<&Value>) -> BTreeSet<(String, String)> {
 /// List blocks for the listable `oppie_*` kinds the plan's configuration or state uses, in each
 /// cloud and region its state uses, filtered by the tags every resource there carries (the
 /// project's default tags), so another team's objects are not reported. `None` when there is
-/// nothing to list. `plan` is a refresh-only plan JSON document: `prior_state` is the refreshed
-/// state, `configuration` names the kinds even of resources deleted outside Terraform.
-pub fn query_for_plan(plan: &Value) -> Option<String> {
+/// nothing to list. `prior_state` is a refresh-only plan's refreshed state; `config_types` are its
+/// configuration's resource types ([`super::PlanDrift::config_types`]), which name the kinds even
+/// of resources deleted outside Terraform.
+pub fn query_for_plan(prior_state: Option<&Value>, config_types: &BTreeSet<String>) -> Option<String> {
     let mut kinds: BTreeSet<String> = BTreeSet::new();
     // (cloud, region) -> tags common to all resources there.
     let mut places: BTreeMap<(String, String), Option<BTreeMap<String, String>>> = BTreeMap::new();
-    for r in state_resources(&plan["prior_state"]) {
+    for r in state_resources(prior_state.unwrap_or(&Value::Null)) {
         let ty = r["type"].as_str().unwrap_or_default();
         if r["mode"] != "managed" || !ty.starts_with("oppie_") {
             continue;
@@ -145,7 +146,7 @@ pub fn query_for_plan(plan: &Value) -> Option<String> {
             }
         });
     }
-    config_kinds(&plan["configuration"]["root_module"], 0, &mut kinds);
+    kinds.extend(config_types.iter().cloned());
     kinds.retain(|k| LISTABLE.contains(&k.as_str()));
     if kinds.is_empty() || places.is_empty() {
         return None;
@@ -189,20 +190,6 @@ fn state_resources(state: &Value) -> Vec<&Value> {
         }
     }
     out
-}
-
-/// The managed resource types of a configuration module and the modules it calls.
-fn config_kinds(module: &Value, depth: usize, out: &mut BTreeSet<String>) {
-    for r in module["resources"].as_array().into_iter().flatten() {
-        if let Some(ty) = r["type"].as_str().filter(|_| r["mode"] == "managed") {
-            out.insert(ty.to_string());
-        }
-    }
-    if depth < 16 {
-        for call in module["module_calls"].as_object().into_iter().flatten().map(|(_, c)| c) {
-            config_kinds(&call["module"], depth + 1, out);
-        }
-    }
 }
 
 /// The `.tfquery.hcl` files of `dir`.
@@ -337,15 +324,18 @@ mod tests {
         // The instance was deleted outside Terraform: only the configuration still names its kind.
         let config = json!({"root_module": {"module_calls": {"app": {"module": {"resources": [
             {"mode": "managed", "type": "oppie_instance", "address": "oppie_instance.app"}]}}}}});
-        let q = query_for_plan(&json!({"prior_state": state(), "configuration": config})).expect("a query");
+        let plan = json!({"format_version": "1.2", "prior_state": state(), "configuration": config});
+        let drift = crate::drift::plan::from_value("p", plan).expect("a plan");
+        let q = query_for_plan(drift.prior_state.as_ref(), &drift.config_types).expect("a query");
         assert_eq!(q.matches("list \"").count(), 2, "{q}");
         assert!(q.contains("list \"oppie_network\" \"oppie_unmanaged_1\""), "{q}");
         assert!(q.contains("list \"oppie_instance\" \"oppie_unmanaged_0\""), "{q}");
         assert!(q.contains("cloud  = \"aws\"") && q.contains("region = \"us-east\""), "{q}");
         assert!(q.contains("tags   = { \"project\" = \"shop\" }"), "only the tags all carry: {q}");
         assert!(!q.contains("oppie_key"), "keys do not list yet: {q}");
-        assert_eq!(query_for_plan(&json!(null)), None);
-        assert_eq!(query_for_plan(&json!({"prior_state": {"values": {"root_module": {}}}})), None);
+        assert_eq!(query_for_plan(None, &BTreeSet::new()), None);
+        let empty = json!({"values": {"root_module": {}}});
+        assert_eq!(query_for_plan(Some(&empty), &drift.config_types), None);
     }
 
     #[test]

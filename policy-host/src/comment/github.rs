@@ -1,5 +1,6 @@
 //! GitHub's REST API for the pull-request comment: list the issue comments of a pull request
-//! (following `Link: rel="next"`), then update ours in place or create it.
+//! (following `Link: rel="next"`), then update ours in place or create it. The same client keeps
+//! `oppie drift --github-issue`'s one issue per working directory (list, create, update, close).
 
 use std::time::Duration;
 
@@ -62,21 +63,64 @@ pub struct PullRequest {
 impl PullRequest {
     /// Checks `owner/name` (letters, digits, `-`, `_`, `.`) so it can go into a URL path as is.
     pub fn new(repo: &str, number: u64) -> Result<Self, Error> {
-        let valid = |part: &str| {
-            !part.is_empty()
-                && part != "."
-                && part != ".."
-                && part.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        };
-        match repo.split_once('/') {
-            Some((owner, name)) if valid(owner) && valid(name) => {}
-            _ => return Err(Error::Url(format!("--repo {repo:?} is not OWNER/NAME (as in GITHUB_REPOSITORY)"))),
-        }
+        check_repo(repo, "--repo")?;
         if number == 0 {
             return Err(Error::Url("--pr must be a pull request number (1 or more)".into()));
         }
         Ok(Self { repo: repo.to_string(), number })
     }
+}
+
+/// Checks `owner/name` (letters, digits, `-`, `_`, `.`) so it can go into a URL path as is; `flag`
+/// names where it came from.
+pub fn check_repo(repo: &str, flag: &str) -> Result<(), Error> {
+    let valid = |part: &str| {
+        !part.is_empty()
+            && part != "."
+            && part != ".."
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
+    match repo.split_once('/') {
+        Some((owner, name)) if valid(owner) && valid(name) => Ok(()),
+        _ => Err(Error::Url(format!("{flag} {repo:?} is not OWNER/NAME (as in GITHUB_REPOSITORY)"))),
+    }
+}
+
+/// What a request is about, for the hints of its errors.
+#[derive(Debug, Clone, Copy)]
+enum Subject<'a> {
+    /// `oppie-policy comment --repo R --pr N`.
+    PullRequest(&'a PullRequest),
+    /// The issues of `repo`, named by `flag` (`--github-issue`).
+    Issues { repo: &'a str, flag: &'a str },
+}
+
+impl Subject<'_> {
+    fn repo(&self) -> &str {
+        match self {
+            Subject::PullRequest(pr) => &pr.repo,
+            Subject::Issues { repo, .. } => repo,
+        }
+    }
+}
+
+/// An issue, as [`Client::find_issue`], [`Client::create_issue`] and [`Client::update_issue`]
+/// give it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Issue {
+    /// Its number.
+    pub number: u64,
+    /// Its page.
+    #[serde(default)]
+    pub html_url: String,
+    /// `open` or `closed`.
+    pub state: String,
+    /// Its body.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Present on pull requests (the issues list holds them too).
+    #[serde(default)]
+    pull_request: Option<serde_json::Value>,
 }
 
 /// What [`Client::upsert_comment`] did.
@@ -125,7 +169,7 @@ impl Client {
             Url::parse(api_url.trim()).map_err(|e| Error::Url(format!("--api-url {api_url:?} is not a URL: {e}")))?;
         match api.scheme() {
             "https" => {}
-            "http" if is_loopback(&api) => {}
+            "http" if crate::net::is_loopback(&api) => {}
             "http" => {
                 return Err(Error::Url(format!(
                     "--api-url {api_url} is plain HTTP, and the token is only sent over HTTPS (or to a loopback address on this machine): use https://"
@@ -171,13 +215,15 @@ impl Client {
             Some(id) => {
                 let url = self.url(&format!("repos/{}/issues/comments/{id}", pr.repo))?;
                 let what = format!("updating comment {id} on {}#{}", pr.repo, pr.number);
-                let (comment, _) = self.send::<Comment>(Method::PATCH, url, Some(&payload), &what, pr).await?;
+                let (comment, _) =
+                    self.send::<Comment>(Method::PATCH, url, Some(&payload), &what, Subject::PullRequest(pr)).await?;
                 Ok(Upserted { id: comment.id, html_url: comment.html_url, created: false })
             }
             None => {
                 let url = self.url(&format!("repos/{}/issues/{}/comments", pr.repo, pr.number))?;
                 let what = format!("creating a comment on {}#{}", pr.repo, pr.number);
-                let (comment, _) = self.send::<Comment>(Method::POST, url, Some(&payload), &what, pr).await?;
+                let (comment, _) =
+                    self.send::<Comment>(Method::POST, url, Some(&payload), &what, Subject::PullRequest(pr)).await?;
                 Ok(Upserted { id: comment.id, html_url: comment.html_url, created: true })
             }
         }
@@ -196,7 +242,8 @@ impl Client {
                 });
             }
             let what = format!("listing the comments of {}#{} (page {pages})", pr.repo, pr.number);
-            let (comments, headers) = self.send::<Vec<Comment>>(Method::GET, url, None, &what, pr).await?;
+            let (comments, headers) =
+                self.send::<Vec<Comment>>(Method::GET, url, None, &what, Subject::PullRequest(pr)).await?;
             if let Some(ours) = comments.iter().find(|c| c.body.as_deref().is_some_and(is_ours)) {
                 return Ok(Some(ours.id));
             }
@@ -205,6 +252,89 @@ impl Client {
             }
         }
         Ok(None)
+    }
+
+    /// The issue of `repo` labelled `label` (open or closed) whose body `is_ours` accepts, reading
+    /// every page of such issues; an open one before a closed one. `flag` names the option that
+    /// gave `repo`, for the hints of errors.
+    pub async fn find_issue(
+        &self,
+        repo: &str,
+        flag: &str,
+        label: &str,
+        is_ours: impl Fn(&str) -> bool,
+    ) -> Result<Option<Issue>, Error> {
+        check_repo(repo, flag)?;
+        let subject = Subject::Issues { repo, flag };
+        let mut next = Some(self.url(&format!("repos/{repo}/issues"))?);
+        if let Some(url) = next.as_mut() {
+            url.query_pairs_mut()
+                .append_pair("state", "all")
+                .append_pair("labels", label)
+                .append_pair("per_page", "100");
+        }
+        let mut found: Option<Issue> = None;
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            let what = format!("listing the issues of {repo} labelled {label} (page {pages})");
+            if pages > MAX_PAGES {
+                return Err(Error::Answer { what, cause: format!("more than {MAX_PAGES} pages of issues") });
+            }
+            let (issues, headers) = self.send::<Vec<Issue>>(Method::GET, url, None, &what, subject).await?;
+            for issue in issues {
+                if issue.pull_request.is_none() && issue.body.as_deref().is_some_and(&is_ours) {
+                    if issue.state == "open" {
+                        return Ok(Some(issue));
+                    }
+                    found.get_or_insert(issue);
+                }
+            }
+            if let Some(link) = headers.get(LINK).and_then(|v| v.to_str().ok()) {
+                next = next_link(link).map(|href| self.same_origin(href, &what)).transpose()?;
+            }
+        }
+        Ok(found)
+    }
+
+    /// Opens an issue on `repo` with `labels`.
+    pub async fn create_issue(
+        &self,
+        repo: &str,
+        flag: &str,
+        title: &str,
+        body: &str,
+        labels: &[&str],
+    ) -> Result<Issue, Error> {
+        check_repo(repo, flag)?;
+        let url = self.url(&format!("repos/{repo}/issues"))?;
+        let payload = serde_json::json!({ "title": title, "body": body, "labels": labels });
+        let what = format!("opening an issue on {repo}");
+        Ok(self.send::<Issue>(Method::POST, url, Some(&payload), &what, Subject::Issues { repo, flag }).await?.0)
+    }
+
+    /// Sets the body of issue `number` and, when given, its state (`open`, or `closed` as completed).
+    pub async fn update_issue(
+        &self,
+        repo: &str,
+        flag: &str,
+        number: u64,
+        body: &str,
+        state: Option<&str>,
+    ) -> Result<Issue, Error> {
+        check_repo(repo, flag)?;
+        let url = self.url(&format!("repos/{repo}/issues/{number}"))?;
+        let mut payload = serde_json::json!({ "body": body });
+        match state {
+            Some("closed") => {
+                payload["state"] = "closed".into();
+                payload["state_reason"] = "completed".into();
+            }
+            Some(other) => payload["state"] = other.into(),
+            None => {}
+        }
+        let what = format!("updating issue {repo}#{number}");
+        Ok(self.send::<Issue>(Method::PATCH, url, Some(&payload), &what, Subject::Issues { repo, flag }).await?.0)
     }
 
     /// `path` under the API base URL.
@@ -236,7 +366,7 @@ impl Client {
         url: Url,
         body: Option<&serde_json::Value>,
         what: &str,
-        pr: &PullRequest,
+        subject: Subject<'_>,
     ) -> Result<(T, HeaderMap), Error> {
         tracing::debug!("{method} {url}");
         let mut request = self.http.request(method, url).header(AUTHORIZATION, format!("Bearer {}", self.token.0));
@@ -248,7 +378,7 @@ impl Client {
         let headers = response.headers().clone();
         let text = response.text().await.map_err(|e| Error::Transport { what: what.into(), cause: cause(&e) })?;
         if !status.is_success() {
-            return Err(status_error(what, status, &headers, &text, pr));
+            return Err(status_error(what, status, &headers, &text, subject));
         }
         let value =
             serde_json::from_str(&text).map_err(|e| Error::Answer { what: what.into(), cause: e.to_string() })?;
@@ -257,7 +387,7 @@ impl Client {
 }
 
 /// The error for a failed answer, with what to change.
-fn status_error(what: &str, status: StatusCode, headers: &HeaderMap, text: &str, pr: &PullRequest) -> Error {
+fn status_error(what: &str, status: StatusCode, headers: &HeaderMap, text: &str, subject: Subject<'_>) -> Error {
     let message = serde_json::from_str::<serde_json::Value>(text)
         .ok()
         .and_then(|v| {
@@ -278,15 +408,20 @@ fn status_error(what: &str, status: StatusCode, headers: &HeaderMap, text: &str,
         };
         format!("Rate limited: {when}, or run fewer jobs that use this token.")
     } else {
-        match status.as_u16() {
-            401 => "The token was refused: set GITHUB_TOKEN to a valid token (in a workflow, `env: GITHUB_TOKEN: ${{ github.token }}`).".into(),
-            403 => "The token may not write comments here: give the job `permissions: pull-requests: write` (a pull request from a fork gets a read-only token; run the comment from a `pull_request_target` or `workflow_run` job), or use a token with the `repo` scope.".into(),
-            404 => format!("Check --repo {} and --pr {}: the repository or pull request does not exist, or the token cannot see it (a private repository needs a token with access).", pr.repo, pr.number),
-            301 | 302 | 307 | 308 => format!("The repository {} has moved or been renamed: use its new OWNER/NAME in --repo.", pr.repo),
-            410 => "Issues (and so pull-request comments) are turned off for this repository.".into(),
-            422 => "GitHub refused the comment as invalid (for example longer than 65,536 characters).".into(),
-            s if s >= 500 => "GitHub had a server error: run the job again.".into(),
-            _ => "See https://docs.github.com/rest/issues/comments.".into(),
+        match (status.as_u16(), subject) {
+            (401, _) => "The token was refused: set GITHUB_TOKEN to a valid token (in a workflow, `env: GITHUB_TOKEN: ${{ github.token }}`).".into(),
+            (403, Subject::PullRequest(_)) => "The token may not write comments here: give the job `permissions: pull-requests: write` (a pull request from a fork gets a read-only token; run the comment from a `pull_request_target` or `workflow_run` job), or use a token with the `repo` scope.".into(),
+            (403, Subject::Issues { .. }) => "The token may not write issues here: give the job `permissions: issues: write`, or use a token with the `repo` scope.".into(),
+            (404, Subject::PullRequest(pr)) => format!("Check --repo {} and --pr {}: the repository or pull request does not exist, or the token cannot see it (a private repository needs a token with access).", pr.repo, pr.number),
+            (404, Subject::Issues { repo, flag }) => format!("Check {flag} {repo}: the repository or issue does not exist, or the token cannot see it (a private repository needs a token with access)."),
+            (301 | 302 | 307 | 308, Subject::PullRequest(pr)) => format!("The repository {} has moved or been renamed: use its new OWNER/NAME in --repo.", pr.repo),
+            (301 | 302 | 307 | 308, Subject::Issues { flag, .. }) => format!("The repository {} has moved or been renamed: use its new OWNER/NAME in {flag}.", subject.repo()),
+            (410, _) => "Issues (and so pull-request comments) are turned off for this repository.".into(),
+            (422, Subject::PullRequest(_)) => "GitHub refused the comment as invalid (for example longer than 65,536 characters).".into(),
+            (422, Subject::Issues { .. }) => "GitHub refused the issue as invalid (for example a body longer than 65,536 characters).".into(),
+            (s, _) if s >= 500 => "GitHub had a server error: run the job again.".into(),
+            (_, Subject::PullRequest(_)) => "See https://docs.github.com/rest/issues/comments.".into(),
+            (_, Subject::Issues { .. }) => "See https://docs.github.com/rest/issues/issues.".into(),
         }
     };
     Error::Status { what: what.into(), status, message, hint }
@@ -307,18 +442,6 @@ fn next_link(header: &str) -> Option<&str> {
             })
             .then_some(target)
     })
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host_str() {
-        Some("localhost") => true,
-        Some(host) => host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-        None => false,
-    }
 }
 
 /// A transport error with its causes (reqwest's own text is only the outermost).
@@ -378,29 +501,30 @@ mod tests {
     #[test]
     fn errors_say_what_to_change() {
         let pr = PullRequest::new("o/r", 7).unwrap();
+        let pr = Subject::PullRequest(&pr);
         let none = HeaderMap::new();
-        let text = status_error("creating", StatusCode::UNAUTHORIZED, &none, r#"{"message":"Bad credentials"}"#, &pr)
+        let text = status_error("creating", StatusCode::UNAUTHORIZED, &none, r#"{"message":"Bad credentials"}"#, pr)
             .to_string();
         assert!(text.contains("401") && text.contains("Bad credentials") && text.contains("GITHUB_TOKEN"), "{text}");
-        let text = status_error("creating", StatusCode::FORBIDDEN, &none, "{}", &pr).to_string();
+        let text = status_error("creating", StatusCode::FORBIDDEN, &none, "{}", pr).to_string();
         assert!(text.contains("pull-requests: write"), "{text}");
-        let text = status_error("listing", StatusCode::NOT_FOUND, &none, "", &pr).to_string();
+        let text = status_error("listing", StatusCode::NOT_FOUND, &none, "", pr).to_string();
         assert!(text.contains("--repo o/r and --pr 7"), "{text}");
-        let text = status_error(
-            "creating",
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &none,
-            r#"{"message":"Validation Failed"}"#,
-            &pr,
-        )
-        .to_string();
+        let text =
+            status_error("creating", StatusCode::UNPROCESSABLE_ENTITY, &none, r#"{"message":"Validation Failed"}"#, pr)
+                .to_string();
         assert!(text.contains("Validation Failed") && text.contains("65,536"), "{text}");
         let mut limited = HeaderMap::new();
         limited.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
         limited.insert("x-ratelimit-reset", HeaderValue::from_static("1700000000"));
-        let text = status_error("listing", StatusCode::FORBIDDEN, &limited, "{}", &pr).to_string();
+        let text = status_error("listing", StatusCode::FORBIDDEN, &limited, "{}", pr).to_string();
         assert!(text.contains("Rate limited") && text.contains("1700000000"), "{text}");
-        let text = status_error("listing", StatusCode::TOO_MANY_REQUESTS, &none, "{}", &pr).to_string();
+        let text = status_error("listing", StatusCode::TOO_MANY_REQUESTS, &none, "{}", pr).to_string();
         assert!(text.contains("Rate limited"), "{text}");
+        let issues = Subject::Issues { repo: "o/r", flag: "--github-issue" };
+        let text = status_error("opening", StatusCode::FORBIDDEN, &none, "{}", issues).to_string();
+        assert!(text.contains("issues: write"), "{text}");
+        let text = status_error("listing", StatusCode::NOT_FOUND, &none, "", issues).to_string();
+        assert!(text.contains("Check --github-issue o/r"), "{text}");
     }
 }

@@ -256,15 +256,8 @@ fn chain(e: &dyn std::error::Error) -> String {
 }
 
 /// True when `url`'s host is this machine (an emulator): such endpoints get no credentials
-/// unless some are configured.
-pub fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
+/// unless some are configured. The rule is shared with the policy tools and `oppie`.
+pub use oppie_policy::net::is_loopback;
 
 /// Parses a base URL and makes sure it ends with '/', so relative paths join under it.
 pub fn base_url(text: &str, what: &str) -> Result<url::Url, String> {
