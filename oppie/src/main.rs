@@ -5,6 +5,10 @@ mod cli;
 
 use std::process::ExitCode;
 
+/// Severity evaluates the policy library, which is allocation-bound; see oppie-policy's main.rs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
