@@ -8,7 +8,7 @@
 #
 # Usage: bash bench/drift/scan.sh                                   (release build, N=1000)
 #        PROFILE=dev N=200 bash bench/drift/scan.sh
-#        BIN=/path/to/provider OPPIE=/path/to/oppie bash bench/drift/scan.sh   (no build)
+#        BIN=/path/to/provider OPPIE=/path/to/oppie PROFILES='what they are' bash bench/drift/scan.sh
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 profile=${PROFILE:-release}
@@ -126,6 +126,10 @@ b=$(median "${bare[@]}") f=$(median "${full[@]}")
   echo
   echo "Command: \`PROFILE=$profile N=$n bash bench/drift/scan.sh\` ($(date -u +%Y-%m-%d), $(nproc) cores, moto $("$tools/venv/bin/python" -c 'import moto; print(moto.__version__)'), Terraform $("$tools/bin/terraform" version | head -1 | cut -d' ' -f2), \`$profile\` builds)."
   echo
+  if [[ -n ${BIN:-} || -n ${OPPIE:-} ]]; then
+    echo "Binaries given (BIN, OPPIE): \`$bin\`, \`$oppie\`${PROFILES:+; $PROFILES}."
+    echo
+  fi
   echo "$n resources ($instances \`oppie_instance\`, $buckets \`oppie_bucket\`, $firewalls \`oppie_firewall\`, a network and a subnet), applied in ${apply_wall} s;"
   echo "then, outside Terraform: SSH opened to the world on a firewall, a tag edited on 20 instances, versioning suspended"
   echo "on a bucket, an instance terminated. Median of 3 runs each, alternating; load average at the end:"
